@@ -1,0 +1,562 @@
+"""The phoenix.yaml model.
+
+Every field has a default, so a small file works; unknown keys are errors, so a typo cannot
+silently disable a signal. Secrets are never written here, only referenced (see ``SecretRef``).
+``load_config`` turns any fault into a ``ConfigError`` whose problems name a field path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from engine.config_errors import problems_from_validation, problems_from_yaml
+from engine.duration import Duration
+from engine.errors import ConfigError, Problem
+from engine.model import Level, Status, Vantage
+
+# ----------------------------------------------------------------------------- primitives
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
+_AWS_SM_REF = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
+_KEY_VAULT_REF = re.compile(
+    r"^https://[a-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)"
+    r"/secrets/[A-Za-z0-9-]{1,127}(/[0-9a-f]{32})?$"
+)
+_SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.I)
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(
+            "must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return value
+
+
+def _check_secret_ref(value: str) -> str:
+    if _ENV_REF.match(value) or _AWS_SM_REF.match(value) or _KEY_VAULT_REF.match(value):
+        return value
+    # The value may be a pasted secret: never echo it back.
+    raise ValueError(
+        "must reference a secret, not contain one: env:VAR_NAME, an AWS Secrets Manager ARN "
+        "or a Key Vault secret URI (https://NAME.vault.azure.net/secrets/NAME)"
+    )
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+SecretRef = Annotated[str, AfterValidator(_check_secret_ref)]
+"""A reference to a secret: ``env:VAR``, an AWS Secrets Manager ARN, or a Key Vault secret URI."""
+Url = Annotated[str, AfterValidator(_check_url)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- sites
+
+
+class PrimarySite(Model):
+    cloud: Literal["aws"] = "aws"
+    region: str = "us-east-1"
+
+
+class DrSite(Model):
+    cloud: Literal["azure"] = "azure"
+    region: str = "eastus2"
+
+
+class AwsAccess(Model):
+    """How to reach an AWS API. Credentials come from boto3's default chain, never from here."""
+
+    region: str | None = None
+    endpoint_url: Url | None = None
+
+
+# ----------------------------------------------------------------------------- signals
+
+
+class Points(Model):
+    """Points per status. A field left out falls back to ``scoring.points``."""
+
+    ok: int | None = Field(default=None, ge=0)
+    degraded: int | None = Field(default=None, ge=0)
+    down: int | None = Field(default=None, ge=0)
+    unknown: int | None = Field(default=None, ge=0)
+
+    def get(self, status: Status) -> int | None:
+        value: int | None = getattr(self, status.value)
+        return value
+
+
+class Threshold(Model):
+    """``status`` holds when the value is above ``above`` (or below ``below``)."""
+
+    above: float | None = None
+    below: float | None = None
+    status: Literal["degraded", "down"]
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Threshold:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        return self
+
+    def holds(self, value: float) -> bool:
+        if self.above is not None:
+            return value > self.above
+        assert self.below is not None
+        return value < self.below
+
+
+Thresholds = Annotated[list[Threshold], Field(min_length=1)]
+
+
+def status_from_thresholds(value: float, thresholds: Sequence[Threshold]) -> Status:
+    """The worst status whose threshold holds for ``value``; ``ok`` when none does."""
+    held = {t.status for t in thresholds if t.holds(value)}
+    if "down" in held:
+        return Status.DOWN
+    if "degraded" in held:
+        return Status.DEGRADED
+    return Status.OK
+
+
+class SignalBase(Model):
+    name: Name
+    description: str = ""
+    vantage: Vantage = Vantage.INTERNAL
+    timeout: Duration = timedelta(seconds=5)
+    points: Points = Points()
+
+    @model_validator(mode="after")
+    def _positive_timeout(self) -> SignalBase:
+        if self.timeout <= timedelta(0):
+            raise ValueError("timeout must be greater than zero")
+        return self
+
+
+class HttpSignal(SignalBase):
+    """Health endpoints probed over HTTP: all answer -> ok, some fail -> degraded, all -> down."""
+
+    kind: Literal["http"]
+    targets: Annotated[list[Url], Field(min_length=1)]
+    method: Literal["GET", "HEAD"] = "GET"
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=lambda: list(range(200, 400))
+    )
+    slow_after: Duration | None = None
+    """An answer slower than this counts as degraded, not ok."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    bearer_token: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _no_secret_headers(self) -> HttpSignal:
+        for header in self.headers:
+            if _SENSITIVE_HEADER.search(header):
+                raise ValueError(
+                    f"header {header!r} would carry a secret: use bearer_token with a "
+                    "secret reference instead"
+                )
+        return self
+
+
+class Route53HealthCheckSignal(SignalBase):
+    """A Route 53 health check's status, as seen by AWS's checkers around the world."""
+
+    kind: Literal["route53_health_check"]
+    vantage: Vantage = Vantage.EXTERNAL
+    health_check_id: str = Field(min_length=1)
+    aws: AwsAccess = AwsAccess()
+    thresholds: Thresholds = Field(
+        default_factory=lambda: [
+            Threshold(above=0.0, status="degraded"),
+            Threshold(above=0.5, status="down"),
+        ]
+    )
+    """On the share of checkers that report a failure."""
+
+
+class RdsReplicaLagSignal(SignalBase):
+    """RDS ``ReplicaLag`` from CloudWatch, in seconds."""
+
+    kind: Literal["rds_replica_lag"]
+    db_instance: str = Field(min_length=1)
+    aws: AwsAccess = AwsAccess()
+    lookback: Duration = timedelta(minutes=5)
+    thresholds: Thresholds = Field(
+        default_factory=lambda: [
+            Threshold(above=60, status="degraded"),
+            Threshold(above=300, status="down"),
+        ]
+    )
+
+
+class PrometheusAccess(Model):
+    url: Url = "http://127.0.0.1:9090"
+
+
+class PromqlSignal(SignalBase):
+    """Any PromQL query whose result is compared with thresholds (e.g. replication lag)."""
+
+    kind: Literal["promql"]
+    prometheus: PrometheusAccess = PrometheusAccess()
+    query: str = Field(min_length=1)
+    reduce: Literal["max", "min", "sum", "avg"] = "max"
+    """How several returned series become one value."""
+    thresholds: Thresholds
+
+
+class KubeAccess(Model):
+    """How to reach a cluster's API: a kubeconfig (and context), in-cluster, or a bare URL."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    api_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> KubeAccess:
+        ways = sum([self.kubeconfig is not None, self.in_cluster, self.api_url is not None])
+        if ways > 1:
+            raise ValueError("give only one of 'kubeconfig', 'in_cluster' or 'api_url'")
+        return self
+
+
+class EksNodesSignal(SignalBase):
+    """The share of cluster nodes that are not Ready, from node conditions."""
+
+    kind: Literal["eks_nodes"]
+    cluster: KubeAccess = KubeAccess()
+    label_selector: str | None = None
+    thresholds: Thresholds = Field(
+        default_factory=lambda: [
+            Threshold(above=0.2, status="degraded"),
+            Threshold(above=0.5, status="down"),
+        ]
+    )
+
+
+Signal = Annotated[
+    HttpSignal | Route53HealthCheckSignal | RdsReplicaLagSignal | PromqlSignal | EksNodesSignal,
+    Field(discriminator="kind"),
+]
+SIGNAL_KINDS = ("http", "route53_health_check", "rds_replica_lag", "promql", "eks_nodes")
+
+
+# ----------------------------------------------------------------------------- scoring, levels
+
+
+class DefaultPoints(Model):
+    ok: int = Field(default=0, ge=0)
+    degraded: int = Field(default=1, ge=0)
+    down: int = Field(default=3, ge=0)
+    unknown: int = Field(default=1, ge=0)
+
+
+class Scoring(Model):
+    points: DefaultPoints = DefaultPoints()
+    """Points per status for every signal that does not set its own."""
+
+
+Policy = Literal["auto", "approve", "two-person"]
+
+
+class LevelRule(Model):
+    min_score: int = Field(ge=1)
+    policy: Policy
+    plan: Name
+
+
+class Levels(Model):
+    self_heal: LevelRule = LevelRule(min_score=4, policy="auto", plan="self-heal")
+    region_failover: LevelRule = LevelRule(
+        min_score=8, policy="approve", plan="region-failover"
+    )
+    dr_failover: LevelRule = LevelRule(min_score=11, policy="two-person", plan="dr-azure")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Levels:
+        a, b, c = (self.self_heal.min_score, self.region_failover.min_score,
+                   self.dr_failover.min_score)
+        if not a < b < c:
+            raise ValueError(
+                f"min_score must rise from level to level (got {a}, {b}, {c})"
+            )
+        return self
+
+    def rule(self, level: Level) -> LevelRule:
+        return {
+            Level.SELF_HEAL: self.self_heal,
+            Level.REGION_FAILOVER: self.region_failover,
+            Level.DR_FAILOVER: self.dr_failover,
+        }[level]
+
+    def level_for(self, score: int) -> Level:
+        if score >= self.dr_failover.min_score:
+            return Level.DR_FAILOVER
+        if score >= self.region_failover.min_score:
+            return Level.REGION_FAILOVER
+        if score >= self.self_heal.min_score:
+            return Level.SELF_HEAL
+        return Level.NONE
+
+    def min_score(self, level: Level) -> int:
+        return 0 if level == Level.NONE else self.rule(level).min_score
+
+
+class FlapDamping(Model):
+    window: int = Field(default=21, ge=3)
+    start: Fraction = 0.20
+    stop: Fraction = 0.05
+
+    @model_validator(mode="after")
+    def _stop_below_start(self) -> FlapDamping:
+        if self.stop >= self.start:
+            raise ValueError("stop must be below start")
+        return self
+
+
+class Quorum(Model):
+    """Level 3 needs the loss seen from at least ``min`` of these independent vantages."""
+
+    vantages: list[Vantage] = Field(
+        default_factory=lambda: [Vantage.EXTERNAL, Vantage.CROSS_CLOUD], min_length=1
+    )
+    min: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Quorum:
+        if self.min > len(set(self.vantages)):
+            raise ValueError(f"min is {self.min} but only {len(set(self.vantages))} vantages")
+        return self
+
+
+class Evaluation(Model):
+    interval: Duration = timedelta(seconds=30)
+    confirm: int = Field(default=2, ge=1)
+    """Escalate only after the higher level held for this many evaluations."""
+    clear: int = Field(default=4, ge=1)
+    """Step down only after this many evaluations below the level's bound minus the margin."""
+    margin: int = Field(default=1, ge=0)
+    cooldown: Duration = timedelta(minutes=30)
+    """After a failover or failback, no automatic proposal for this long."""
+    flap: FlapDamping = FlapDamping()
+    quorum: Quorum = Quorum()
+
+    @model_validator(mode="after")
+    def _positive_interval(self) -> Evaluation:
+        if self.interval <= timedelta(0):
+            raise ValueError("interval must be greater than zero")
+        return self
+
+
+# ----------------------------------------------------------------------------- slack, plans, drills
+
+
+class Approvers(Model):
+    users: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]] = Field(default_factory=list)
+    groups: list[Annotated[str, Field(pattern=r"^S[A-Z0-9]{2,}$")]] = Field(default_factory=list)
+
+
+class Slack(Model):
+    channel: str = Field(default="#incidents", min_length=1)
+    approvers: Approvers = Approvers()
+    approval_ttl: Duration = timedelta(minutes=30)
+
+
+class RetryPolicy(Model):
+    """Temporal's retry policy fields."""
+
+    initial_interval: Duration = timedelta(seconds=1)
+    backoff_coefficient: float = Field(default=2.0, ge=1.0)
+    maximum_interval: Duration = timedelta(seconds=60)
+    maximum_attempts: int = Field(default=3, ge=0)
+    """0 means unlimited (until the stage's timeout)."""
+    non_retryable: list[str] = Field(default_factory=list)
+
+
+class StageSpec(Model):
+    name: Name
+    kind: Name
+    group: str | None = None
+    """Stages that share a group run in parallel."""
+    timeout: Duration = timedelta(minutes=5)
+    retry: RetryPolicy = RetryPolicy()
+    drill: bool = False
+    """Whether the stage runs in a drill rehearsal."""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlanSpec(Model):
+    description: str = ""
+    stages: Annotated[list[StageSpec], Field(min_length=1)]
+
+
+BUILTIN_PLANS = ("self-heal", "region-failover", "dr-azure", "failback")
+
+
+class Objectives(Model):
+    rto: Duration = timedelta(minutes=15)
+    rpo: Duration = timedelta(minutes=5)
+
+
+class Drill(Model):
+    name: Name
+    schedule: str = Field(min_length=1)
+    """Cron expression: minute hour day-of-month month day-of-week."""
+    timezone: str = "UTC"
+    plan: Name = "dr-azure"
+    mode: Literal["dry-run", "rehearsal"] = "dry-run"
+    announce: list[Duration] = Field(
+        default_factory=lambda: [timedelta(hours=24), timedelta(hours=1)]
+    )
+    channel: str | None = None
+
+    @model_validator(mode="after")
+    def _cron_shape(self) -> Drill:
+        if len(self.schedule.split()) != 5:
+            raise ValueError("schedule must be a 5-field cron expression, e.g. '0 10 * * 2'")
+        return self
+
+
+# ----------------------------------------------------------------------------- the file
+
+
+class PhoenixConfig(Model):
+    environment: Name = "production"
+    primary: PrimarySite = PrimarySite()
+    dr: DrSite = DrSite()
+    signals: list[Signal] = Field(default_factory=list)
+    scoring: Scoring = Scoring()
+    levels: Levels = Levels()
+    evaluation: Evaluation = Evaluation()
+    slack: Slack = Slack()
+    plans: dict[Name, PlanSpec] = Field(default_factory=dict)
+    drills: list[Drill] = Field(default_factory=list)
+    objectives: Objectives = Objectives()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> PhoenixConfig:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for index, signal in enumerate(self.signals):
+            if signal.name in seen:
+                problems.append(f"signals[{index}].name: {signal.name!r} is used twice")
+            seen.add(signal.name)
+        plans = set(BUILTIN_PLANS) | set(self.plans)
+        for field_name in ("self_heal", "region_failover", "dr_failover"):
+            rule: LevelRule = getattr(self.levels, field_name)
+            if rule.plan not in plans:
+                problems.append(f"levels.{field_name}.plan: no plan named {rule.plan!r}")
+        drills: set[str] = set()
+        for index, drill in enumerate(self.drills):
+            if drill.plan not in plans:
+                problems.append(f"drills[{index}].plan: no plan named {drill.plan!r}")
+            if drill.name in drills:
+                problems.append(f"drills[{index}].name: {drill.name!r} is used twice")
+            drills.add(drill.name)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def points_for(self, signal: SignalBase, status: Status) -> int:
+        own = signal.points.get(status)
+        if own is not None:
+            return own
+        fallback: int = getattr(self.scoring.points, status.value)
+        return fallback
+
+    def signal(self, name: str) -> SignalBase | None:
+        return next((s for s in self.signals if s.name == name), None)
+
+    def summary(self) -> str:
+        kinds: dict[str, int] = {}
+        for signal in self.signals:
+            kinds[signal.kind] = kinds.get(signal.kind, 0) + 1
+        kind_text = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+        bounds = "/".join(
+            str(self.levels.min_score(lv))
+            for lv in (Level.SELF_HEAL, Level.REGION_FAILOVER, Level.DR_FAILOVER)
+        )
+        return (
+            f"environment {self.environment}: {len(self.signals)} signals ({kind_text}), "
+            f"levels {bounds}, {len(set(BUILTIN_PLANS) | set(self.plans))} plans, "
+            f"{len(self.drills)} drills"
+        )
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys instead of keeping the last one silently."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"found duplicate key {key!r}", key_node.start_mark,
+            )
+        result[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+    return result
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def parse_config(text: str, source: str = "phoenix.yaml") -> PhoenixConfig:
+    """Parse and validate phoenix.yaml text; raise ConfigError listing every problem."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, problems_from_yaml(exc)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, [Problem("", "the file must hold a mapping of settings")])
+    try:
+        return PhoenixConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, problems_from_validation(exc, data, PhoenixConfig)) from None
+
+
+def load_config(path: str | Path) -> PhoenixConfig:
+    """Read and validate a phoenix.yaml file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), [Problem("", "the file is not UTF-8 text")]) from None
+    return parse_config(text, str(path))
