@@ -1,0 +1,45 @@
+"""`phoenix ...`: the command line. Each command group lives in its own module and registers
+its subcommands here; a command returns its exit status (0 ok, 1 a failed check, 2 bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from bot import cli_config
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+# Each module exposes `register(subparsers)`; its parsers set `func=callable(args) -> int`.
+COMMAND_MODULES: tuple[Register, ...] = (cli_config.register,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phoenix",
+        description="CloudPhoenix: multi-cloud disaster recovery, run from Slack.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in COMMAND_MODULES:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        status: int = func(args)
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
