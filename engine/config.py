@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -489,8 +490,12 @@ class PhoenixConfig(Model):
         fallback: int = getattr(self.scoring.points, status.value)
         return fallback
 
+    @cached_property
+    def signals_by_name(self) -> Mapping[str, SignalBase]:
+        return {s.name: s for s in self.signals}
+
     def signal(self, name: str) -> SignalBase | None:
-        return next((s for s in self.signals if s.name == name), None)
+        return self.signals_by_name.get(name)
 
     def summary(self) -> str:
         kinds: dict[str, int] = {}
