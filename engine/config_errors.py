@@ -167,9 +167,9 @@ def _union_member(tp: Any, tag: Any) -> Any:
     for member in get_args(tp):
         if isinstance(member, type) and issubclass(member, BaseModel):
             kind = member.model_fields.get("kind")
-            if kind is not None and get_origin(kind.annotation) is Literal:
-                if tag in get_args(kind.annotation):
-                    return member
+            literal = kind is not None and get_origin(kind.annotation) is Literal
+            if literal and kind is not None and tag in get_args(kind.annotation):
+                return member
     return None
 
 

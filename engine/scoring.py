@@ -1,4 +1,4 @@
-"""Readings -> points -> Score. Pure: the configuration says how many points each status is worth."""
+"""Readings -> points -> Score. Pure: the configuration says what each status is worth."""
 
 from __future__ import annotations
 
