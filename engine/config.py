@@ -293,19 +293,18 @@ class LevelRule(Model):
 
 class Levels(Model):
     self_heal: LevelRule = LevelRule(min_score=4, policy="auto", plan="self-heal")
-    region_failover: LevelRule = LevelRule(
-        min_score=8, policy="approve", plan="region-failover"
-    )
+    region_failover: LevelRule = LevelRule(min_score=8, policy="approve", plan="region-failover")
     dr_failover: LevelRule = LevelRule(min_score=11, policy="two-person", plan="dr-azure")
 
     @model_validator(mode="after")
     def _increasing(self) -> Levels:
-        a, b, c = (self.self_heal.min_score, self.region_failover.min_score,
-                   self.dr_failover.min_score)
+        a, b, c = (
+            self.self_heal.min_score,
+            self.region_failover.min_score,
+            self.dr_failover.min_score,
+        )
         if not a < b < c:
-            raise ValueError(
-                f"min_score must rise from level to level (got {a}, {b}, {c})"
-            )
+            raise ValueError(f"min_score must rise from level to level (got {a}, {b}, {c})")
         return self
 
     def rule(self, level: Level) -> LevelRule:
@@ -524,19 +523,19 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     loader.flatten_mapping(node)
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark,
-                f"found duplicate key {key!r}", key_node.start_mark,
+                "while reading a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
             )
-        result[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        result[key] = loader.construct_object(value_node, deep=True)
     return result
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def parse_config(text: str, source: str = "phoenix.yaml") -> PhoenixConfig:
@@ -561,7 +560,9 @@ def load_config(path: str | Path) -> PhoenixConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+        raise ConfigError(
+            str(path), [Problem("", f"cannot read the file: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError(str(path), [Problem("", "the file is not UTF-8 text")]) from None
     return parse_config(text, str(path))

@@ -60,9 +60,7 @@ class Reading:
     observed_at: datetime
 
     @classmethod
-    def unknown(
-        cls, signal: str, vantage: Vantage, reason: str, observed_at: datetime
-    ) -> Reading:
+    def unknown(cls, signal: str, vantage: Vantage, reason: str, observed_at: datetime) -> Reading:
         return cls(signal, Status.UNKNOWN, None, reason, vantage, observed_at)
 
 
