@@ -213,3 +213,23 @@ def _points_reason(score: Score) -> str:
         parts.append(f"{len(scoring) - 6} more")
     listed = ", ".join(parts) if parts else "no signal scores"
     return f"score {score.total} (raw level {score.raw_level:d}): {listed}"
+
+
+def assess(score: Score, config: PhoenixConfig) -> LevelDecision:
+    """The level one evaluation on its own points at: quorum applies, hysteresis cannot."""
+    effective, partition, quorum_reason = _apply_quorum(score, Level.NONE, config)
+    reasons = [_points_reason(score)]
+    if quorum_reason:
+        reasons.append(quorum_reason)
+    if effective > Level.NONE:
+        reasons.append(
+            f"a live evaluation escalates only after {config.evaluation.confirm} like this"
+        )
+    return LevelDecision(
+        score=score,
+        level=effective,
+        previous_level=Level.NONE,
+        action=Action.NONE,
+        reasons=tuple(reasons),
+        partition=partition,
+    )
