@@ -1,0 +1,64 @@
+"""Start and stop: loopback only, free ports, no leaked threads or sockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from sandbox.slack import Emulator, EmulatorConfig
+
+pytestmark = pytest.mark.integration
+
+
+def emulator_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("slack-emulator")]
+
+
+def test_binds_loopback_on_free_ports_and_stops_cleanly() -> None:
+    emulator = Emulator().start()
+    try:
+        assert emulator.api_url == f"http://127.0.0.1:{emulator.http_port}/api/"
+        assert emulator.http_port != emulator.socket_port
+        assert len(emulator_threads()) == 2
+        with socket.create_connection(("127.0.0.1", emulator.socket_port), timeout=2):
+            pass
+    finally:
+        emulator.stop()
+    emulator.stop()
+    assert emulator_threads() == []
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", emulator.socket_port), timeout=0.5).close()
+
+
+def test_two_emulators_run_side_by_side() -> None:
+    with Emulator() as first, Emulator() as second:
+        first.web_client().chat_postMessage(channel="#general", text="first")
+        assert second.messages("#general") == []
+        assert first.http_port != second.http_port
+
+
+def test_refuses_to_bind_anything_but_loopback() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        EmulatorConfig(host="0.0.0.0")
+
+
+def test_a_websocket_without_a_ticket_is_refused(emulator: Emulator) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{emulator.socket_port}/link/?ticket=forged", open_timeout=2)
+    assert refused.value.response.status_code == 401
+
+
+def test_a_websocket_with_a_ticket_is_greeted_with_hello(emulator: Emulator) -> None:
+    from websockets.sync.client import connect
+
+    url = emulator.web_client().apps_connections_open(app_token=emulator.app_token)["url"]
+    with connect(url, open_timeout=2) as connection:
+        hello = connection.recv(timeout=2)
+        emulator.wait_for_socket_connection()
+    assert '"type": "hello"' in str(hello)
+    emulator.wait_for(lambda: emulator.socket_connections() == 0, what="the socket to close")
