@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -28,6 +29,9 @@ from engine.config_errors import problems_from_validation, problems_from_yaml
 from engine.duration import Duration
 from engine.errors import ConfigError, Problem
 from engine.model import Level, Status, Vantage
+from engine.plans_builtin import BUILTIN_PLAN_DATA
+from engine.retry import RetryPolicy
+from engine.stages import REGISTRY, StageRegistry
 
 # ----------------------------------------------------------------------------- primitives
 
@@ -387,35 +391,70 @@ class Slack(Model):
     approval_ttl: Duration = timedelta(minutes=30)
 
 
-class RetryPolicy(Model):
-    """Temporal's retry policy fields."""
-
-    initial_interval: Duration = timedelta(seconds=1)
-    backoff_coefficient: float = Field(default=2.0, ge=1.0)
-    maximum_interval: Duration = timedelta(seconds=60)
-    maximum_attempts: int = Field(default=3, ge=0)
-    """0 means unlimited (until the stage's timeout)."""
-    non_retryable: list[str] = Field(default_factory=list)
-
-
 class StageSpec(Model):
+    """One stage of a plan. Timeout, retry and drill default to what the stage kind declares;
+    a ``retry`` here overrides only the fields it names."""
+
     name: Name
     kind: Name
-    group: str | None = None
-    """Stages that share a group run in parallel."""
-    timeout: Duration = timedelta(minutes=5)
-    retry: RetryPolicy = RetryPolicy()
-    drill: bool = False
-    """Whether the stage runs in a drill rehearsal."""
+    group: Name | None = None
+    """Consecutive stages that share a group run in parallel."""
+    timeout: Duration | None = None
+    """Per attempt; past it the attempt is cancelled and counts as failed."""
+    retry: RetryPolicy | None = None
+    drill: bool | None = None
+    """Whether the stage acts in a drill rehearsal (skipped there otherwise)."""
+    gate: bool = False
+    """Whether a person must confirm before the stage starts."""
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_kind_and_params(self, info: ValidationInfo) -> StageSpec:
+        """The kind is registered and the params fit its model. The registry is the
+        validation context's ``stage_registry``, else the built-in one."""
+        problems = [str(p) for p in _stage_registry(info).check(self.kind, self.params)]
+        if self.timeout is not None and self.timeout <= timedelta(0):
+            problems.append("timeout: must be greater than zero")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _stage_registry(info: ValidationInfo) -> StageRegistry:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    registry: StageRegistry = context.get("stage_registry", REGISTRY)
+    return registry
 
 
 class PlanSpec(Model):
     description: str = ""
     stages: Annotated[list[StageSpec], Field(min_length=1)]
 
+    @model_validator(mode="after")
+    def _names_and_groups(self) -> PlanSpec:
+        problems: list[str] = []
+        names: set[str] = set()
+        closed_groups: set[str] = set()
+        previous_group: str | None = None
+        for index, stage in enumerate(self.stages):
+            if stage.name in names:
+                problems.append(f"stages[{index}].name: {stage.name!r} is used twice")
+            names.add(stage.name)
+            if stage.group != previous_group:
+                if stage.group in closed_groups:
+                    problems.append(
+                        f"stages[{index}].group: the stages of group {stage.group!r} "
+                        "must be next to each other"
+                    )
+                if previous_group is not None:
+                    closed_groups.add(previous_group)
+                previous_group = stage.group
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
-BUILTIN_PLANS = ("self-heal", "region-failover", "dr-azure", "failback")
+
+BUILTIN_PLANS = tuple(BUILTIN_PLAN_DATA)
 
 
 class Objectives(Model):

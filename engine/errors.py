@@ -6,9 +6,24 @@ these ``from exc`` at their boundary.
     PhoenixError
     ├── ConfigError            a phoenix.yaml that cannot be used; carries one Problem per fault
     ├── SecretError            a secret reference that cannot be resolved (never the value)
-    └── SignalError            a collector could not produce a reading
-        ├── ProbeTimeout       the probe ran past its timeout
-        └── BadAnswer          the far end answered, but not with anything we can read
+    ├── SignalError            a collector could not produce a reading
+    │   ├── ProbeTimeout       the probe ran past its timeout
+    │   └── BadAnswer          the far end answered, but not with anything we can read
+    ├── StageError             a stage could not reach its end state; the runner decides what next
+    │   ├── StageRetryable     a transient fault: retried under the stage's retry policy
+    │   ├── StageFatal         retrying cannot help: the stage fails at once
+    │   ├── StageTimeout       the attempt ran past the stage's timeout and was cancelled
+    │   └── StageCancelled     the attempt was asked to stop (timeout, lost lease, shutdown)
+    ├── RunError               a run cannot do what was asked, in the state it is in
+    │   ├── UnknownPlan        no plan of that name
+    │   ├── RunNotFound        no run with that id
+    │   ├── RunBusy            another runner holds the run's lease
+    │   ├── WrongRunState      the run's state does not allow the request (e.g. retry, not paused)
+    │   └── PlanChanged        the plan changed since the run started: resuming it is refused
+    └── StoreError             the state store failed, or refused a write
+        ├── StoreUnavailable   the store cannot be opened or reached (a bad store URL included)
+        ├── LeaseLost          the lease is not held with this token: fenced out, nothing written
+        └── Conflict           a compare-and-set found another state, or the id already exists
 """
 
 from __future__ import annotations
@@ -55,3 +70,71 @@ class ProbeTimeout(SignalError):
 
 class BadAnswer(SignalError):
     """The far end answered with something that cannot be read as a measurement."""
+
+
+class StageError(PhoenixError):
+    """A stage could not reach its end state. Stages raise a subclass; the runner owns retries.
+
+    ``error_type`` names the fault for a retry policy's ``non_retryable`` list (Temporal's
+    application error type); it defaults to the class name.
+    """
+
+    def __init__(self, message: str, *, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type or type(self).__name__
+
+
+class StageRetryable(StageError):
+    """A transient fault (throttling, a timeout of a call, a resource still converging)."""
+
+
+class StageFatal(StageError):
+    """A fault that another attempt cannot fix (bad input, missing resource, refused access)."""
+
+
+class StageTimeout(StageError):
+    """The attempt ran past the stage's timeout; it was cancelled and counts as a failed attempt."""
+
+
+class StageCancelled(StageError):
+    """Raised inside a stage that was asked to stop; the stage should let it propagate."""
+
+
+class RunError(PhoenixError):
+    """A run cannot do what was asked. The message is a sentence a person can act on."""
+
+
+class UnknownPlan(RunError):
+    """No plan of that name is configured or built in."""
+
+
+class RunNotFound(RunError):
+    """No run with that id is in the store."""
+
+
+class RunBusy(RunError):
+    """Another runner holds the run's lease: the run is already being executed."""
+
+
+class WrongRunState(RunError):
+    """The run's state does not allow the request (e.g. retrying a run that is not paused)."""
+
+
+class PlanChanged(RunError):
+    """The run's plan changed since the run started; resuming it would mix two plans."""
+
+
+class StoreError(PhoenixError):
+    """The state store failed, or refused a write."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be opened or reached; nothing was written. The bot is not ready."""
+
+
+class LeaseLost(StoreError):
+    """The lease is not held with this owner and fencing token: the write was refused."""
+
+
+class Conflict(StoreError):
+    """A compare-and-set write found another state than expected, or the id already exists."""
