@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.slack.blockkit import MAX_MESSAGE_TEXT, message_problems, with_generated_ids
 from sandbox.slack.directory import Channel
-from sandbox.slack.state import StoredMessage
+from sandbox.slack.stored import StoredMessage
 from sandbox.slack.webapi import (
     ApiError,
     CallContext,

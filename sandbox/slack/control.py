@@ -1,38 +1,33 @@
 """The test API: act as people in the workspace and read what the bot did.
 
-Every ``run_*``/``click``/``submit_view``/``open_app_home``/``send_event`` call builds the
-payload Slack would send, delivers it (Socket Mode by default, HTTP mode after
+Every ``run_slash_command``/``click``/``submit_view``/``open_app_home``/``send_event`` call
+builds the payload Slack would send, delivers it (Socket Mode by default, HTTP mode after
 ``use_http_mode``), returns once it is acked or the ack deadline passes, and applies the ack
 as Slack would. The returned ``Delivery`` says whether the ack was on time.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from sandbox.slack import interactions, payloads
-from sandbox.slack.blockkit import ActionIdScope, view_problems, with_generated_ids
-from sandbox.slack.http_mode import HttpDelivery
-from sandbox.slack.payloads import Envelope, Tamper
-from sandbox.slack.ratelimit import Breach, RateBudget, RateLimiter
-from sandbox.slack.records import (
-    ApiCall,
-    Delivery,
-    EphemeralMessage,
-    Message,
-    View,
-)
+from sandbox.slack.blockkit import ActionIdScope
+from sandbox.slack.dispatch import Dispatcher
+from sandbox.slack.inspection import Inspection
+from sandbox.slack.modal_acks import apply_view_ack
+from sandbox.slack.payloads import Tamper
+from sandbox.slack.ratelimit import RateLimiter
+from sandbox.slack.records import Delivery
 from sandbox.slack.responses import Responder, ResponseRejected
-from sandbox.slack.state import ResponseTarget, StoredView, Workspace
-from sandbox.slack.transport import Delivery as DeliveryTransport
+from sandbox.slack.state import Workspace
+from sandbox.slack.stored import ResponseTarget, StoredView
+from sandbox.slack.transport import EnvelopeTransport
 
 Json = dict[str, Any]
-T = TypeVar("T")
 
 
-class Control:
+class Control(Inspection):
     """Drive the workspace as its people would, and inspect it."""
 
     def __init__(
@@ -40,7 +35,7 @@ class Control:
         ws: Workspace,
         limiter: RateLimiter,
         responder: Responder,
-        socket_mode: DeliveryTransport,
+        socket_mode: EnvelopeTransport,
         *,
         ack_deadline: float,
         late_ack_grace: float,
@@ -51,90 +46,37 @@ class Control:
         self._ws = ws
         self._limiter = limiter
         self._responder = responder
-        self._socket_mode = socket_mode
-        self._http: HttpDelivery | None = None
-        self.ack_deadline = ack_deadline
-        self._late_ack_grace = late_ack_grace
-        self._signing_secret = signing_secret
+        self._dispatch = Dispatcher(
+            ws,
+            socket_mode,
+            ack_deadline=ack_deadline,
+            late_ack_grace=late_ack_grace,
+            signing_secret=signing_secret,
+        )
         self._verification_token = verification_token
         self._scope = action_id_scope
 
-    @property
-    def version(self) -> int:
-        """Bumped by every change to the workspace."""
-        return self._ws.version
-
-    # -- delivery mode -------------------------------------------------------------------------
+    # -- delivery mode and deadline ------------------------------------------------------------
 
     @property
     def mode(self) -> Literal["socket_mode", "http"]:
-        return "http" if self._http is not None else "socket_mode"
+        return self._dispatch.mode
 
     def use_http_mode(self, request_url: str) -> None:
         """Deliver to ``request_url`` (the bot's /slack/events) instead of Socket Mode."""
-        self._http = HttpDelivery(request_url, self._signing_secret, self._late_ack_grace)
+        self._dispatch.use_http_mode(request_url)
 
     def use_socket_mode(self) -> None:
-        self._http = None
+        self._dispatch.use_socket_mode()
 
-    # -- directory -----------------------------------------------------------------------------
+    @property
+    def ack_deadline(self) -> float:
+        """Seconds the bot has to ack an envelope (Slack: 3); tests may shorten it."""
+        return self._dispatch.ack_deadline
 
-    def add_user(
-        self,
-        name: str,
-        *,
-        id: str | None = None,
-        real_name: str | None = None,
-        approver: bool = False,
-    ) -> str:
-        with self._ws.lock:
-            user = self._ws.directory.add_user(name, id=id, real_name=real_name, approver=approver)
-            self._ws.touch()
-            return user.id
-
-    def add_channel(self, name: str, *, id: str | None = None, private: bool = False) -> str:
-        with self._ws.lock:
-            channel = self._ws.directory.add_channel(name, id=id, private=private)
-            self._ws.touch()
-            return channel.id
-
-    def add_usergroup(
-        self, handle: str, members: list[str], *, id: str | None = None, name: str | None = None
-    ) -> str:
-        with self._ws.lock:
-            group = self._ws.directory.add_usergroup(handle, members, id=id, name=name)
-            self._ws.touch()
-            return group.id
-
-    def users(self) -> list[Json]:
-        with self._ws.lock:
-            return [u.to_dict() for u in self._ws.directory.users.values()]
-
-    def channels(self) -> list[Json]:
-        with self._ws.lock:
-            return [c.to_dict() for c in self._ws.directory.channels.values()]
-
-    def usergroups(self) -> list[Json]:
-        with self._ws.lock:
-            return [g.to_dict() for g in self._ws.directory.usergroups.values()]
-
-    def channel_id(self, channel: str) -> str:
-        """A channel's id from its id, ``#name`` or ``name`` (or a user id: their DM)."""
-        with self._ws.lock:
-            found = self._ws.directory.resolve_channel(channel)
-            if found is None:
-                raise LookupError(f"no channel {channel!r}")
-            return found.id
-
-    def issue_trigger(self, user: str) -> str:
-        """A fresh trigger_id for ``user``, as an interaction would carry (for direct API tests)."""
-        with self._ws.lock:
-            self._check_user(user)
-            return self._ws.issue_trigger(user)
-
-    def _check_user(self, user: str) -> None:
-        if user not in self._ws.directory.users:
-            raise LookupError(f"no user {user!r}")
+    @ack_deadline.setter
+    def ack_deadline(self, seconds: float) -> None:
+        self._dispatch.ack_deadline = seconds
 
     # -- acting as people ----------------------------------------------------------------------
 
@@ -167,8 +109,10 @@ class Control:
                 trigger_id=ws.issue_trigger(user),
                 verification_token=self._verification_token,
             )
-        envelope = self._envelope("slash_commands", payload, command, accepts=True, tamper=tamper)
-        delivery = self._deliver(envelope)
+        envelope = self._dispatch.envelope(
+            "slash_commands", payload, command, accepts=True, tamper=tamper
+        )
+        delivery = self._dispatch.deliver(envelope)
         if not delivery.on_time:
             error = (
                 "operation_timeout" if delivery.error == "operation_timeout" else "dispatch_failed"
@@ -223,7 +167,9 @@ class Control:
                 **extra,
             )
         label = f"block_actions:{action_id}"
-        return self._deliver(self._envelope("interactive", payload, label, tamper=tamper))
+        return self._dispatch.deliver(
+            self._dispatch.envelope("interactive", payload, label, tamper=tamper)
+        )
 
     def _message_click(self, user: str, ts: str) -> tuple[list[Json], Json]:
         ws = self._ws
@@ -304,47 +250,15 @@ class Control:
                 verification_token=self._verification_token,
             )
         label = f"view_submission:{view.body.get('callback_id', '')}"
-        envelope = self._envelope("interactive", payload, label, accepts=True, tamper=tamper)
-        delivery = self._deliver(envelope)
+        envelope = self._dispatch.envelope(
+            "interactive", payload, label, accepts=True, tamper=tamper
+        )
+        delivery = self._dispatch.deliver(envelope)
         if delivery.on_time:
-            error = self._apply_view_ack(user, view, delivery.ack_payload)
+            error = apply_view_ack(ws, user, view, delivery.ack_payload, self._scope)
             if error is not None:
                 delivery = ws.update_delivery(delivery.envelope_id, error=error)
         return delivery
-
-    def _apply_view_ack(self, user: str, view: StoredView, ack: Json | None) -> str | None:
-        ws = self._ws
-        action = (ack or {}).get("response_action")
-        with ws.lock:
-            if action is None:
-                ws.close_modal(user, view.id)
-            elif action == "clear":
-                ws.close_modal(user, view.id, all_views=True)
-            elif action == "errors":
-                errors = (ack or {}).get("errors")
-                input_ids = {
-                    b.get("block_id")
-                    for b in view.body.get("blocks", [])
-                    if b.get("type") == "input"
-                }
-                if not isinstance(errors, dict) or not errors or not set(errors) <= input_ids:
-                    return "invalid response_action errors: keys must be input block_ids"
-                view.errors = {str(k): str(v) for k, v in errors.items()}
-                ws.touch()
-            elif action in ("update", "push"):
-                body = (ack or {}).get("view")
-                problems = view_problems(body, expected="modal", action_id_scope=self._scope)
-                if problems:
-                    return "invalid_arguments: " + "; ".join(problems)
-                assert isinstance(body, dict)
-                body = {**body, "blocks": with_generated_ids(body["blocks"])}
-                if action == "update":
-                    ws.replace_view(view, body)
-                else:
-                    ws.push_modal(user, body)
-            else:
-                return f"unknown response_action {action!r}"
-        return None
 
     def open_app_home(self, user: str, *, tamper: Tamper | None = None) -> Delivery:
         """``user`` opens the app's Home tab (an ``app_home_opened`` event)."""
@@ -374,7 +288,7 @@ class Control:
             verification_token=self._verification_token,
         )
         label = str(event.get("type", "event"))
-        envelope = self._envelope(
+        envelope = self._dispatch.envelope(
             "events_api",
             payload,
             label,
@@ -382,7 +296,7 @@ class Control:
             retry_num=retry_num,
             retry_reason=retry_reason,
         )
-        return self._deliver(envelope)
+        return self._dispatch.deliver(envelope)
 
     def redeliver(
         self, envelope_id: str, *, retry_num: int = 1, retry_reason: str = "http_timeout"
@@ -391,159 +305,14 @@ class Control:
         original = self._ws.delivery(envelope_id)
         if original is None or original.type != "events_api":
             raise LookupError(f"no events_api delivery {envelope_id}")
-        envelope = self._envelope(
+        envelope = self._dispatch.envelope(
             "events_api",
             original.payload,
             original.label,
             retry_num=retry_num,
             retry_reason=retry_reason,
         )
-        return self._deliver(envelope)
-
-    def _envelope(
-        self,
-        kind: Literal["slash_commands", "interactive", "events_api"],
-        payload: Json,
-        label: str,
-        *,
-        accepts: bool = False,
-        tamper: Tamper | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-    ) -> Envelope:
-        return Envelope(
-            self._ws.new_id("env-"), kind, payload, label, accepts, retry_num, retry_reason, tamper
-        )
-
-    def _deliver(self, envelope: Envelope) -> Delivery:
-        ws = self._ws
-        transport: DeliveryTransport = self._http if self._http is not None else self._socket_mode
-        eid, deadline = envelope.envelope_id, self.ack_deadline
-        ws.record_delivery(
-            Delivery(
-                eid,
-                envelope.type,
-                envelope.label,
-                transport.name,
-                time.time(),
-                deadline,
-                False,
-                None,
-                None,
-                None,
-                None,
-                envelope.retry_attempt,
-                envelope.payload,
-            )
-        )
-
-        def late(latency: float, payload: Json | None) -> None:
-            ws.update_delivery(eid, acked=True, ack_latency=latency, ack_payload=payload)
-
-        outcome = transport.send(envelope, deadline, late)
-        changes: Json = {"http_status": outcome.http_status, "error": outcome.error}
-        if outcome.acked:
-            changes.update(acked=True, ack_latency=outcome.latency, ack_payload=outcome.payload)
-        return ws.update_delivery(eid, **changes)
-
-    # -- reading the workspace -----------------------------------------------------------------
-
-    def messages(self, channel: str, *, include_deleted: bool = False) -> list[Message]:
-        """Top-level messages of a channel, oldest first (thread replies are not included)."""
-        return self._ws.messages(self.channel_id(channel), include_deleted=include_deleted)
-
-    def thread(self, channel: str, thread_ts: str) -> list[Message]:
-        """A thread's parent followed by its replies."""
-        return self._ws.thread(self.channel_id(channel), thread_ts)
-
-    def replies(self, channel: str, thread_ts: str) -> list[Message]:
-        return self.thread(channel, thread_ts)[1:]
-
-    def message(self, ts: str) -> Message:
-        found = self._ws.message_by_ts(ts)
-        if found is None:
-            raise LookupError(f"no message with ts {ts}")
-        return found.snapshot()
-
-    def ephemeral(self, user: str, channel: str | None = None) -> list[EphemeralMessage]:
-        """Ephemeral messages ``user`` has seen (from the bot and from Slack), oldest first."""
-        return self._ws.ephemeral(user, self.channel_id(channel) if channel else None)
-
-    def open_views(self, user: str) -> list[View]:
-        """The user's modal stack, root first."""
-        return [v.snapshot() for v in self._ws.modals(user)]
-
-    def view(self, view_id: str) -> View | None:
-        found = self._ws.view(view_id)
-        return found.snapshot() if found is not None else None
-
-    def home_view(self, user: str) -> View | None:
-        found = self._ws.home(user)
-        return found.snapshot() if found is not None else None
-
-    def calls(self, method: str | None = None) -> list[ApiCall]:
-        return self._ws.calls(method)
-
-    def deliveries(self) -> list[Delivery]:
-        return self._ws.deliveries()
-
-    def delivery(self, envelope_id: str) -> Delivery:
-        found = self._ws.delivery(envelope_id)
-        if found is None:
-            raise LookupError(f"no delivery {envelope_id}")
-        return found
-
-    def ack_failures(self) -> list[Delivery]:
-        """Deliveries not acked on time (late, missing, or answered with an error)."""
-        return [d for d in self._ws.deliveries() if d.failed]
-
-    def rate_limit_breaches(self, method: str | None = None) -> list[Breach]:
-        return self._limiter.breaches(method)
-
-    def set_rate_budget(self, method: str, budget: RateBudget | None) -> None:
-        self._limiter.set_budget(method, budget)
-
-    def rate_budgets(self) -> dict[str, RateBudget]:
-        return self._limiter.budgets()
-
-    # -- waiting -------------------------------------------------------------------------------
-
-    def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition"
-    ) -> T:
-        """Block until ``predicate()`` is truthy (woken by every change); TimeoutError after."""
-        return self._ws.wait_for(predicate, timeout, what)
-
-    def wait_for_messages(
-        self, channel: str, count: int, *, thread_ts: str | None = None, timeout: float = 5.0
-    ) -> list[Message]:
-        """Wait until the channel has ``count`` top-level messages (or the thread ``count``
-        replies); returns them."""
-
-        def enough() -> list[Message] | None:
-            found = (
-                self.replies(channel, thread_ts)
-                if thread_ts is not None
-                else self.messages(channel)
-            )
-            return found if len(found) >= count else None
-
-        where = f"{channel} thread {thread_ts}" if thread_ts else channel
-        return self.wait_for(enough, timeout, f"{count} messages in {where}")
-
-    def wait_for_ephemeral(
-        self, user: str, count: int, *, channel: str | None = None, timeout: float = 5.0
-    ) -> list[EphemeralMessage]:
-        def enough() -> list[EphemeralMessage] | None:
-            found = self.ephemeral(user, channel)
-            return found if len(found) >= count else None
-
-        return self.wait_for(enough, timeout, f"{count} ephemeral messages for {user}")
-
-    def reset(self) -> None:
-        """Forget messages, views, journals and breaches, and refill the budgets."""
-        self._ws.clear_activity()
-        self._limiter.reset()
+        return self._dispatch.deliver(envelope)
 
 
 def _rejection(exc: ResponseRejected) -> str:

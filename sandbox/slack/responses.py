@@ -16,7 +16,8 @@ from sandbox.slack.blockkit import (
     message_problems,
     with_generated_ids,
 )
-from sandbox.slack.state import ResponseTarget, Workspace
+from sandbox.slack.state import Workspace
+from sandbox.slack.stored import ResponseTarget
 
 Json = dict[str, Any]
 Via = Literal["ack", "response_url"]

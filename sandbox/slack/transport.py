@@ -24,8 +24,9 @@ class AckOutcome:
     error: str | None = None
 
 
-class Delivery(Protocol):
-    name: Transport
+class EnvelopeTransport(Protocol):
+    @property
+    def name(self) -> Transport: ...
 
     def send(self, envelope: Envelope, deadline: float, on_late_ack: LateAck) -> AckOutcome:
         """Deliver and wait for the ack up to ``deadline`` seconds; an ack after that is

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from sandbox.slack.blockkit import view_problems, with_generated_ids
-from sandbox.slack.state import StoredView
+from sandbox.slack.stored import StoredView
 from sandbox.slack.webapi import ApiError, CallContext, invalid_arguments, json_arg, text_arg
 
 Json = dict[str, Any]

@@ -3,6 +3,8 @@ named."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from slack_sdk.errors import SlackApiError
 
@@ -11,11 +13,11 @@ from sandbox.slack import Emulator
 pytestmark = pytest.mark.integration
 
 
-def section(text: str) -> dict:
+def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def rejected(emulator: Emulator, blocks: list) -> list[str]:
+def rejected(emulator: Emulator, blocks: list[Any]) -> list[str]:
     with pytest.raises(SlackApiError) as caught:
         emulator.web_client().chat_postMessage(channel="#incidents", text="x", blocks=blocks)
     assert caught.value.response["error"] == "invalid_blocks"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.slack import Emulator
+from sandbox.slack import Delivery, Emulator
 from tests.sandbox.phoenix_app import PhoenixApp
 
 pytestmark = pytest.mark.integration
@@ -163,10 +163,12 @@ def test_an_ack_later_than_the_deadline_is_recorded_as_a_failure(slack: Emulator
     [notice] = slack.ephemeral("UALICE")
     assert notice.source == "slack"
     assert notice.text == '/phoenix failed with the error "operation_timeout"'
-    late = slack.wait_for(
-        lambda: slack.delivery(delivery.envelope_id).acked and slack.delivery(delivery.envelope_id),
-        what="the late ack",
-    )
+
+    def late_ack() -> Delivery | None:
+        found = slack.delivery(delivery.envelope_id)
+        return found if found.acked else None
+
+    late = slack.wait_for(late_ack, what="the late ack")
     assert late.ack_latency is not None
     assert late.ack_latency >= 0.3
     assert not late.on_time

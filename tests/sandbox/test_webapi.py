@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -16,7 +17,7 @@ from sandbox.slack import Emulator
 pytestmark = pytest.mark.integration
 
 
-def raw_post(url: str, body: bytes, content_type: str, token: str | None = None) -> dict:
+def raw_post(url: str, body: bytes, content_type: str, token: str | None = None) -> Any:
     headers = {"Content-Type": content_type}
     if token:
         headers["Authorization"] = f"Bearer {token}"
