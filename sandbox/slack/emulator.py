@@ -179,9 +179,12 @@ class Emulator(Control):
             f"{count} Socket Mode connection(s)",
         )
 
-    def request_socket_reconnect(self, reason: str = "refresh_requested") -> int:
-        """Send Slack's ``disconnect`` message to every connection; returns how many."""
-        return self._socket.request_reconnect(reason)
+    def request_socket_reconnect(
+        self, reason: str = "refresh_requested", grace: float = 10.0
+    ) -> int:
+        """Send Slack's ``disconnect`` message to every connection (returns how many); they
+        get no more envelopes and are closed after ``grace`` seconds."""
+        return self._socket.request_reconnect(reason, grace)
 
     def unmatched_socket_messages(self) -> list[dict[str, Any]]:
         return self._socket.unmatched_messages()

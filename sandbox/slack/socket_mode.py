@@ -52,6 +52,7 @@ class SocketModeServer:
         self._lock = threading.Lock()
         self._tickets: set[str] = set()
         self._connections: list[ServerConnection] = []
+        self._draining: set[ServerConnection] = set()
         self._pending: dict[str, _Pending] = {}
         self._unmatched: list[Json] = []
         self._turn = itertools.count()
@@ -135,6 +136,7 @@ class SocketModeServer:
         finally:
             with self._lock:
                 self._connections.remove(connection)
+                self._draining.discard(connection)
 
     def _hello(self, count: int) -> Json:
         return {
@@ -149,22 +151,32 @@ class SocketModeServer:
         }
 
     def connection_count(self) -> int:
+        """Open connections that receive envelopes (not those asked to reconnect)."""
         with self._lock:
-            return len(self._connections)
+            return len([c for c in self._connections if c not in self._draining])
 
-    def request_reconnect(self, reason: str = "refresh_requested") -> int:
-        """Ask every connected app to reconnect, as Slack does every few hours."""
+    def request_reconnect(self, reason: str = "refresh_requested", grace: float = 10.0) -> int:
+        """Send Slack's ``disconnect`` message to every connection, as Slack does every few
+        hours. From then on no envelope goes to those connections, and they are closed after
+        ``grace`` seconds if the app has not closed them by itself."""
         loop = self._loop
+        if loop is None:
+            return 0
         with self._lock:
-            connections = list(self._connections)
+            connections = [c for c in self._connections if c not in self._draining]
+            self._draining.update(connections)
         message = json.dumps(
             {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-sandbox"}}
         )
         for connection in connections:
-            if loop is not None:
-                with contextlib.suppress(ConnectionClosed):
-                    asyncio.run_coroutine_threadsafe(connection.send(message), loop).result(5)
+            asyncio.run_coroutine_threadsafe(self._drain(connection, message, grace), loop)
         return len(connections)
+
+    async def _drain(self, connection: ServerConnection, message: str, grace: float) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await connection.send(message)
+            await asyncio.sleep(grace)
+            await connection.close(1001, "refreshed")
 
     # -- envelopes and acks --------------------------------------------------------------------
 
@@ -199,7 +211,7 @@ class SocketModeServer:
             raise ValueError("signatures are an HTTP mode concept; Socket Mode has none to tamper")
         loop = self._loop
         with self._lock:
-            connections = list(self._connections)
+            connections = [c for c in self._connections if c not in self._draining]
         if loop is None or not connections:
             return AckOutcome(False, None, None, error="dispatch_failed")
         connection = connections[next(self._turn) % len(connections)]

@@ -106,6 +106,8 @@ class PhoenixApp:
             elif word == "slow":
                 time.sleep(float(words[1]))
                 ack()
+            elif word == "badack":
+                ack(text="x", blocks=[{"type": "section"}])
             elif word == "later":
                 ack()
                 respond(text="Checked: all signals green")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from sandbox.slack import Emulator, EmulatorConfig
 
@@ -45,20 +53,38 @@ def test_refuses_to_bind_anything_but_loopback() -> None:
 
 
 def test_a_websocket_without_a_ticket_is_refused(emulator: Emulator) -> None:
-    from websockets.exceptions import InvalidStatus
-    from websockets.sync.client import connect
-
     with pytest.raises(InvalidStatus) as refused:
         connect(f"ws://127.0.0.1:{emulator.socket_port}/link/?ticket=forged", open_timeout=2)
     assert refused.value.response.status_code == 401
 
 
 def test_a_websocket_with_a_ticket_is_greeted_with_hello(emulator: Emulator) -> None:
-    from websockets.sync.client import connect
-
     url = emulator.web_client().apps_connections_open(app_token=emulator.app_token)["url"]
     with connect(url, open_timeout=2) as connection:
         hello = connection.recv(timeout=2)
         emulator.wait_for_socket_connection()
     assert '"type": "hello"' in str(hello)
     emulator.wait_for(lambda: emulator.socket_connections() == 0, what="the socket to close")
+
+
+def test_runs_as_its_own_process_and_stops_on_sigterm() -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.slack"],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=root,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline())
+        client = WebClient(token=ready["bot_token"], base_url=ready["api_url"])
+        assert client.auth_test()["user_id"] == "UPHOENIXBOT"
+        assert ready["api_url"].startswith("http://127.0.0.1:")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        if process.stdout is not None:
+            process.stdout.close()
