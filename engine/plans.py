@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -144,10 +144,10 @@ def _dry_stage(plan: Plan, stage: PlanStage, mode: RunMode) -> DryRunStage:
     return DryRunStage(stage, actions)
 
 
-def plans_for_levels(config: PhoenixConfig) -> dict[str, Sequence[str]]:
-    """Plan name -> the ``levels.*`` rules that propose it, with their approval policy."""
-    uses: dict[str, list[str]] = {}
+def plans_for_levels(config: PhoenixConfig) -> dict[str, list[tuple[str, str]]]:
+    """Plan name -> the ``levels.*`` rules that propose it, each with its approval policy."""
+    uses: dict[str, list[tuple[str, str]]] = {}
     for field_name in ("self_heal", "region_failover", "dr_failover"):
         rule = getattr(config.levels, field_name)
-        uses.setdefault(rule.plan, []).append(f"levels.{field_name} ({rule.policy})")
-    return dict(uses)
+        uses.setdefault(rule.plan, []).append((f"levels.{field_name}", rule.policy))
+    return uses

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from engine.model import Level, Score
+from engine.model import Level
 
 
 class Surface(StrEnum):
@@ -32,9 +32,6 @@ class Lease:
     owner: str
     token: int
     expires_at: datetime
-
-    def held_at(self, now: datetime) -> bool:
-        return now < self.expires_at
 
 
 class Decision(StrEnum):
@@ -85,7 +82,7 @@ class Incident:
 
 @dataclass(frozen=True)
 class Silence:
-    """No automatic proposal for ``scope`` until ``until``."""
+    """No automatic proposal for ``scope`` from ``created_at`` until ``until``."""
 
     silence_id: str
     reason: str
@@ -93,9 +90,6 @@ class Silence:
     created_at: datetime
     until: datetime
     scope: str = "*"
-
-    def active_at(self, now: datetime) -> bool:
-        return self.created_at <= now < self.until
 
 
 @dataclass(frozen=True)
@@ -106,9 +100,3 @@ class ScoreSample:
     total: int
     level: Level
     points: Mapping[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, score: Score) -> ScoreSample:
-        return cls(
-            score.at, score.total, score.raw_level, {sp.signal: sp.points for sp in score.breakdown}
-        )

@@ -45,13 +45,11 @@ class RetryPolicy(BaseModel):
         return self.maximum_attempts == 0 or failed_attempts < self.maximum_attempts
 
     def describe(self) -> str:
-        attempts = (
-            "unlimited attempts"
-            if self.maximum_attempts == 0
-            else f"{self.maximum_attempts} attempt{'s' if self.maximum_attempts != 1 else ''}"
-        )
+        if self.maximum_attempts == 1:
+            return "no retry"
+        attempts = "unlimited" if self.maximum_attempts == 0 else f"{self.maximum_attempts}"
         text = (
-            f"{attempts}, backoff {format_duration(self.initial_interval)}"
+            f"{attempts} attempts, backoff {format_duration(self.initial_interval)}"
             f" x{self.backoff_coefficient:g} up to {format_duration(self.maximum_interval)}"
         )
         if self.non_retryable:

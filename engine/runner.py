@@ -186,6 +186,7 @@ class Runner:
                 failed,
                 state=StageState.SKIPPED,
                 summary=f"skipped by {actor}",
+                error="",
                 finished_at=self._services.clock.now(),
             )
             return [skipped], f"stage {failed.stage}"

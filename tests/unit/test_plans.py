@@ -7,19 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from engine.config import BUILTIN_PLANS, PhoenixConfig, parse_config
 from engine.errors import ConfigError, StageFatal, StageRetryable, StageTimeout
-from engine.plans import Plan, builtin_plans, dry_run, parse_plan, plan_book
+from engine.plans import builtin_plans, dry_run, plan_book
 from engine.retry import RetryPolicy
 from engine.runs import RunMode
 from engine.stages import REGISTRY, Stage, StageContext, StageRegistry
 
-
-def plan_of(name: str, text: str) -> Plan:
-    return parse_plan(name, yaml.safe_load(text))
+from .runner_support import plan_of
 
 
 def problems(text: str) -> list[str]:
