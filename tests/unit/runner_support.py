@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from engine.adapters.sqlite_store import SqliteStore
+from engine.errors import StoreUnavailable
 from engine.execution import RunnerSettings
 from engine.plans import Plan, parse_plan
 from engine.progress import ProgressHub
@@ -72,12 +73,16 @@ _WRITES = frozenset(
 
 class CrashingStore:
     """Wraps a store; dies just before (or just after) its ``crash_at``-th write, and from then
-    on every call dies too, as a dead process would."""
+    on every call dies too, as a dead process would. With ``outage``, that one write fails
+    with ``StoreUnavailable`` instead (nothing written) and the store is back at once."""
 
-    def __init__(self, inner: Any, crash_at: int | None = None, after: bool = False) -> None:
+    def __init__(
+        self, inner: Any, crash_at: int | None = None, after: bool = False, outage: bool = False
+    ) -> None:
         self._inner = inner
         self._crash_at = crash_at
         self._after = after
+        self._outage = outage
         self._lock = threading.Lock()
         self.writes = 0
         self.dead = False
@@ -95,6 +100,8 @@ class CrashingStore:
                 if name in _WRITES:
                     self.writes += 1
                     crash_here = self.writes == self._crash_at
+                    if crash_here and self._outage:
+                        raise StoreUnavailable(f"store unreachable at write {self.writes}")
                     if crash_here and not self._after:
                         self.dead = True
                         raise SimulatedCrash(f"died before write {self.writes} ({name})")

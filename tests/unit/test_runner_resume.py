@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from engine.errors import LeaseLost, PlanChanged, WrongRunState
+from engine.errors import LeaseLost, PlanChanged, StoreUnavailable, WrongRunState
 from engine.execution import RunnerSettings
 from engine.records import Surface
 from engine.runs import AttemptOutcome, EventKind, RunState, StageState, run_lease_name
@@ -106,6 +106,31 @@ def test_the_run_finishes_once_whichever_write_the_owner_dies_at(tmp_path: Path)
                 raise
             finally:
                 kit.close()
+
+
+def test_a_store_outage_fails_the_execution_loudly_and_the_run_resumes_after_it(
+    tmp_path: Path,
+) -> None:
+    writes = count_writes(Kit(tmp_path / "count"))
+    for fail_at in range(1, writes):  # the last write, the lease's release, may fail: it expires
+        kit = Kit(tmp_path / str(fail_at))
+        try:
+            plan = plan_of("nine", nine_stages(kit.ledger))
+            run = kit.propose(kit.runner(plan, owner="proposer"), "nine")
+            runner = kit.runner(
+                plan, owner="A", store=CrashingStore(kit.store(), fail_at, outage=True)
+            )
+            with pytest.raises(StoreUnavailable):
+                runner.run_now(run.run_id, actor="U1", surface=Surface.SLACK)
+            if kit.store().get_run(run.run_id).state is not RunState.SUCCEEDED:
+                # The lease was given up (or never taken): no need to wait for its expiry.
+                runner.run_now(run.run_id, actor="U1", surface=Surface.SLACK)
+            assert_done_once(kit, run.run_id)
+        except BaseException as exc:
+            exc.add_note(f"the store was unreachable at write {fail_at}")
+            raise
+        finally:
+            kit.close()
 
 
 def test_a_live_owner_keeps_its_run_until_its_lease_expires(kit: Kit) -> None:
