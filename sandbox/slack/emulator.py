@@ -98,6 +98,7 @@ class Emulator(Control):
         if self._listener is not None:
             raise RuntimeError("the emulator is already running")
         listener = HttpListener(self.config.host, self.config.http_port, self._route)
+        self._ws.reopen()
         try:
             self._socket.start()
         except BaseException:
@@ -110,6 +111,7 @@ class Emulator(Control):
     def stop(self) -> None:
         """Stop both servers and join their threads; safe to call twice."""
         listener, self._listener = self._listener, None
+        self._ws.close()
         if listener is not None:
             listener.stop()
         self._socket.stop()

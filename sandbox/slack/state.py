@@ -40,6 +40,7 @@ class Workspace:
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
         self.version = 0
+        self._closed = False
         self._messages: dict[str, list[StoredMessage]] = {}
         self._by_ts: dict[str, StoredMessage] = {}
         self._ephemeral: list[StoredEphemeral] = []
@@ -63,19 +64,34 @@ class Workspace:
     def wait_for(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
         """Return the predicate's first truthy value; TimeoutError after ``timeout`` seconds.
 
-        Wakes on every state change, and re-checks at least every 20 ms so predicates over
-        state outside the emulator (the bot's, say) work too.
+        The predicate runs outside the lock (it may look at the bot's state, which may be
+        waiting on the emulator). Wakes on every change, and re-checks at least every 20 ms.
         """
         deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
+        while True:
+            with self._changed:
+                seen = self.version
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            with self._changed:
+                if self._closed:
+                    raise TimeoutError(f"the emulator stopped while waiting for {what}")
                 if remaining <= 0:
                     raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-                self._changed.wait(min(remaining, 0.02))
+                if self.version == seen:
+                    self._changed.wait(min(remaining, 0.02))
+
+    def close(self) -> None:
+        """Wake every waiter and refuse new waits: the emulator is stopping."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def reopen(self) -> None:
+        with self._changed:
+            self._closed = False
 
     # -- ids -------------------------------------------------------------------------------
 

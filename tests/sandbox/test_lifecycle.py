@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,36 @@ def test_runs_as_its_own_process_and_stops_on_sigterm() -> None:
         assert process.wait(timeout=10) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_stopping_wakes_a_long_poll_instead_of_waiting_for_it() -> None:
+    emulator = Emulator().start()
+    url = emulator.control_url + "changes?since=999&timeout=30"
+    answers: list[int] = []
+
+    def long_poll() -> None:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            answers.append(response.status)
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    emulator.wait_for(
+        lambda: any("process_request" in t.name for t in threading.enumerate()),
+        what="the poll to reach the emulator",
+    )
+    started = time.monotonic()
+    emulator.stop()
+    poller.join(timeout=10)
+
+    assert time.monotonic() - started < 5
+    assert answers == [200]
+    assert emulator_threads() == []
+
+
+def test_restarts_after_a_stop() -> None:
+    emulator = Emulator()
+    with emulator:
+        emulator.web_client().chat_postMessage(channel="#general", text="before")
+    with emulator:
+        emulator.web_client().chat_postMessage(channel="#general", text="after")
+        assert [m.text for m in emulator.messages("#general")] == ["before", "after"]
