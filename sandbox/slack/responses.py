@@ -92,6 +92,11 @@ class Responder:
         filled = with_generated_ids(blocks) if isinstance(blocks, list) else []
         ws, identity = self._ws, self._ws.identity
         with ws.lock:
+            thread_ts = payload.get("thread_ts")
+            if thread_ts is not None and (
+                not isinstance(thread_ts, str) or ws.find_message(target.channel, thread_ts) is None
+            ):
+                raise ResponseRejected("thread_not_found")
             if payload.get("delete_original") and target.message_ts is not None:
                 self._delete_source(target)
             elif payload.get("replace_original") and target.message_ts is not None:
@@ -103,7 +108,7 @@ class Responder:
                     bot_id=identity.bot_id,
                     text=text,
                     blocks=filled,
-                    thread_ts=payload.get("thread_ts"),
+                    thread_ts=thread_ts,
                 )
             else:
                 ws.post_ephemeral(

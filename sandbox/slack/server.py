@@ -4,6 +4,7 @@ request to a router (Web API, response URLs, test API)."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class HttpAnswer:
 
 
 Router = Callable[[HttpRequest], HttpAnswer]
+_log = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -48,7 +50,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         request = HttpRequest(self.command, parts.path, parts.query, dict(self.headers), body)
-        answer = self.server.router(request)
+        try:
+            answer = self.server.router(request)
+        except Exception as exc:  # noqa: BLE001 - an emulator bug answers 500, never hangs up
+            _log.exception("emulator failed on %s %s", self.command, parts.path)
+            answer = HttpAnswer(500, {"ok": False, "error": "fatal_error", "detail": repr(exc)})
         payload, content_type = answer.encoded()
         self.send_response(answer.status)
         self.send_header("Content-Type", content_type)

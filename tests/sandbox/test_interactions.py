@@ -242,3 +242,19 @@ def test_refresh_requests_move_envelopes_to_the_new_connection(emulator: Emulato
     assert acked[0]["type"] == "slash_commands"
     assert acked[0]["accepts_response_payload"] is True
     assert emulator.ephemeral("UBOB")[0].text == "hi"
+
+
+def test_a_response_url_can_post_in_channel_and_into_a_thread(offline: Emulator) -> None:
+    url = offline.run_slash_command("/phoenix", user="UALICE").payload["response_url"]
+    parent = offline.web_client().chat_postMessage(channel="#incidents", text="incident")["ts"]
+
+    shown = post_json(url, {"response_type": "in_channel", "text": "for everyone"})
+    threaded = post_json(
+        url, {"response_type": "in_channel", "text": "in thread", "thread_ts": parent}
+    )
+    missing = post_json(url, {"response_type": "in_channel", "text": "x", "thread_ts": "1.2"})
+
+    assert (shown[0], threaded[0]) == (200, 200)
+    assert missing == (400, {"ok": False, "error": "thread_not_found", "errors": []})
+    assert [m.text for m in offline.messages("#incidents")] == ["incident", "for everyone"]
+    assert [m.text for m in offline.replies("#incidents", parent)] == ["in thread"]
