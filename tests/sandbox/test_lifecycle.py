@@ -101,10 +101,11 @@ def test_stopping_wakes_a_long_poll_instead_of_waiting_for_it() -> None:
         with urllib.request.urlopen(url, timeout=10) as response:
             answers.append(response.status)
 
+    before = set(threading.enumerate())
     poller = threading.Thread(target=long_poll)
     poller.start()
     emulator.wait_for(
-        lambda: any("process_request" in t.name for t in threading.enumerate()),
+        lambda: any("process_request" in t.name for t in set(threading.enumerate()) - before),
         what="the poll to reach the emulator",
     )
     started = time.monotonic()
