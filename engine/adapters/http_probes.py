@@ -1,0 +1,523 @@
+"""The ``http`` signal kind: health endpoints probed over HTTP, thousands at a time.
+
+One ``HttpProbes`` source serves every http signal of a configuration. Each ``collect()``
+opens one ``httpx.AsyncClient`` for all of them and probes every target concurrently. A
+target fails on a connection error, a timeout, an unexpected status or an answer that is
+not HTTP, and is slow past ``slow_after``. A signal folds its targets: all ok -> ok, some
+failing or slow -> degraded, all failing -> down; ``value`` is the share failing. When a
+target could not be probed at all (this process ran out of sockets, a bearer token could
+not be resolved) the signal is ``unknown``: our own trouble is never a service's outage.
+
+Why a transport of our own: httpx's default transport (httpcore over anyio) costs about
+1 ms of CPU per request, and its pool scans every connection on each request and release,
+so 6,000 concurrent probes took over 10 s of CPU on two cores and timed themselves out. A
+probe needs no pool and no keep-alive: one short connection per target, then the status
+line and headers. ``ProbeTransport`` does just that on an asyncio protocol (TLS included),
+behind httpx's transport seam; ``transport_factory`` swaps it (``httpx.MockTransport`` in
+tests, ``httpx.AsyncHTTPTransport`` to go through a proxy). The client builds each request
+(default headers, URL) and the transport sends it: the client's per-request machinery
+(redirects, auth flows, a cookie jar) is of no use to a probe and cost as much as the rest.
+
+How many probes run at once: enough to start every probe at the outset when the CPU that
+takes fits in half the shortest timeout (``PROBE_CPU``, ``BACKLOG_SHARE``), fewer otherwise,
+and never more than the open-files limit allows. Past that, a probe waits for a free
+worker, and its timeout starts only when it is sent, so that a target is not timed out by
+this process's own backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import math
+import re
+import resource
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Final
+
+import httpx
+
+from engine.config import HttpSignal
+from engine.errors import SecretError
+from engine.model import Reading, Status
+from engine.ports import Clock
+
+USER_AGENT: Final = "cloudphoenix-probe/0.1"
+DETAIL_LIMIT: Final = 300
+DEADLINE_SLACK: Final = 1.0
+PROBE_CPU: Final = 0.0005
+"""Seconds of event-loop CPU one probe costs, pessimistically: 0.3-0.6 ms was measured on a
+slow two-core machine, garbage collection included."""
+BACKLOG_SHARE: Final = 0.5
+"""Probes in flight may hold at most this share of the shortest timeout in CPU work, so a
+probe is never timed out by our own backlog rather than by its target."""
+MIN_IN_FLIGHT: Final = 64
+FD_RESERVE: Final = 256
+"""Open files left to the rest of the process when sizing the number of probes in flight."""
+MAX_HEAD: Final = 64 * 1024
+
+# Errors that say this process could not open a connection, not that the far end failed.
+_LOCAL_ERRNOS: Final = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EADDRNOTAVAIL}
+)
+
+
+class Outcome(Enum):
+    OK = "ok"
+    SLOW = "slow"
+    FAILED = "failed"
+    UNPROBED = "unprobed"
+    """The probe could not run here; says nothing about the target."""
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str
+    """``GET http://host/path``: what was probed, without credentials or query."""
+    outcome: Outcome
+    reason: str = ""
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Probe:
+    signal: int
+    method: str
+    url: httpx.URL
+    label: str
+    timeout: float
+    slow_after: float | None
+    expect: frozenset[int]
+
+
+class HttpProbes:
+    """The ``SignalSource`` of every ``http`` signal.
+
+    ``secrets`` resolves a signal's ``bearer_token`` reference (e.g. ``env:VAR``) at each
+    collection; the token goes into the Authorization header and nowhere else.
+    ``max_in_flight`` caps concurrent probes (default: by the shortest timeout and by the
+    open-files limit); a probe's timeout starts when it leaves that queue.
+    """
+
+    def __init__(
+        self,
+        signals: Sequence[HttpSignal],
+        clock: Clock,
+        *,
+        secrets: Callable[[str], str] | None = None,
+        transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+        max_in_flight: int | None = None,
+    ) -> None:
+        if not signals:
+            raise ValueError("HttpProbes needs at least one http signal")
+        self._signals = tuple(signals)
+        self._clock = clock
+        self._secrets = secrets
+        self._transport_factory = transport_factory or self._probe_transport
+        self._max_in_flight = max_in_flight
+        self._probes = [
+            _Probe(
+                signal=index,
+                method=signal.method,
+                url=httpx.URL(url),
+                label=f"{signal.method} {display_url(url)}",
+                timeout=signal.timeout.total_seconds(),
+                slow_after=signal.slow_after.total_seconds() if signal.slow_after else None,
+                expect=frozenset(signal.expect_status),
+            )
+            for index, signal in enumerate(self._signals)
+            for url in signal.targets
+        ]
+        self._ssl_context: ssl.SSLContext | None = None
+
+    @property
+    def signals(self) -> Sequence[str]:
+        return [signal.name for signal in self._signals]
+
+    @property
+    def deadline(self) -> float:
+        waves = math.ceil(len(self._probes) / self._in_flight())
+        cpu = len(self._probes) * PROBE_CPU
+        return max(p.timeout for p in self._probes) * waves + cpu + DEADLINE_SLACK
+
+    async def collect(self) -> list[Reading]:
+        headers, problems = await self._headers()
+        probes = [p for p in self._probes if p.signal not in problems]
+        results: list[TargetResult | None] = [None] * len(probes)
+        queue = iter(enumerate(probes))
+
+        transport = self._transport_factory()
+
+        async def worker(client: httpx.AsyncClient) -> None:
+            # A fixed pool of workers, not one waiting task per probe: thousands of waiters
+            # on a semaphore cost quadratic wake-ups and keep every probe's frames alive.
+            for index, probe in queue:
+                request = client.build_request(
+                    probe.method, probe.url, headers=headers[probe.signal], timeout=probe.timeout
+                )
+                results[index] = await _probe(transport, request, probe)
+
+        async with httpx.AsyncClient(
+            transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
+        ) as client:
+            workers = min(self._in_flight(), len(probes))
+            await asyncio.gather(*(worker(client) for _ in range(workers)))
+        per_signal: dict[int, list[TargetResult]] = {}
+        for probe, result in zip(probes, results, strict=True):
+            assert result is not None
+            per_signal.setdefault(probe.signal, []).append(result)
+        now = self._clock.now()
+        return [
+            Reading.unknown(signal.name, signal.vantage, problems[index], now)
+            if index in problems
+            else fold(signal, per_signal[index], now)
+            for index, signal in enumerate(self._signals)
+        ]
+
+    async def _headers(self) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
+        """Each signal's request headers, and why a signal cannot be probed at all."""
+        refs = sorted({s.bearer_token for s in self._signals if s.bearer_token})
+        tokens: dict[str, str] = {}
+        failures: dict[str, str] = {}
+        if refs and self._secrets is None:
+            failures = dict.fromkeys(refs, "no secret resolver is configured")
+        elif refs and self._secrets is not None:
+            resolve = self._secrets
+            answers = await asyncio.gather(
+                *(asyncio.to_thread(resolve, ref) for ref in refs), return_exceptions=True
+            )
+            for ref, answer in zip(refs, answers, strict=True):
+                if isinstance(answer, str) and answer:
+                    tokens[ref] = answer
+                elif isinstance(answer, SecretError):
+                    failures[ref] = str(answer)
+                else:
+                    # Any other error text might quote the secret: name only its type.
+                    failures[ref] = f"the resolver failed ({type(answer).__name__})"
+        headers: dict[int, dict[str, str]] = {}
+        problems: dict[int, str] = {}
+        for index, signal in enumerate(self._signals):
+            wanted = signal.bearer_token
+            if wanted is not None and wanted not in tokens:
+                reason = f"bearer token {wanted} could not be resolved: {failures[wanted]}"
+                problems[index] = clip(reason)
+                continue
+            headers[index] = dict(signal.headers)
+            if wanted is not None:
+                headers[index]["Authorization"] = f"Bearer {tokens[wanted]}"
+        return headers, problems
+
+    def _in_flight(self) -> int:
+        if self._max_in_flight is not None:
+            return max(1, self._max_in_flight)
+        shortest = min(p.timeout for p in self._probes)
+        by_cpu = max(MIN_IN_FLIGHT, int(shortest * BACKLOG_SHARE / PROBE_CPU))
+        return max(1, min(len(self._probes), by_cpu, _open_file_room()))
+
+    def _probe_transport(self) -> httpx.AsyncBaseTransport:
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context()
+        return ProbeTransport(self._ssl_context)
+
+
+async def _probe(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, probe: _Probe
+) -> TargetResult:
+    """One target, once. The client built the request; the transport sends it as is: a
+    probe wants none of the client's per-request machinery (redirects, auth flows, a cookie
+    jar carried from one service to the next), which costs as much CPU as the probe."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(probe.timeout):
+            response = await transport.handle_async_request(request)
+            await response.aclose()
+    except (TimeoutError, httpx.TimeoutException):
+        return TargetResult(probe.label, Outcome.FAILED, f"timed out after {probe.timeout:g}s")
+    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+        local = local_error(exc)
+        if local:
+            return TargetResult(probe.label, Outcome.UNPROBED, local)
+        return TargetResult(probe.label, Outcome.FAILED, failure_reason(exc))
+    except Exception as exc:  # noqa: BLE001 - our own fault: the target is not judged
+        reason = clip(f"{type(exc).__name__}: {exc}", 120)
+        return TargetResult(probe.label, Outcome.UNPROBED, reason)
+    elapsed = time.perf_counter() - started
+    if response.status_code not in probe.expect:
+        return TargetResult(probe.label, Outcome.FAILED, f"HTTP {response.status_code}", elapsed)
+    if probe.slow_after is not None and elapsed > probe.slow_after:
+        reason = f"slow: {elapsed:.2f}s, over {probe.slow_after:g}s"
+        return TargetResult(probe.label, Outcome.SLOW, reason, elapsed)
+    return TargetResult(probe.label, Outcome.OK, "", elapsed)
+
+
+def fold(signal: HttpSignal, results: Sequence[TargetResult], now: datetime) -> Reading:
+    """One signal's reading from its targets' results."""
+    total = len(results)
+    unprobed = [r for r in results if r.outcome is Outcome.UNPROBED]
+    if unprobed:
+        reason = f"could not probe {len(unprobed)} of {total} targets: {unprobed[0].reason}"
+        return Reading.unknown(signal.name, signal.vantage, clip(reason), now)
+    failed = [r for r in results if r.outcome is Outcome.FAILED]
+    slow = [r for r in results if r.outcome is Outcome.SLOW]
+    if not failed and not slow:
+        slowest = max(r.elapsed for r in results)
+        detail = f"{total} of {total} targets ok, slowest {slowest:.2f}s"
+        return Reading(signal.name, Status.OK, 0.0, detail, signal.vantage, now)
+    status = Status.DOWN if len(failed) == total else Status.DEGRADED
+    summary = f"{len(failed)} of {total} failing" + (f", {len(slow)} slow" if slow else "")
+    listed = "; ".join(f"{r.target}: {r.reason}" for r in (*failed, *slow))
+    return Reading(
+        signal.name,
+        status,
+        len(failed) / total,
+        clip(f"{summary}: {listed}"),
+        signal.vantage,
+        now,
+    )
+
+
+def clip(text: str, limit: int = DETAIL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def display_url(url: str) -> str:
+    """A URL fit for a detail line: no user or password, and the query elided."""
+    parsed = httpx.URL(url)
+    bare = parsed.copy_with(username=None, password=None, query=None, fragment=None)
+    return str(bare) + ("?…" if parsed.query else "")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def local_error(exc: BaseException) -> str | None:
+    """Why this process could not open a connection, if that is what went wrong."""
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.errno in _LOCAL_ERRNOS:
+            return f"no socket available here ({cause.strerror or errno.errorcode[cause.errno]})"
+    return None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short reason for a failed probe, the same whichever transport raised it."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return clip(f"TLS certificate rejected: {cause.verify_message}", 120)
+        if isinstance(cause, socket.gaierror):
+            return "host name not resolved"
+    return clip(str(exc) or type(exc).__name__, 120)
+
+
+def _open_file_room() -> int:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(1, soft - FD_RESERVE)
+
+
+# ----------------------------------------------------------------------------- transport
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([1-5][0-9][0-9])(?: [^\r\n]*)?\r\n")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+class ProbeTransport(httpx.AsyncBaseTransport):
+    """One-shot HTTP/1.1 for health probes: a fresh connection per request, closed as soon
+    as the status line and headers are in. The body is not read (``content`` is empty):
+    a probe judges by status and time. No proxies, no HTTP/2.
+
+    Host names are resolved once per transport (one collection), however many targets
+    share them; the ``timeout`` extension's connect and read values bound those phases.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._ssl_context = ssl_context
+        self._resolved: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"cannot probe {url.scheme!r} URLs", request=request)
+        tls = url.scheme == "https"
+        port = url.port or (443 if tls else 80)
+        timeouts = request.extensions.get("timeout", {})
+        payload = _encode(request, await request.aread())
+        try:
+            async with asyncio.timeout(timeouts.get("connect")):
+                transport, answer = await self._connect(request, url.host, port, tls)
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout("connect timed out", request=request) from exc
+        except OSError as exc:  # ssl.SSLError and socket.gaierror included
+            raise httpx.ConnectError(_os_reason(exc), request=request) from exc
+        try:
+            transport.write(payload)
+            async with asyncio.timeout(timeouts.get("read")):
+                status, headers = await answer.head
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("no answer in time", request=request) from exc
+        finally:
+            answer.head.cancel()  # nobody is left to hear of what the closing brings
+            transport.abort()
+        return httpx.Response(
+            status, headers=headers, extensions={"http_version": b"HTTP/1.1"}, request=request
+        )
+
+    async def aclose(self) -> None:
+        for pending in self._resolved.values():
+            pending.cancel()
+        self._resolved.clear()
+
+    async def _connect(
+        self, request: httpx.Request, host: str, port: int, tls: bool
+    ) -> tuple[asyncio.Transport, _AnswerHead]:
+        loop = asyncio.get_running_loop()
+        context = self._ssl_context if tls else None
+        server_hostname = host if tls else None
+        try:
+            ipaddress.ip_address(host)
+            addresses = [host]
+        except ValueError:
+            addresses = await self._resolve(host, port)
+        last: OSError = OSError(f"no address for {host}")
+        for address in addresses:
+            try:
+                return await loop.create_connection(
+                    lambda: _AnswerHead(loop, request),
+                    address,
+                    port,
+                    ssl=context,
+                    server_hostname=server_hostname,
+                )
+            except OSError as exc:
+                last = exc
+        raise last
+
+    async def _resolve(self, host: str, port: int) -> list[str]:
+        key = (host, port)
+        pending = self._resolved.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(_addresses(host, port))
+            # Every waiter may be cancelled: never leave an exception unretrieved.
+            pending.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._resolved[key] = pending
+        return await asyncio.shield(pending)
+
+
+class _AnswerHead(asyncio.Protocol):
+    """Collects an answer until its status line and headers are in: ``head`` then holds
+    them, or the reason the far end's answer cannot be read."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, request: httpx.Request) -> None:
+        self.head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = loop.create_future()
+        # A probe given up on (timeout, cancelled connect) leaves no one to await this.
+        self.head.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._request = request
+        self._buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        if self.head.done():
+            return
+        self._buffer += data
+        try:
+            parsed = parse_head(self._buffer)
+        except ValueError as exc:
+            self._fail(httpx.RemoteProtocolError(str(exc), request=self._request))
+            return
+        if parsed is not None:
+            self.head.set_result(parsed)
+
+    def eof_received(self) -> bool:
+        reason = "answer cut short" if self._buffer else "connection closed without an answer"
+        self._fail(httpx.RemoteProtocolError(reason, request=self._request))
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is None:
+            self._fail(httpx.RemoteProtocolError("connection closed", request=self._request))
+        else:
+            error = httpx.ReadError(
+                _os_reason(exc) if isinstance(exc, OSError) else str(exc), request=self._request
+            )
+            error.__cause__ = exc
+            self._fail(error)
+
+    def _fail(self, error: Exception) -> None:
+        if not self.head.done():
+            self.head.set_exception(error)
+
+
+def parse_head(buffer: bytes) -> tuple[int, list[tuple[bytes, bytes]]] | None:
+    """An answer's status and headers once ``buffer`` holds them all, else None.
+
+    Interim answers (100 Continue) are skipped. Raises ValueError, with the reason, for
+    anything that is not an HTTP/1.x answer.
+    """
+    while True:
+        if not buffer.startswith(b"HTTP/"[: len(buffer)]):
+            raise ValueError("not an HTTP answer")
+        end = buffer.find(b"\r\n\r\n")
+        if end > MAX_HEAD or (end < 0 and len(buffer) > MAX_HEAD):
+            raise ValueError("answer headers too large")
+        if end < 0:
+            return None
+        match = _STATUS_LINE.match(buffer)
+        if match is None:
+            raise ValueError("invalid HTTP status line")
+        status = int(match.group(1))
+        if 100 <= status < 200 and status != 101:
+            buffer = buffer[end + 4 :]
+            continue
+        headers: list[tuple[bytes, bytes]] = []
+        for line in buffer[match.end() : end].split(b"\r\n"):
+            name, colon, value = line.partition(b":")
+            if not colon or not _TOKEN.fullmatch(name):
+                raise ValueError("invalid HTTP header line")
+            headers.append((name, value.strip()))
+        return status, headers
+
+
+async def _addresses(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _encode(request: httpx.Request, body: bytes) -> bytes:
+    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
+    for name, value in request.headers.raw:
+        if not _TOKEN.fullmatch(name) or b"\r" in value or b"\n" in value:
+            raise httpx.LocalProtocolError("a request header is malformed", request=request)
+        if name.lower() != b"connection":
+            lines.append(b"%s: %s\r\n" % (name, value))
+    lines.append(b"Connection: close\r\n\r\n")
+    return b"".join(lines) + body
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate rejected: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc}"
+    if isinstance(exc, socket.gaierror):
+        return "host name not resolved"
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -1,0 +1,183 @@
+"""The ``eks_nodes`` signal kind: the share of a cluster's nodes whose Ready condition is
+not "True" (a node without a Ready condition is not ready), judged by thresholds.
+
+The ``kubernetes`` client is synchronous: the list call runs in a worker thread with a total
+request timeout and no retries. Each source builds its own client ``Configuration`` (from
+``api_url``, a kubeconfig and context, or the in-cluster service account) and never
+touches the client's process-wide default configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Final
+
+import urllib3
+from kubernetes.client import ApiClient, Configuration, CoreV1Api
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config import load_incluster_config, load_kube_config
+
+from engine.config import EksNodesSignal, status_from_thresholds
+from engine.errors import BadAnswer, ProbeTimeout, SignalError
+from engine.model import Reading
+from engine.ports import Clock
+
+DEADLINE_SLACK: Final = 1.0
+DETAIL_LIMIT: Final = 300
+
+
+class KubeNodeReadiness:
+    """The ``SignalSource`` of one ``eks_nodes`` signal."""
+
+    def __init__(self, signal: EksNodesSignal, clock: Clock) -> None:
+        self._signal = signal
+        self._clock = clock
+        self._timeout = signal.timeout.total_seconds()
+        self._configuration: Configuration | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def signals(self) -> Sequence[str]:
+        return [self._signal.name]
+
+    @property
+    def deadline(self) -> float:
+        return self._timeout + DEADLINE_SLACK
+
+    async def collect(self) -> list[Reading]:
+        signal = self._signal
+        try:
+            async with asyncio.timeout(self._timeout):
+                nodes = await asyncio.to_thread(self._list_nodes)
+        except TimeoutError:
+            reason = f"the Kubernetes API did not answer within {self._timeout:g}s"
+            return [Reading.unknown(signal.name, signal.vantage, reason, self._clock.now())]
+        except SignalError as exc:
+            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+        now = self._clock.now()
+        if not nodes:
+            reason = (
+                f"no node matches label selector {signal.label_selector!r}"
+                if signal.label_selector
+                else "the cluster reports no nodes"
+            )
+            return [Reading.unknown(signal.name, signal.vantage, reason, now)]
+        not_ready = [name for name, ready in nodes if not ready]
+        value = len(not_ready) / len(nodes)
+        status = status_from_thresholds(value, signal.thresholds)
+        detail = f"{len(not_ready)} of {len(nodes)} nodes not ready"
+        if not_ready:
+            detail += ": " + ", ".join(not_ready)
+        return [Reading(signal.name, status, value, _clip(detail), signal.vantage, now)]
+
+    def _list_nodes(self) -> list[tuple[str, bool]]:
+        configuration = self._client_configuration()
+        with ApiClient(configuration) as api:
+            try:
+                # Raw JSON, not the client's models: a big NodeList is slow to deserialise and
+                # only the conditions matter. The typing does not know this form.
+                nodes_api: Any = CoreV1Api(api)
+                response = nodes_api.list_node(
+                    label_selector=self._signal.label_selector,
+                    _request_timeout=self._timeout,
+                    _preload_content=False,
+                )
+                try:
+                    raw = response.data
+                finally:
+                    response.release_conn()
+            except ApiException as exc:
+                raise _api_error(exc) from exc
+            except urllib3.exceptions.HTTPError as exc:
+                raise _transport_error(exc, self._timeout) from exc
+            finally:
+                # One short connection per evaluation: nothing is left open between ticks.
+                api.rest_client.pool_manager.clear()
+        return parse_node_list(raw)
+
+    def _client_configuration(self) -> Configuration:
+        """This source's own client configuration, made once; a failure is retried next time."""
+        with self._lock:
+            if self._configuration is None:
+                self._configuration = self._load_configuration()
+            return self._configuration
+
+    def _load_configuration(self) -> Configuration:
+        access = self._signal.cluster
+        configuration = Configuration()
+        try:
+            if access.api_url is not None:
+                configuration.host = access.api_url.rstrip("/")
+            elif access.in_cluster:
+                load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            else:
+                load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=os.path.expanduser(access.kubeconfig)
+                    if access.kubeconfig
+                    else None,
+                    context=access.context,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+        except Exception as exc:  # the loaders raise many kinds; all mean the same here
+            raise SignalError(_clip(f"cannot load cluster credentials: {exc}", 200)) from exc
+        configuration.retries = False
+        return configuration
+
+
+def parse_node_list(raw: bytes) -> list[tuple[str, bool]]:
+    """(node name, ready) for each node of a NodeList answer."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadAnswer("the Kubernetes API did not answer with JSON") from None
+    if not isinstance(data, dict) or data.get("kind") != "NodeList":
+        raise BadAnswer("the Kubernetes API did not answer with a NodeList")
+    items = data.get("items")
+    if items is None:
+        items = []  # an empty list may come as null
+    if not isinstance(items, list):
+        raise BadAnswer("the NodeList's items are not a list")
+    nodes: list[tuple[str, bool]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise BadAnswer("the NodeList holds something that is not a node")
+        metadata = item.get("metadata") or {}
+        status = item.get("status") or {}
+        conditions = (status.get("conditions") or []) if isinstance(status, dict) else []
+        name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+        ready = any(
+            isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True"
+            for c in conditions
+        )
+        nodes.append((name, ready))
+    return nodes
+
+
+def _api_error(exc: ApiException) -> SignalError:
+    if not exc.status:
+        # The client reports TLS failures as status 0, with the reason.
+        return SignalError(_clip(f"cannot talk to the Kubernetes API: {exc.reason}", 200))
+    return SignalError(f"the Kubernetes API answered HTTP {exc.status} {exc.reason or ''}".strip())
+
+
+def _transport_error(exc: urllib3.exceptions.HTTPError, timeout: float) -> SignalError:
+    if isinstance(exc, urllib3.exceptions.NameResolutionError):
+        return SignalError("the Kubernetes API's host name does not resolve")
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError)
+        why = "connection refused" if refused or "refused" in str(exc) else str(exc)
+        return SignalError(_clip(f"cannot reach the Kubernetes API: {why}", 200))
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return ProbeTimeout(f"the Kubernetes API did not answer within {timeout:g}s")
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return BadAnswer("the Kubernetes API broke the connection or did not answer HTTP")
+    return SignalError(_clip(f"Kubernetes API call failed: {exc}", 200))
+
+
+def _clip(text: str, limit: int = DETAIL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,128 @@
+"""Real servers on loopback for the signal adapters' tests, one of each per test session.
+
+Prometheus must be installed (the Debian package ``prometheus``; ``make test`` installs it):
+without it the Prometheus tests fail, they are not skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.adapters.clock import SystemClock
+from engine.collect import Collector
+from engine.model import Reading, Vantage
+from engine.ports import SignalSource
+
+from .servers import (
+    Exporter,
+    HealthServer,
+    KubeApiFake,
+    MotoServer,
+    PrometheusServer,
+    RawTcpServer,
+    prometheus_binary,
+)
+
+ReadOne = Callable[[SignalSource], Reading]
+
+
+@pytest.fixture
+def read() -> ReadOne:
+    """Collect one source through the real Collector and return its only reading."""
+
+    def read_one(source: SignalSource) -> Reading:
+        (name,) = source.signals
+        readings = Collector([source], {name: Vantage.INTERNAL}, SystemClock()).collect()
+        assert len(readings) == 1
+        return readings[0]
+
+    return read_one
+
+
+@pytest.fixture(scope="session")
+def health_server() -> Iterator[HealthServer]:
+    server = HealthServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def raw_servers() -> Iterator[dict[str, RawTcpServer]]:
+    behaviours = (
+        "garbage",
+        "reset",
+        "close",
+        "silent",
+        "interim",
+        "huge",
+        "badheader",
+        "badstatus",
+    )
+    servers = {b: RawTcpServer(b) for b in behaviours}
+    for server in servers.values():
+        server.start()
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def exporter() -> Iterator[Exporter]:
+    server = Exporter()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus(exporter: Exporter) -> Iterator[PrometheusServer]:
+    binary = prometheus_binary()
+    if binary is None:
+        pytest.fail(
+            "the prometheus binary is missing: install the Debian package 'prometheus' "
+            "(`make test` does)"
+        )
+    server = PrometheusServer(binary, [f"127.0.0.1:{exporter.port}"])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MotoServer:
+    """moto, wiped, with dummy credentials and nothing of this machine's AWS setup."""
+    for name in ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture(scope="session")
+def kube_api() -> Iterator[KubeApiFake]:
+    server = KubeApiFake()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def kube(kube_api: KubeApiFake) -> KubeApiFake:
+    kube_api.reset()
+    return kube_api

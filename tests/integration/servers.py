@@ -1,0 +1,516 @@
+"""Real servers on loopback for the signal adapters' tests: start, reset, stop.
+
+Every server binds 127.0.0.1 on a free port. Thread-based ones stop with ``stop()``;
+Prometheus is a child process, stopped by the PID it was started with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK = "127.0.0.1"
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < end:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on which a connection is refused: bound, never listening, held until exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((LOOPBACK, 0))
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up early is expected here
+
+
+class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _ThreadedServer:
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.stopping = threading.Event()
+        self._httpd = _QuietHTTPServer((LOOPBACK, 0), handler)
+        self._httpd.owner = self  # type: ignore[attr-defined]
+        self.port: int = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+# ----------------------------------------------------------------------------- health endpoints
+
+
+class HealthServer(_ThreadedServer):
+    """Health endpoints with a behaviour per path.
+
+    ``/ok`` 200; ``/fail`` 503; ``/status/N`` N; ``/slow?s=SECONDS`` 200 after a delay;
+    ``/auth`` 200 only with ``Authorization: Bearer <expected_token>``, else 401;
+    ``/redirect`` 302. ``seen_headers`` keeps the headers of the last request per path.
+    """
+
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(_HealthHandler)
+        self.expected_token = "s3cret-token"
+        self.seen_headers: dict[str, dict[str, str]] = {}
+        self.lock = threading.Lock()
+        self.scheme = "http"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
+
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://{LOOPBACK}:{self.port}"
+
+
+class _HealthHandler(_Handler):
+    server: _QuietHTTPServer
+
+    def do_GET(self) -> None:
+        owner: HealthServer = self.server.owner  # type: ignore[attr-defined]
+        url = urlsplit(self.path)
+        with owner.lock:
+            owner.seen_headers[url.path] = dict(self.headers.items())
+        if url.path == "/ok":
+            self.answer(200, b"ok\n")
+        elif url.path == "/fail":
+            self.answer(503, b"unavailable\n")
+        elif url.path.startswith("/status/"):
+            self.answer(int(url.path.removeprefix("/status/")), b"as asked\n")
+        elif url.path == "/slow":
+            seconds = float(parse_qs(url.query).get("s", ["1"])[0])
+            if not owner.stopping.wait(seconds):
+                self.answer(200, b"ok, eventually\n")
+        elif url.path == "/auth":
+            good = self.headers.get("Authorization") == f"Bearer {owner.expected_token}"
+            self.answer(200 if good else 401, b"ok\n" if good else b"who are you?\n")
+        elif url.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/login")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.answer(404, b"not found\n")
+
+    do_HEAD = do_GET
+
+
+_CANNED = {
+    "interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nServer: raw\r\n\r\n",
+    "huge": b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"x" * 100_000 + b"\r\n\r\n",
+    "badheader": b"HTTP/1.1 200 OK\r\nthis line has no colon\r\n\r\n",
+    "badstatus": b"HTTP/1.1 OK 200\r\n\r\n",
+}
+
+
+class RawTcpServer:
+    """A TCP server that answers below HTTP's level, or not with HTTP at all.
+
+    ``garbage``: writes a line of non-HTTP and closes. ``reset``: closes with RST at once.
+    ``close``: closes without a word. ``silent``: reads and never answers. ``interim``,
+    ``huge``, ``badheader``, ``badstatus``: canned answers (see ``_CANNED``), then close.
+    """
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.stopping = threading.Event()
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                sock: socket.socket = self.request
+                if owner.behaviour == "garbage":
+                    sock.recv(4096)
+                    sock.sendall(b"SSH-2.0-OpenSSH_9.2 this is not http\r\n\r\n")
+                elif owner.behaviour == "reset":
+                    sock.recv(4096)
+                    sock.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                    )
+                    sock.close()  # at once: the server's own shutdown would send a FIN first
+                elif owner.behaviour in _CANNED:
+                    sock.recv(4096)
+                    sock.sendall(_CANNED[owner.behaviour])
+                elif owner.behaviour == "silent":
+                    sock.recv(4096)
+                    owner.stopping.wait(60)
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+            request_queue_size = 128
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self._server = Server((LOOPBACK, 0), Handler)
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a self-signed certificate, and the cert's path
+    (to trust it as a CA file)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cloudphoenix test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = directory / "cert.pem"
+    key_path = directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context, cert_path
+
+
+# ----------------------------------------------------------------------------- prometheus
+
+
+class Exporter(_ThreadedServer):
+    """Serves ``/metrics`` in the text exposition format; tests set the values."""
+
+    def __init__(self) -> None:
+        super().__init__(_ExporterHandler)
+        self.lock = threading.Lock()
+        self.samples: dict[str, float] = {}
+
+    def set(self, samples: dict[str, float]) -> None:
+        """Replace the exposed samples; keys are series such as ``'lag{db="a"}'``."""
+        with self.lock:
+            self.samples = dict(samples)
+
+
+class _ExporterHandler(_Handler):
+    server: _QuietHTTPServer
+
+    def do_GET(self) -> None:
+        owner: Exporter = self.server.owner  # type: ignore[attr-defined]
+        with owner.lock:
+            samples = dict(owner.samples)
+        names = sorted({series.split("{", 1)[0] for series in samples})
+        lines = [f"# TYPE {name} gauge" for name in names]
+        lines += [f"{series} {value!r}" for series, value in sorted(samples.items())]
+        self.answer(200, ("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4")
+
+
+def prometheus_binary() -> str | None:
+    return shutil.which("prometheus") or (
+        "/usr/bin/prometheus" if os.access("/usr/bin/prometheus", os.X_OK) else None
+    )
+
+
+class PrometheusServer:
+    """A real Prometheus scraping ``targets`` every second, in its own temporary directory."""
+
+    def __init__(self, binary: str, targets: list[str]) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self._dir = Path(tempfile.mkdtemp(prefix="phoenix-prometheus-"))
+        config = self._dir / "prometheus.yml"
+        config.write_text(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            "scrape_configs:\n  - job_name: exporter\n    static_configs:\n"
+            f"      - targets: {json.dumps(targets)}\n",
+            encoding="utf-8",
+        )
+        self._config = config
+        self._log = self._dir / "prometheus.log"
+        self.pid: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self, ready_within: float = 30.0) -> None:
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(
+                [
+                    self.binary,
+                    f"--config.file={self._config}",
+                    f"--storage.tsdb.path={self._dir / 'data'}",
+                    f"--web.listen-address={LOOPBACK}:{self.port}",
+                    "--log.level=warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.pid = self._process.pid
+        try:
+            wait_until(self._ready, ready_within, "Prometheus to be ready")
+        except AssertionError:
+            self.stop()
+            raise AssertionError(f"Prometheus did not start:\n{self.log_tail()}") from None
+
+    def _ready(self) -> bool:
+        if self._process is not None and self._process.poll() is not None:
+            raise AssertionError(f"Prometheus exited:\n{self.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                return bool(answer.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def query(self, promql: str) -> list[Any]:
+        from urllib.parse import quote
+
+        with urllib.request.urlopen(
+            f"{self.url}/api/v1/query?query={quote(promql)}", timeout=5
+        ) as answer:
+            result: list[Any] = json.load(answer)["data"]["result"]
+            return result
+
+    def log_tail(self) -> str:
+        try:
+            return self._log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None and self.pid is not None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self._process.wait(timeout=5)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- AWS (moto)
+
+
+class MotoServer:
+    """moto's server in a thread, on a free loopback port."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+# ----------------------------------------------------------------------------- Kubernetes API
+
+
+def node(name: str, ready: str | None = "True", labels: dict[str, str] | None = None) -> Any:
+    """A real-shaped v1 Node; ``ready=None`` leaves out the Ready condition."""
+    conditions = [
+        {
+            "type": "MemoryPressure",
+            "status": "False",
+            "reason": "KubeletHasSufficientMemory",
+            "lastHeartbeatTime": "2026-01-01T00:00:00Z",
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }
+    ]
+    if ready is not None:
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": ready,
+                "reason": "KubeletReady" if ready == "True" else "KubeletNotReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": "2026-01-01T00:00:00Z",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+        )
+    return {
+        "metadata": {
+            "name": name,
+            "uid": f"uid-{name}",
+            "resourceVersion": "1",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": labels or {"kubernetes.io/hostname": name},
+        },
+        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
+        "status": {
+            "conditions": conditions,
+            "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
+            "nodeInfo": {"kubeletVersion": "v1.30.0", "architecture": "amd64"},
+        },
+    }
+
+
+class KubeApiFake(_ThreadedServer):
+    """``GET /api/v1/nodes`` answered with a real-shaped NodeList, or with ``status``/``raw``.
+
+    ``requests`` records each request's path and query (e.g. the label selector).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(_KubeHandler)
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.nodes: list[Any] = []
+            self.status = 200
+            self.raw: bytes | None = None
+            self.requests: list[str] = []
+
+
+class _KubeHandler(_Handler):
+    server: _QuietHTTPServer
+
+    def do_GET(self) -> None:
+        owner: KubeApiFake = self.server.owner  # type: ignore[attr-defined]
+        with owner.lock:
+            owner.requests.append(self.path)
+            nodes, status, raw = list(owner.nodes), owner.status, owner.raw
+        if urlsplit(self.path).path != "/api/v1/nodes":
+            self._status(404, "NotFound", "the server could not find the requested resource")
+        elif raw is not None:
+            self.answer(status, raw, "application/json")
+        elif status != 200:
+            self._status(status, "InternalError", "etcd cluster is unavailable")
+        else:
+            body = {
+                "kind": "NodeList",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": "12345"},
+                "items": nodes,
+            }
+            self.answer(200, json.dumps(body).encode(), "application/json")
+
+    def _status(self, code: int, reason: str, message: str) -> None:
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }
+        self.answer(code, json.dumps(body).encode(), "application/json")

@@ -1,0 +1,233 @@
+"""The http signal's folding of targets, its secrets and its limits, with httpx's
+MockTransport behind the transport seam (the far end is real in tests/integration)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.adapters.http_probes import (
+    HttpProbes,
+    Outcome,
+    TargetResult,
+    display_url,
+    fold,
+)
+from engine.config import HttpSignal
+from engine.errors import SecretError
+from engine.model import Reading, Status
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def http_signal(*targets: str, name: str = "svc", **fields: Any) -> HttpSignal:
+    return HttpSignal.model_validate(
+        {"name": name, "kind": "http", "targets": list(targets), **fields}
+    )
+
+
+def collect(
+    signals: list[HttpSignal],
+    handler: Callable[[httpx.Request], httpx.Response],
+    **options: Any,
+) -> list[Reading]:
+    source = HttpProbes(
+        signals, FixedClock(), transport_factory=lambda: httpx.MockTransport(handler), **options
+    )
+    return asyncio.run(source.collect())
+
+
+def ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200)
+
+
+# ----------------------------------------------------------------------------- folding
+
+
+def result(outcome: Outcome, reason: str = "", target: str = "GET http://x/health") -> TargetResult:
+    return TargetResult(target, outcome, reason, 0.01)
+
+
+def test_all_ok_is_ok_with_value_zero() -> None:
+    reading = fold(http_signal("http://x/a"), [result(Outcome.OK)] * 3, NOW)
+    assert (reading.status, reading.value) == (Status.OK, 0.0)
+    assert reading.detail == "3 of 3 targets ok, slowest 0.01s"
+
+
+def test_the_value_is_the_share_failing_and_slow_alone_is_degraded() -> None:
+    signal = http_signal("http://x/a")
+    slow = fold(signal, [result(Outcome.OK), result(Outcome.SLOW, "slow: 2.00s, over 1s")], NOW)
+    assert (slow.status, slow.value) == (Status.DEGRADED, 0.0)
+    half = fold(signal, [result(Outcome.OK), result(Outcome.FAILED, "HTTP 503")], NOW)
+    assert (half.status, half.value) == (Status.DEGRADED, 0.5)
+    down = fold(signal, [result(Outcome.FAILED, "HTTP 503")] * 2, NOW)
+    assert (down.status, down.value) == (Status.DOWN, 1.0)
+
+
+def test_a_target_that_could_not_be_probed_makes_the_signal_unknown_never_down() -> None:
+    reading = fold(
+        http_signal("http://x/a"),
+        [result(Outcome.FAILED, "HTTP 503"), result(Outcome.UNPROBED, "no socket available")],
+        NOW,
+    )
+    assert reading.status == Status.UNKNOWN
+    assert reading.value is None
+    assert reading.detail == "could not probe 1 of 2 targets: no socket available"
+
+
+def test_the_detail_is_capped() -> None:
+    failures = [
+        result(Outcome.FAILED, "connection refused", f"GET http://host-{i}.example/health")
+        for i in range(50)
+    ]
+    reading = fold(http_signal("http://x/a"), failures, NOW)
+    assert len(reading.detail) <= 300
+    assert reading.detail.startswith("50 of 50 failing: GET http://host-0.example/health")
+    assert reading.detail.endswith("…")
+
+
+def test_urls_in_details_lose_credentials_and_queries() -> None:
+    assert display_url("https://u:p@api.example.com:8443/h?token=x") == (
+        "https://api.example.com:8443/h?…"
+    )
+    assert display_url("http://[::1]:8080/ready") == "http://[::1]:8080/ready"
+
+
+# ----------------------------------------------------------------------------- probing
+
+
+def test_every_target_of_every_signal_is_probed_once() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(503 if request.url.path == "/ready" else 200)
+
+    signals = [
+        http_signal("http://a/health", "http://a/ready", "http://a/live", name="a"),
+        http_signal("http://b/health", name="b"),
+    ]
+    readings = collect(signals, handler)
+    assert sorted(seen) == sorted(
+        ["http://a/health", "http://a/ready", "http://a/live", "http://b/health"]
+    )
+    assert [(r.signal, r.status) for r in readings] == [
+        ("a", Status.DEGRADED),
+        ("b", Status.OK),
+    ]
+    assert readings[0].detail == "1 of 3 failing: GET http://a/ready: HTTP 503"
+    assert all(r.observed_at == NOW for r in readings)
+
+
+def test_redirects_are_not_followed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "http://login.example/"})
+
+    (reading,) = collect([http_signal("http://a/health", expect_status=[200])], handler)
+    assert reading.detail.endswith("HTTP 302")
+
+
+def test_a_local_lack_of_sockets_is_unknown() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ready":
+            try:
+                raise OSError(errno.EMFILE, "Too many open files")
+            except OSError as exc:
+                raise httpx.ConnectError("cannot connect", request=request) from exc
+        return httpx.Response(200)
+
+    (reading,) = collect([http_signal("http://a/health", "http://a/ready")], handler)
+    assert reading.status == Status.UNKNOWN
+    assert reading.detail == (
+        "could not probe 1 of 2 targets: no socket available here (Too many open files)"
+    )
+
+
+def test_the_bearer_token_goes_in_the_header_and_nowhere_else() -> None:
+    token = "tok-3f9a1c"
+    authorizations: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        authorizations.append(request.headers.get("Authorization"))
+        return httpx.Response(401, text=f"bad token {token}")
+
+    calls: list[str] = []
+
+    def secrets(ref: str) -> str:
+        calls.append(ref)
+        return token
+
+    signals = [
+        http_signal("http://a/health", "http://a/ready", name="a", bearer_token="env:TOKEN"),
+        http_signal("http://b/health", name="b", bearer_token="env:TOKEN"),
+    ]
+    readings = collect(signals, handler, secrets=secrets)
+    assert calls == ["env:TOKEN"]  # resolved once per collection
+    assert authorizations == [f"Bearer {token}"] * 3
+    assert all(r.status == Status.DOWN for r in readings)
+    assert all(token not in r.detail for r in readings)
+
+
+def test_a_secret_that_cannot_be_resolved_is_unknown_and_its_error_text_is_kept_out() -> None:
+    def broken(ref: str) -> str:
+        if ref == "env:GONE":
+            raise SecretError("env:GONE is not set")
+        raise ValueError("could not parse 'tok-leaked'")
+
+    signals = [
+        http_signal("http://a/health", name="a", bearer_token="env:GONE"),
+        http_signal("http://b/health", name="b", bearer_token="env:ODD"),
+        http_signal("http://c/health", name="c"),
+    ]
+    a, b, c = collect(signals, ok, secrets=broken)
+    assert a.status == Status.UNKNOWN
+    assert a.detail == "bearer token env:GONE could not be resolved: env:GONE is not set"
+    assert b.status == Status.UNKNOWN
+    assert (
+        b.detail == "bearer token env:ODD could not be resolved: the resolver failed (ValueError)"
+    )
+    assert c.status == Status.OK
+
+
+def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> None:
+    in_flight = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200)
+
+    signals = [
+        http_signal(f"http://s{i}/a", f"http://s{i}/b", name=f"s{i}", timeout="1s")
+        for i in range(3)
+    ]
+    source = HttpProbes(
+        signals,
+        FixedClock(),
+        transport_factory=lambda: httpx.MockTransport(handler),
+        max_in_flight=2,
+    )
+    assert source.deadline == pytest.approx(3 * 1.0 + 6 * 0.0005 + 1.0)
+    readings = asyncio.run(source.collect())
+    assert most == 2
+    assert {r.status for r in readings} == {Status.OK}
+
+
+def test_a_source_needs_signals() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        HttpProbes([], FixedClock())
