@@ -1,0 +1,88 @@
+"""Buttons: ack, one engine call, then show the result — the proposal edited in place by the
+board, or an ephemeral sentence to the person whose click was refused (never silence)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from handlers import blocks
+from handlers.context import Services, services
+from handlers.ids import ActionId
+from handlers.payloads import Click
+
+
+def tell(client: WebClient, svc: Services, channel: str | None, user: str, text: str) -> None:
+    """An ephemeral sentence for ``user`` where they clicked (else in the incident channel)."""
+    client.chat_postEphemeral(
+        channel=channel or svc.channel, user=user, **blocks.notice(text).as_kwargs()
+    )
+
+
+def on_approve(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    ack()
+    svc, click = services(context), Click.model_validate(body)
+    outcome = svc.desk.approve(click.value, click.user_id)
+    if not outcome.allowed:
+        tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+    if outcome.proposal is not None:
+        svc.board.publish(outcome.proposal)
+
+
+def on_approve_typed(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    """Level 3: check the approver first, then ask them to type the environment's name."""
+    ack()
+    svc, click = services(context), Click.model_validate(body)
+    outcome = svc.desk.check_approve(click.value, click.user_id)
+    if not outcome.allowed or outcome.proposal is None:
+        tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+        if outcome.proposal is not None:
+            svc.board.publish(outcome.proposal)
+        return
+    client.views_open(trigger_id=click.trigger_id, view=blocks.approve_modal(outcome.proposal))
+
+
+def on_decline(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    """Check the person may decline, then ask why."""
+    ack()
+    svc, click = services(context), Click.model_validate(body)
+    outcome = svc.desk.check_close(click.value, click.user_id, "decline")
+    if not outcome.allowed or outcome.proposal is None:
+        tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+        return
+    client.views_open(trigger_id=click.trigger_id, view=blocks.decline_modal(outcome.proposal))
+
+
+def on_snooze(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    ack()
+    svc, click = services(context), Click.model_validate(body)
+    outcome = svc.desk.snooze(click.value, click.user_id)
+    if not outcome.allowed:
+        tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+    if outcome.proposal is not None:
+        svc.board.publish(outcome.proposal)
+
+
+def _stage_control(action: str) -> Any:
+    def on_click(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+        ack()
+        svc, click = services(context), Click.model_validate(body)
+        outcome = svc.desk.resolve_paused(click.value, click.user_id, action)
+        if not outcome.allowed:
+            tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+
+    on_click.__name__ = f"on_{action}"
+    return on_click
+
+
+LISTENERS: dict[ActionId, Any] = {
+    ActionId.APPROVE: on_approve,
+    ActionId.APPROVE_TYPED: on_approve_typed,
+    ActionId.DECLINE: on_decline,
+    ActionId.SNOOZE: on_snooze,
+    ActionId.RETRY: _stage_control("retry"),
+    ActionId.SKIP: _stage_control("skip"),
+    ActionId.ABORT: _stage_control("abort"),
+}

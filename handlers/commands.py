@@ -1,0 +1,96 @@
+"""``/phoenix``: parse, ack, one engine call, respond.
+
+Read-only subcommands (status, history, help, usage) are answered in the ack itself, from the
+Store. The others ack at once and then do their one write; their answer follows through the
+response URL, and a proposal is posted to the incident channel by the board.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, Respond
+
+from engine.errors import RunError
+from engine.records import Surface
+from engine.reports import history_report, status_report
+from handlers import blocks, parsing
+from handlers.context import Services, services
+from handlers.payloads import SlashCommand
+
+log = logging.getLogger("handlers.commands")
+
+_DEDUPE = timedelta(hours=1)
+
+
+def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond) -> None:
+    svc = services(context)
+    payload = SlashCommand.model_validate(command)
+    parsed = parsing.parse(
+        payload.text,
+        plans=svc.desk.runner.plans.keys(),
+        signals=[s.name for s in svc.config.signals],
+    )
+    if isinstance(parsed, parsing.Usage):
+        ack(
+            response_type="ephemeral",
+            **blocks.usage_message(parsed.problem, parsed.suggestion).as_kwargs(),
+        )
+        return
+    if isinstance(parsed, parsing.Help):
+        ack(response_type="ephemeral", **blocks.help_message().as_kwargs())
+        return
+    if isinstance(parsed, parsing.Status):
+        report = status_report(svc.desk, svc.config, svc.clock.now(), parsed.service)
+        ack(response_type="ephemeral", **blocks.status_message(report).as_kwargs())
+        return
+    if isinstance(parsed, parsing.History):
+        report_ = history_report(svc.desk, parsed.count)
+        ack(response_type="ephemeral", **blocks.history_message(report_).as_kwargs())
+        return
+    if isinstance(parsed, parsing.Failover | parsing.Failback):
+        plan = parsed.plan if isinstance(parsed, parsing.Failover) else "failback"
+        ack(response_type="ephemeral", text=f"Proposing plan {plan} in {svc.channel}…")
+        _propose(svc, payload, plan, respond)
+        return
+    if isinstance(parsed, parsing.Silence):
+        ack()
+        if _first(svc, payload):
+            silence = svc.desk.silence(parsed.duration, parsed.reason, payload.user_id)
+            respond(
+                response_type="in_channel",
+                text=(
+                    f"<@{payload.user_id}> silenced automatic proposals until "
+                    f"{silence.until:%Y-%m-%d %H:%M} UTC: {blocks.escape(silence.reason)}"
+                ),
+            )
+        return
+    ack()
+    if _first(svc, payload):
+        ended = svc.desk.unsilence(payload.user_id)
+        text = (
+            f"<@{payload.user_id}> ended {len(ended)} silence(s): automatic proposals are back on."
+            if ended
+            else "No silence was active."
+        )
+        respond(response_type="in_channel" if ended else "ephemeral", text=text)
+
+
+def _first(svc: Services, payload: SlashCommand) -> bool:
+    """False for a redelivery of a command already handled (its trigger id was claimed)."""
+    if not payload.trigger_id:
+        return True
+    return svc.desk.store.claim(f"command:{payload.trigger_id}", _DEDUPE)
+
+
+def _propose(svc: Services, payload: SlashCommand, plan: str, respond: Respond) -> None:
+    if not _first(svc, payload):
+        return
+    try:
+        proposal = svc.desk.propose_manual(plan, actor=payload.user_id, surface=Surface.SLACK)
+    except RunError as exc:
+        respond(response_type="ephemeral", text=f"Cannot propose {plan}: {exc}")
+        return
+    svc.board.publish(proposal)

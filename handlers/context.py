@@ -1,0 +1,41 @@
+"""How a listener reaches the bot's services: through Bolt's ``context``, never by importing
+the composition root. ``bot.app`` puts one ``Services`` there for every request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engine.config import PhoenixConfig
+from engine.incidents import IncidentDesk
+from engine.ports import Clock
+from engine.proposals import Proposal
+
+SERVICES_KEY = "phoenix_services"
+
+
+class ProposalBoard(Protocol):
+    """Shows a proposal in the incident channel: posts it the first time, then edits that
+    message in place (coalesced and within Slack's budgets)."""
+
+    def publish(self, proposal: Proposal) -> None: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    desk: IncidentDesk
+    board: ProposalBoard
+    config: PhoenixConfig
+    clock: Clock
+
+    @property
+    def channel(self) -> str:
+        return self.config.slack.channel
+
+
+def services(context: Mapping[str, Any]) -> Services:
+    found = context.get(SERVICES_KEY)
+    if not isinstance(found, Services):
+        raise LookupError("the bot's services are missing from the request context")
+    return found

@@ -1,0 +1,33 @@
+"""App Home: score and level, the active incident or run, drills — from the Store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+
+from engine.reports import status_report
+from handlers import blocks
+from handlers.context import services
+from handlers.ids import EventType
+
+_DEDUPE = timedelta(hours=1)
+
+
+def on_home_opened(
+    body: dict[str, Any], event: dict[str, Any], context: Any, client: WebClient
+) -> None:
+    svc = services(context)
+    event_id = body.get("event_id")
+    # A Slack retry of the same event (X-Slack-Retry-Num) carries the same event_id.
+    if isinstance(event_id, str) and not svc.desk.store.claim(f"event:{event_id}", _DEDUPE):
+        return
+    user = event.get("user")
+    if not isinstance(user, str):
+        return
+    report = status_report(svc.desk, svc.config, svc.clock.now())
+    client.views_publish(user_id=user, view=blocks.home_view(report))
+
+
+LISTENERS: dict[EventType, Any] = {EventType.APP_HOME_OPENED: on_home_opened}

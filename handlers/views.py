@@ -1,0 +1,57 @@
+"""Modals: the level-3 approval (the environment's name typed) and a decline's reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from engine.records import AuditEvent, Surface
+from handlers import blocks
+from handlers.actions import tell
+from handlers.context import services
+from handlers.ids import BlockId, CallbackId, InputId
+from handlers.payloads import Submission
+
+
+def on_approve_submitted(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    svc, submission = services(context), Submission.model_validate(body)
+    typed = submission.text(BlockId.ENVIRONMENT, InputId.ENVIRONMENT).strip()
+    expected = svc.config.environment
+    if typed != expected:
+        ack(response_action="errors", errors=blocks.environment_mismatch(expected))
+        svc.desk.store.append_audit(
+            AuditEvent(
+                svc.clock.now(),
+                submission.user_id,
+                Surface.SLACK,
+                "approve.refused",
+                submission.run_id,
+                "the environment's name was mistyped",
+            )
+        )
+        return
+    ack()
+    outcome = svc.desk.approve(submission.run_id, submission.user_id)
+    if not outcome.allowed:
+        tell(client, svc, None, submission.user_id, outcome.explanation)
+    if outcome.proposal is not None:
+        svc.board.publish(outcome.proposal)
+
+
+def on_decline_submitted(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    ack()
+    svc, submission = services(context), Submission.model_validate(body)
+    reason = submission.text(BlockId.REASON, InputId.REASON)
+    outcome = svc.desk.decline(submission.run_id, submission.user_id, reason)
+    if not outcome.allowed:
+        tell(client, svc, None, submission.user_id, outcome.explanation)
+    if outcome.proposal is not None:
+        svc.board.publish(outcome.proposal)
+
+
+LISTENERS: dict[CallbackId, Any] = {
+    CallbackId.APPROVE: on_approve_submitted,
+    CallbackId.DECLINE: on_decline_submitted,
+}
