@@ -1,0 +1,101 @@
+"""HTTP mode: Slack posts signed requests to /slack/events on the bot's own server. Forged
+and stale signatures get 401 and change nothing."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.server import BotServer
+from engine.model import Level
+from engine.runs import RunState
+from handlers.ids import ActionId
+from sandbox.slack import Emulator, RateBudget
+from tests.e2e.support import Rig, build_rig, shut
+
+
+@pytest.fixture(scope="module")
+def http_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rig, BotServer]]:
+    tmp: Path = tmp_path_factory.mktemp("http")
+    with Emulator() as slack:
+        rig = build_rig(slack, tmp, mode="http")
+        phoenix = rig.phoenix
+        server = BotServer(
+            "127.0.0.1", 0, store=phoenix.store, reporter=phoenix.reporter, app=phoenix.app
+        )
+        with server:
+            slack.use_http_mode(f"{server.url}/slack/events")
+            try:
+                yield rig, server
+            finally:
+                shut(rig)
+
+
+@pytest.fixture
+def rig(http_rig: tuple[Rig, BotServer]) -> Rig:
+    rig = http_rig[0]
+    rig.slack.reset()
+    rig.slack.set_rate_budget("chat.postMessage", RateBudget(10.0, 10, scope="channel"))
+    return rig
+
+
+def test_signed_requests_drive_the_whole_flow(rig: Rig) -> None:
+    slack = rig.slack
+    proposal = rig.breach(Level.REGION_FAILOVER)
+    message = rig.posted(proposal.run_id)
+    click = slack.click(ActionId.APPROVE, user="UBOB", message_ts=message.ts)
+    assert click.on_time
+    assert click.http_status == 200
+    rig.wait_state(proposal.run_id, RunState.SUCCEEDED)
+    rig.settle()
+    assert "Run succeeded" in slack.replies("#incidents", message.ts)[-1].text
+    status = slack.run_slash_command("/phoenix", "status", user="UCAROL")
+    assert status.on_time
+    assert "score 8" in slack.ephemeral("UCAROL")[-1].text
+
+
+@pytest.mark.parametrize("tamper", ["forged", "stale"])
+def test_bad_signatures_get_401_and_change_nothing(rig: Rig, tamper: str) -> None:
+    slack = rig.slack
+    proposal = rig.breach(Level.REGION_FAILOVER)
+    message = rig.posted(proposal.run_id)
+    click = slack.click(ActionId.APPROVE, user="UALICE", message_ts=message.ts, tamper=tamper)  # type: ignore[arg-type]
+    assert click.http_status == 401
+    command = slack.run_slash_command("/phoenix", "silence 1h", user="UALICE", tamper=tamper)  # type: ignore[arg-type]
+    assert command.http_status == 401
+    home = slack.open_app_home("UALICE", tamper=tamper)  # type: ignore[arg-type]
+    assert home.http_status == 401
+    rig.settle()
+    assert rig.run(proposal.run_id).state is RunState.AWAITING_APPROVAL
+    assert rig.phoenix.store.list_approvals(proposal.run_id) == []
+    assert rig.phoenix.store.list_silences() == []
+    assert slack.calls("views.publish") == []
+    assert slack.calls("chat.postEphemeral") == []
+
+
+def test_a_retried_event_is_handled_once(rig: Rig) -> None:
+    slack = rig.slack
+    first = slack.open_app_home("UCAROL")
+    assert first.on_time
+    slack.wait_for(lambda: slack.home_view("UCAROL"), what="the home tab")
+    retry = slack.redeliver(first.envelope_id, retry_num=1, retry_reason="http_timeout")
+    assert retry.on_time
+    assert retry.retry_num == 1
+    rig.settle()
+    assert len(slack.calls("views.publish")) == 1
+
+
+def test_health_ready_and_metrics(http_rig: tuple[Rig, BotServer]) -> None:
+    server = http_rig[1]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for path, expected in (("/health", "ok"), ("/live", "ok"), ("/ready", "ready")):
+        with opener.open(server.url + path, timeout=5) as answer:
+            assert answer.status == 200
+            assert answer.read().decode().strip() == expected
+    with opener.open(server.url + "/metrics", timeout=5) as answer:
+        body = answer.read().decode()
+    assert "phoenix_slack_posts_total" in body
+    assert "phoenix_store_up 1" in body
