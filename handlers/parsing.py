@@ -61,7 +61,7 @@ Command = Status | History | Failover | Failback | Silence | Unsilence | Help
 
 
 def closest(word: str, choices: Collection[str]) -> str | None:
-    found = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.5)
+    found = difflib.get_close_matches(word.lower(), sorted(choices), n=1, cutoff=0.5)
     return found[0] if found else None
 
 

@@ -1,0 +1,145 @@
+"""The Block Kit builders: every surface passes the emulator's (strict) Block Kit checks, and
+shows what a person needs, with the buttons that still make sense."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine.model import Level
+from engine.proposals import Proposal, ProposalRecord, RunSummary, SignalLine, StageView, Stand
+from engine.records import Approval, Decision, Surface
+from engine.reports import StatusReport
+from engine.runs import Run, RunMode, RunState
+from handlers import blocks
+from handlers.ids import ActionId
+from sandbox.slack.blockkit import message_problems, view_problems
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def proposal(level: int = 2, stand: Stand = Stand.AWAITING, note: str = "") -> Proposal:
+    record = ProposalRecord(
+        run_id="run-1",
+        plan="dr-azure" if level == 3 else "region-failover",
+        level=level,
+        score=12,
+        environment="production",
+        breakdown=(
+            SignalLine(signal="service-a", status="down", value=None, points=4),
+            SignalLine(signal="replication-lag", status="degraded", value=75.0, points=1),
+        ),
+        reason="score 12 <b>; quorum: loss confirmed from external, cross-cloud",
+        requested_by="phoenix",
+        manual=False,
+        required=2 if level == 3 else 1,
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=30),
+    )
+    run = Run(
+        "run-1", record.plan, "v1", ("a",), RunMode.LIVE, RunState.AWAITING_APPROVAL, T0, "phoenix"
+    )
+    approvals = (Approval("run-1", "UALICE", Decision.APPROVE, T0, Surface.SLACK),)
+    return Proposal(record, run, approvals, stand, note=note)
+
+
+@pytest.mark.parametrize("stand", list(Stand))
+def test_proposal_message_in_every_stand(stand: Stand) -> None:
+    rendered = blocks.proposal_message(proposal(3, stand, note="why <not>"))
+    assert rendered.text
+    assert message_problems(rendered.text, rendered.blocks) == []
+    body = str(rendered.blocks)
+    assert "Level 3" in body
+    assert "production" in body
+    assert "score 12" in body
+    assert "replication-lag` degraded (75)" in body
+    assert "&lt;b&gt;" in body, "the reason is escaped"
+    assert "<@UALICE>" in body
+    buttons = [
+        a["action_id"] for b in rendered.blocks if b["type"] == "actions" for a in b["elements"]
+    ]
+    if stand is Stand.AWAITING:
+        assert buttons == [ActionId.APPROVE_TYPED, ActionId.DECLINE, ActionId.SNOOZE]
+    else:
+        assert buttons == []
+
+
+def test_level2_approve_has_a_confirm_dialog() -> None:
+    rendered = blocks.proposal_message(proposal(2))
+    actions = next(b for b in rendered.blocks if b["type"] == "actions")
+    approve = actions["elements"][0]
+    assert approve["action_id"] == ActionId.APPROVE
+    assert approve["confirm"]["confirm"]["text"] == "Approve"
+
+
+def test_stage_message_and_controls() -> None:
+    view = StageView("run-1", "promote", 2, 5, "failed", "boom", 0.5, 12.0, 2, controls=True)
+    rendered = blocks.stage_message(view)
+    assert message_problems(rendered.text, rendered.blocks) == []
+    assert "Stage 2 of 5" in str(rendered.blocks)
+    assert "50% done" in str(rendered.blocks)
+    assert "12s" in str(rendered.blocks)
+    assert [e["action_id"] for e in rendered.blocks[-1]["elements"]] == [
+        ActionId.RETRY,
+        ActionId.SKIP,
+        ActionId.ABORT,
+    ]
+
+
+def test_summary_message_says_rto_and_rpo() -> None:
+    summary = RunSummary(
+        "run-1",
+        "dr-azure",
+        RunState.SUCCEEDED,
+        754.0,
+        900.0,
+        300.0,
+        (("check-replication-lag", "succeeded", 3.0),),
+        ("check-replication-lag: lag 42s",),
+    )
+    rendered = blocks.summary_message(summary)
+    assert message_problems(rendered.text, rendered.blocks) == []
+    text = str(rendered.blocks)
+    assert "RTO measured:* 12m34s (objective 15m) — within the objective" in text
+    assert "lag 42s" in text
+
+
+def empty_status() -> StatusReport:
+    return StatusReport(
+        environment="production",
+        evaluated_at=None,
+        score=None,
+        level=Level.NONE,
+        reason="no evaluation yet",
+        breakdown=(),
+        incident=None,
+        run=None,
+        proposal=None,
+        stage=None,
+        silences=(),
+        drills=(),
+        last_drill=None,
+    )
+
+
+def test_status_and_home_before_anything_happened() -> None:
+    rendered = blocks.status_message(empty_status())
+    assert message_problems(rendered.text, rendered.blocks) == []
+    assert "never" in str(rendered.blocks)
+    home = blocks.home_view(empty_status())
+    assert view_problems(home, expected="home") == []
+    assert "no drills scheduled" in str(home)
+    assert "none yet" in str(home)
+
+
+def test_modals_pass_the_checks() -> None:
+    assert view_problems(blocks.approve_modal(proposal(3)), expected="modal") == []
+    assert view_problems(blocks.decline_modal(proposal(3)), expected="modal") == []
+
+
+def test_usage_and_help() -> None:
+    usage = blocks.usage_message("unknown subcommand 'x' <&>", "status")
+    assert message_problems(usage.text, usage.blocks) == []
+    assert "Did you mean `/phoenix status`?" in usage.text
+    assert "&lt;&amp;&gt;" in str(usage.blocks)
