@@ -5,7 +5,10 @@ every service is its own origin), 5 % of them answering only after three probe t
 builds the configuration, runs one evaluation (collection + scoring) and prints one JSON
 line. ``ratio`` is the evaluation's wall time over the probe timeout; the target is 1.2.
 ``wrong_readings`` counts signals whose status is not the expected one (slow services
-down, the others ok): a fast evaluation that times healthy probes out is no win.
+down, the others ok); ``false_alarms`` those of them that call a healthy service degraded
+or down (the worst kind: a fast evaluation that times healthy probes out is no win), and
+``unknown_readings`` the signals this process could not judge (e.g. it was starved of CPU
+while timing them).
 
     python bench/scoring.py [--services 2000] [--timeout 5] [--slow-share 0.05] [--gc-tuned]
 
@@ -166,6 +169,9 @@ def run(
         for i in range(services)
     }
     wrong = [r for r in readings if r.status != expected[r.signal]]
+    false_alarms = [
+        r for r in wrong if expected[r.signal] == Status.OK and r.status != Status.UNKNOWN
+    ]
     for reading in wrong[:3]:
         print(f"wrong: {reading.signal} {reading.status}: {reading.detail}", file=sys.stderr)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -181,6 +187,8 @@ def run(
         "cpu_s": round(cpu, 3),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "wrong_readings": len(wrong),
+        "false_alarms": len(false_alarms),
+        "unknown_readings": sum(1 for r in readings if r.status == Status.UNKNOWN),
         "scored": score is not None,
         "gc_tuned": gc_tuned,
     }

@@ -18,16 +18,18 @@ tests, ``httpx.AsyncHTTPTransport`` to go through a proxy). The client builds ea
 (default headers, URL) and the transport sends it: the client's per-request machinery
 (redirects, auth flows, a cookie jar) is of no use to a probe and cost as much as the rest.
 
-How many probes run at once: enough to start every probe at the outset when the CPU that
-takes fits in half the shortest timeout (``PROBE_CPU``, ``BACKLOG_SHARE``), fewer otherwise,
-and never more than the open-files limit allows. Past that, a probe waits for a free
-worker, and its timeout starts only when it is sent, so that a target is not timed out by
-this process's own backlog.
+How probes run: all at once, up to what the open-files limit allows, started in batches
+with the event loop turning between them so that answers are read while later probes
+start; a probe's timeout starts when it is sent. The loop's lateness is sampled meanwhile:
+a probe that timed out (or answered slowly) while this process stalled for more than half
+of its budget was timed by a starved process (CPU throttling, a busy host, a long garbage
+collection), so its target counts as unprobed and the signal as unknown, never as down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import errno
 import ipaddress
 import math
@@ -53,12 +55,14 @@ USER_AGENT: Final = "cloudphoenix-probe/0.1"
 DETAIL_LIMIT: Final = 300
 DEADLINE_SLACK: Final = 1.0
 PROBE_CPU: Final = 0.0005
-"""Seconds of event-loop CPU one probe costs, pessimistically: 0.3-0.6 ms was measured on a
-slow two-core machine, garbage collection included."""
-BACKLOG_SHARE: Final = 0.5
-"""Probes in flight may hold at most this share of the shortest timeout in CPU work, so a
-probe is never timed out by our own backlog rather than by its target."""
-MIN_IN_FLIGHT: Final = 64
+"""Seconds of event-loop CPU one probe costs, pessimistically (0.3-0.6 ms measured on a slow
+two-core machine, garbage collection included): the source's deadline allows twice that."""
+BATCH: Final = 64
+"""Probes started per turn of the event loop; answers are read between batches."""
+STALL_SHARE: Final = 0.5
+"""A probe timed while this process stalled for more than this share of its timeout (or of
+``slow_after``) cannot be judged: its target is unprobed, not failing."""
+TICK: Final = 0.05
 FD_RESERVE: Final = 256
 """Open files left to the rest of the process when sizing the number of probes in flight."""
 MAX_HEAD: Final = 64 * 1024
@@ -102,8 +106,8 @@ class HttpProbes:
 
     ``secrets`` resolves a signal's ``bearer_token`` reference (e.g. ``env:VAR``) at each
     collection; the token goes into the Authorization header and nowhere else.
-    ``max_in_flight`` caps concurrent probes (default: by the shortest timeout and by the
-    open-files limit); a probe's timeout starts when it leaves that queue.
+    ``max_in_flight`` caps concurrent probes (default: what the open-files limit allows);
+    past it a probe waits, and its timeout starts only when it is sent.
     """
 
     def __init__(
@@ -144,31 +148,43 @@ class HttpProbes:
     @property
     def deadline(self) -> float:
         waves = math.ceil(len(self._probes) / self._in_flight())
-        cpu = len(self._probes) * PROBE_CPU
+        cpu = 2 * len(self._probes) * PROBE_CPU
         return max(p.timeout for p in self._probes) * waves + cpu + DEADLINE_SLACK
 
     async def collect(self) -> list[Reading]:
         headers, problems = await self._headers()
         probes = [p for p in self._probes if p.signal not in problems]
         results: list[TargetResult | None] = [None] * len(probes)
-        queue = iter(enumerate(probes))
-
         transport = self._transport_factory()
+        slots = _Slots(self._in_flight())
+        lag = LoopLag()
 
-        async def worker(client: httpx.AsyncClient) -> None:
-            # A fixed pool of workers, not one waiting task per probe: thousands of waiters
-            # on a semaphore cost quadratic wake-ups and keep every probe's frames alive.
-            for index, probe in queue:
+        async def run(client: httpx.AsyncClient, index: int, probe: _Probe) -> None:
+            try:
                 request = client.build_request(
                     probe.method, probe.url, headers=headers[probe.signal], timeout=probe.timeout
                 )
-                results[index] = await _probe(transport, request, probe)
+                results[index] = await _probe(transport, request, probe, lag)
+            finally:
+                slots.release()
 
-        async with httpx.AsyncClient(
-            transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
-        ) as client:
-            workers = min(self._in_flight(), len(probes))
-            await asyncio.gather(*(worker(client) for _ in range(workers)))
+        watcher = asyncio.create_task(lag.watch())
+        try:
+            async with (
+                httpx.AsyncClient(
+                    transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
+                ) as client,
+                asyncio.TaskGroup() as group,
+            ):
+                # Started in batches, not all at once: answers are read between batches, so
+                # no probe waits on a backlog of thousands of starts to be judged.
+                for index, probe in enumerate(probes):
+                    await slots.acquire()
+                    group.create_task(run(client, index, probe))
+                    if index % BATCH == BATCH - 1:
+                        await asyncio.sleep(0)
+        finally:
+            watcher.cancel()
         per_signal: dict[int, list[TargetResult]] = {}
         for probe, result in zip(probes, results, strict=True):
             assert result is not None
@@ -217,9 +233,7 @@ class HttpProbes:
     def _in_flight(self) -> int:
         if self._max_in_flight is not None:
             return max(1, self._max_in_flight)
-        shortest = min(p.timeout for p in self._probes)
-        by_cpu = max(MIN_IN_FLIGHT, int(shortest * BACKLOG_SHARE / PROBE_CPU))
-        return max(1, min(len(self._probes), by_cpu, _open_file_room()))
+        return max(1, min(len(self._probes), _open_file_room()))
 
     def _probe_transport(self) -> httpx.AsyncBaseTransport:
         if self._ssl_context is None:
@@ -227,18 +241,77 @@ class HttpProbes:
         return ProbeTransport(self._ssl_context)
 
 
+class _Slots:
+    """A count of probes in flight, and a wait for a free slot (cheap with thousands
+    waiting, unlike a semaphore's queue of waiters)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._taken = 0
+        self._freed = asyncio.Event()
+
+    async def acquire(self) -> None:
+        while self._taken >= self._limit:
+            self._freed.clear()
+            await self._freed.wait()
+        self._taken += 1
+
+    def release(self) -> None:
+        self._taken -= 1
+        self._freed.set()
+
+
+class LoopLag:
+    """How late the event loop ran while probes were in flight, sampled every ``TICK``.
+
+    A late loop is this process's trouble (CPU starved, throttled, paused by garbage
+    collection): probes timed during a stall say nothing about their targets.
+    """
+
+    def __init__(self) -> None:
+        self._at: list[float] = []
+        self._late: list[float] = []
+
+    async def watch(self) -> None:
+        while True:
+            due = time.monotonic() + TICK
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            self.record(now, max(0.0, now - due))
+
+    def record(self, at: float, late: float) -> None:
+        """The loop woke at ``at``, ``late`` seconds after it should have."""
+        self._at.append(at)
+        self._late.append(late)
+
+    def stalled(self, start: float, end: float) -> float:
+        """Seconds within ``[start, end]`` during which the loop ran late."""
+        total = 0.0
+        first = bisect.bisect_left(self._at, start)
+        for at, late in zip(self._at[first:], self._late[first:], strict=True):
+            if at - late > end:
+                break
+            total += max(0.0, min(at, end) - max(at - late, start))
+        return total
+
+
 async def _probe(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request, probe: _Probe
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, probe: _Probe, lag: LoopLag
 ) -> TargetResult:
     """One target, once. The client built the request; the transport sends it as is: a
     probe wants none of the client's per-request machinery (redirects, auth flows, a cookie
     jar carried from one service to the next), which costs as much CPU as the probe."""
-    started = time.perf_counter()
+    started = time.monotonic()
     try:
         async with asyncio.timeout(probe.timeout):
             response = await transport.handle_async_request(request)
             await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
+        ended = time.monotonic()
+        # The timer itself firing late is a stall too, and the latest one.
+        stall = lag.stalled(started, ended) + max(0.0, ended - started - probe.timeout)
+        if stall > STALL_SHARE * probe.timeout:
+            return TargetResult(probe.label, Outcome.UNPROBED, _stall_reason(stall))
         return TargetResult(probe.label, Outcome.FAILED, f"timed out after {probe.timeout:g}s")
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
         local = local_error(exc)
@@ -248,13 +321,21 @@ async def _probe(
     except Exception as exc:  # noqa: BLE001 - our own fault: the target is not judged
         reason = clip(f"{type(exc).__name__}: {exc}", 120)
         return TargetResult(probe.label, Outcome.UNPROBED, reason)
-    elapsed = time.perf_counter() - started
+    ended = time.monotonic()
+    elapsed = ended - started
     if response.status_code not in probe.expect:
         return TargetResult(probe.label, Outcome.FAILED, f"HTTP {response.status_code}", elapsed)
     if probe.slow_after is not None and elapsed > probe.slow_after:
+        stall = lag.stalled(started, ended)
+        if stall > STALL_SHARE * probe.slow_after:
+            return TargetResult(probe.label, Outcome.UNPROBED, _stall_reason(stall))
         reason = f"slow: {elapsed:.2f}s, over {probe.slow_after:g}s"
         return TargetResult(probe.label, Outcome.SLOW, reason, elapsed)
     return TargetResult(probe.label, Outcome.OK, "", elapsed)
+
+
+def _stall_reason(stall: float) -> str:
+    return f"this process stalled for {stall:.1f}s while probing: its timing cannot be trusted"
 
 
 def fold(signal: HttpSignal, results: Sequence[TargetResult], now: datetime) -> Reading:

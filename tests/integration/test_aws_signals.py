@@ -131,7 +131,7 @@ def test_an_endpoint_that_never_answers_is_unknown_within_the_timeout(
     signal = health_signal(raw_servers["silent"].base, "abc", timeout="0.5s")
     started = time.monotonic()
     reading = read(Route53HealthCheck(signal, SystemClock(), region=REGION))
-    assert time.monotonic() - started < 2.5  # the worker thread gave up too
+    assert time.monotonic() - started < 4  # the worker thread gave up too, not after 60 s
     assert reading.status == Status.UNKNOWN
     assert "did not answer within 0.5s" in reading.detail
 

@@ -137,4 +137,4 @@ signals:
     assert got["wedged"].status == Status.UNKNOWN
     assert got["wedged"].detail == "collector did not finish within 0.3s"
     assert all(r.observed_at.tzinfo is not None for r in readings)
-    assert elapsed < 2 + 1.5  # about the longest probe timeout, not the wedged source's 30 s
+    assert elapsed < 6  # about the longest probe timeout, not the wedged source's 30 s

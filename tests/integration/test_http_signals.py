@@ -63,24 +63,24 @@ def test_a_target_slower_than_the_timeout_fails_and_the_probe_stops_there(
     read: ReadOne, health_server: HealthServer
 ) -> None:
     base = health_server.base
-    signal = http_signal(f"{base}/ok", f"{base}/slow?s=5", timeout="0.5s")
+    signal = http_signal(f"{base}/ok", f"{base}/slow?s=5", timeout="1s")
     started = time.monotonic()
     reading = probe(read, signal)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # not the 5 s the server would take
     assert reading.status == Status.DEGRADED
-    assert reading.detail == f"1 of 2 failing: GET {base}/slow?…: timed out after 0.5s"
+    assert reading.detail == f"1 of 2 failing: GET {base}/slow?…: timed out after 1s"
 
 
 def test_an_answer_past_slow_after_is_degraded_but_not_failing(
     read: ReadOne, health_server: HealthServer
 ) -> None:
     base = health_server.base
-    signal = http_signal(f"{base}/ok", f"{base}/slow?s=0.4", slow_after="0.2s")
+    signal = http_signal(f"{base}/ok", f"{base}/slow?s=1.5", slow_after="1s", timeout="3s")
     reading = probe(read, signal)
     assert reading.status == Status.DEGRADED
     assert reading.value == 0.0
-    assert reading.detail.startswith(f"0 of 2 failing, 1 slow: GET {base}/slow?…: slow: 0.4")
-    assert "over 0.2s" in reading.detail
+    assert reading.detail.startswith(f"0 of 2 failing, 1 slow: GET {base}/slow?…: slow: ")
+    assert reading.detail.endswith("s, over 1s")
 
 
 @pytest.mark.parametrize(
@@ -115,9 +115,9 @@ def test_a_server_that_never_answers_times_out(
     read: ReadOne, raw_servers: dict[str, RawTcpServer]
 ) -> None:
     target = f"{raw_servers['silent'].base}/ready"
-    reading = probe(read, http_signal(target, timeout="0.3s"))
+    reading = probe(read, http_signal(target, timeout="1s"))
     assert reading.status == Status.DOWN
-    assert reading.detail.endswith(f"GET {target}: timed out after 0.3s")
+    assert reading.detail.endswith(f"GET {target}: timed out after 1s")
 
 
 def test_connection_refused_is_a_failing_target(read: ReadOne, health_server: HealthServer) -> None:
@@ -242,7 +242,7 @@ def test_many_signals_share_one_evaluation_within_about_the_timeout(
     statuses = {r.signal: r.status for r in readings}
     assert [statuses[f"svc-{i}"] for i in range(100)] == [Status.OK] * 100
     assert [statuses[f"stuck-{i}"] for i in range(10)] == [Status.DOWN] * 10
-    assert elapsed < 2 * 2.0  # well within the longest timeout's deadline
+    assert elapsed < 5  # one wave: about the longest timeout, not one per signal
 
 
 def test_one_shared_client_for_every_signal_of_an_evaluation(health_server: HealthServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from engine.adapters.http_probes import (
     HttpProbes,
+    LoopLag,
     Outcome,
     TargetResult,
     display_url,
@@ -222,7 +224,7 @@ def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> 
         transport_factory=lambda: httpx.MockTransport(handler),
         max_in_flight=2,
     )
-    assert source.deadline == pytest.approx(3 * 1.0 + 6 * 0.0005 + 1.0)
+    assert source.deadline == pytest.approx(3 * 1.0 + 2 * 6 * 0.0005 + 1.0)
     readings = asyncio.run(source.collect())
     assert most == 2
     assert {r.status for r in readings} == {Status.OK}
@@ -231,3 +233,38 @@ def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> 
 def test_a_source_needs_signals() -> None:
     with pytest.raises(ValueError, match="at least one"):
         HttpProbes([], FixedClock())
+
+
+# ----------------------------------------------------------------------------- our own stalls
+
+
+def test_stalls_are_summed_over_a_window() -> None:
+    lag = LoopLag()
+    lag.record(at=10.0, late=0.5)  # the loop was stuck from 9.5 to 10.0
+    lag.record(at=11.0, late=0.0)
+    lag.record(at=12.0, late=1.0)  # stuck from 11.0 to 12.0
+    assert lag.stalled(9.0, 13.0) == pytest.approx(1.5)
+    assert lag.stalled(9.8, 11.5) == pytest.approx(0.2 + 0.5)
+    assert lag.stalled(12.5, 13.0) == 0.0
+
+
+def test_a_timeout_measured_while_this_process_stalled_is_not_a_failure() -> None:
+    async def stalls_then_hangs(request: httpx.Request) -> httpx.Response:
+        time.sleep(1.5)  # blocks the event loop, as CPU starvation would
+        await asyncio.sleep(5)
+        return httpx.Response(200)
+
+    (reading,) = collect([http_signal("http://a/health", timeout="1s")], stalls_then_hangs)
+    assert reading.status == Status.UNKNOWN
+    assert "this process stalled for" in reading.detail
+    assert "timing cannot be trusted" in reading.detail
+
+
+def test_a_timeout_without_a_stall_is_a_failure() -> None:
+    async def hangs(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200)
+
+    (reading,) = collect([http_signal("http://a/health", timeout="1s")], hangs)
+    assert reading.status == Status.DOWN
+    assert reading.detail == "1 of 1 failing: GET http://a/health: timed out after 1s"
