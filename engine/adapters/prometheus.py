@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from prometheus_api_client.exceptions import PrometheusApiClientException
@@ -60,7 +61,7 @@ class PrometheusQuery:
                 result = await asyncio.to_thread(self._query)
             value, detail = reduce_result(result, signal.reduce)
         except TimeoutError:
-            reason = f"query to {signal.prometheus.url} timed out after {self._timeout:g}s"
+            reason = f"query to {_shown(signal.prometheus.url)} timed out after {self._timeout:g}s"
             return [Reading.unknown(signal.name, signal.vantage, reason, self._clock.now())]
         except SignalError as exc:
             return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
@@ -69,6 +70,7 @@ class PrometheusQuery:
 
     def _query(self) -> Any:
         url = self._signal.prometheus.url
+        shown = _shown(url)
         session = requests.Session()
         try:
             prometheus = PrometheusConnect(
@@ -82,17 +84,17 @@ class PrometheusQuery:
         except PrometheusApiClientException as exc:
             raise BadAnswer(_http_reason(str(exc))) from exc
         except requests.Timeout as exc:
-            raise ProbeTimeout(f"query to {url} timed out after {self._timeout:g}s") from exc
+            raise ProbeTimeout(f"query to {shown} timed out after {self._timeout:g}s") from exc
         except requests.ConnectionError as exc:
             raise SignalError(
-                f"cannot reach Prometheus at {url}: {_connection_reason(exc)}"
+                f"cannot reach Prometheus at {shown}: {_connection_reason(exc)}"
             ) from exc
         except requests.exceptions.JSONDecodeError as exc:
-            raise BadAnswer(f"{url} did not answer with JSON") from exc
+            raise BadAnswer(f"{shown} did not answer with JSON") from exc
         except requests.RequestException as exc:
-            raise SignalError(_clip(f"query to {url} failed: {exc}")) from exc
+            raise SignalError(_clip(f"query to {shown} failed: {exc}")) from exc
         except (ValueError, KeyError, TypeError) as exc:
-            raise BadAnswer(f"{url} did not answer like Prometheus") from exc
+            raise BadAnswer(f"{shown} did not answer like Prometheus") from exc
         finally:
             session.close()
 
@@ -194,6 +196,13 @@ def _connection_reason(exc: requests.ConnectionError) -> str:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "host name not resolved"
     return _clip(text, 120)
+
+
+def _shown(url: str) -> str:
+    """The URL without a user or password, fit for a detail line."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _clip(text: str, limit: int = REASON_LIMIT) -> str:
