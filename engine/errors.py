@@ -11,7 +11,12 @@ these ``from exc`` at their boundary.
     │   └── BadAnswer          the far end answered, but not with anything we can read
     ├── StageError             a stage could not reach its end state; the runner decides what next
     │   ├── StageRetryable     a transient fault: retried under the stage's retry policy
+    │   │   ├── CloudUnavailable   a cloud API throttled, timed out, was unreachable or failed (5xx)
+    │   │   └── SyncIncomplete     an object sync left objects uncopied or unverified
     │   ├── StageFatal         retrying cannot help: the stage fails at once
+    │   │   ├── CloudAccessDenied  our identity lacks a permission (names resource and action)
+    │   │   ├── CloudNotFound      the named cloud resource does not exist
+    │   │   └── CloudRejected      the cloud refused the request as made (bad input, wrong state)
     │   ├── StageTimeout       the attempt ran past the stage's timeout and was cancelled
     │   └── StageCancelled     the attempt was asked to stop (timeout, lost lease, shutdown)
     ├── RunError               a run cannot do what was asked, in the state it is in
@@ -138,3 +143,37 @@ class LeaseLost(StoreError):
 
 class Conflict(StoreError):
     """A compare-and-set write found another state than expected, or the id already exists."""
+
+
+class CloudUnavailable(StageRetryable):
+    """A cloud API throttled us, timed out, could not be reached or failed on its side (5xx).
+
+    Adapters raise it ``from`` the SDK's error; the message names the service and resource.
+    """
+
+
+class SyncIncomplete(StageRetryable):
+    """An object sync finished with objects it could not copy or verify; a re-run copies only
+    what is still missing or different."""
+
+
+class CloudAccessDenied(StageFatal):
+    """Our cloud identity may not do this. The message names the resource and, where known, the
+    permission (IAM action, Azure RBAC action, Kubernetes verb) that is missing."""
+
+    def __init__(self, message: str, *, resource: str, action: str | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.action = action
+
+
+class CloudNotFound(StageFatal):
+    """The named cloud resource (bucket, database, record, deployment ...) does not exist."""
+
+    def __init__(self, message: str, *, resource: str) -> None:
+        super().__init__(message)
+        self.resource = resource
+
+
+class CloudRejected(StageFatal):
+    """The cloud refused the request as made: invalid input, a conflict, an unsupported call."""

@@ -1,0 +1,228 @@
+"""Deployments and nodes of one Kubernetes cluster (``Cluster``), through the ``kubernetes``
+client's ``AppsV1Api`` and ``CoreV1Api``.
+
+Each adapter has its own ``ApiClient`` built from its own ``Configuration`` (an API URL and
+token, a kubeconfig context, or the in-cluster service account); the client's process-wide
+default configuration is never touched. Answers are read as raw JSON: the client's models
+are slow to build and only a few fields matter. A restart is what ``kubectl rollout
+restart`` does: a strategic merge patch of the pod template's ``restartedAt`` annotation.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import urllib3
+from kubernetes.client import ApiClient, AppsV1Api, Configuration, CoreV1Api
+from kubernetes.client.exceptions import ApiException
+
+from engine.cloud_ports import DeploymentState, NodeState
+from engine.errors import (
+    CloudAccessDenied,
+    CloudNotFound,
+    CloudRejected,
+    CloudUnavailable,
+    StageError,
+)
+
+RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
+
+
+class KubeWorkloads:
+    def __init__(self, configuration: Configuration, *, timeout: float = 30.0) -> None:
+        configuration.retries = False
+        self._api = ApiClient(configuration)
+        self._apps: Any = AppsV1Api(self._api)
+        self._core: Any = CoreV1Api(self._api)
+        self._timeout = timeout
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        token: str | None = None,
+        ca_file: str | None = None,
+        timeout: float = 30.0,
+    ) -> KubeWorkloads:
+        """An API server at ``url``; ``token`` is a bearer token resolved by the caller."""
+        configuration = Configuration()
+        configuration.host = url.rstrip("/")
+        if token:
+            configuration.api_key = {"authorization": f"Bearer {token}"}
+        if ca_file:
+            configuration.ssl_ca_cert = ca_file
+        return cls(configuration, timeout=timeout)
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: str | None = None, *, context: str | None = None, timeout: float = 30.0
+    ) -> KubeWorkloads:
+        from kubernetes.config import load_kube_config
+
+        configuration = Configuration()
+        load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=path,
+            context=context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+        return cls(configuration, timeout=timeout)
+
+    @classmethod
+    def in_cluster(cls, *, timeout: float = 30.0) -> KubeWorkloads:
+        from kubernetes.config import load_incluster_config
+
+        configuration = Configuration()
+        load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        return cls(configuration, timeout=timeout)
+
+    def deployments(self, namespace: str, selector: str | None = None) -> list[DeploymentState]:
+        where = f"deployments in namespace {namespace}"
+        data = self._call(
+            where,
+            "list apps/deployments",
+            self._apps.list_namespaced_deployment,
+            namespace,
+            label_selector=selector or None,
+        )
+        return [_deployment(item) for item in data.get("items") or []]
+
+    def deployment(self, namespace: str, name: str) -> DeploymentState:
+        return _deployment(self._read(namespace, name))
+
+    def scale(self, namespace: str, name: str, replicas: int) -> bool:
+        where = _where(namespace, name)
+        current = self._call(
+            where,
+            "get apps/deployments/scale",
+            self._apps.read_namespaced_deployment_scale,
+            name,
+            namespace,
+        )
+        if (current.get("spec") or {}).get("replicas") == replicas:
+            return False
+        self._call(
+            where,
+            "patch apps/deployments/scale",
+            self._apps.patch_namespaced_deployment_scale,
+            name,
+            namespace,
+            {"spec": {"replicas": replicas}},
+        )
+        return True
+
+    def restart(self, namespace: str, name: str, at: datetime) -> bool:
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if _deployment(self._read(namespace, name)).restarted_at == stamp:
+            return False
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        self._call(
+            _where(namespace, name),
+            "patch apps/deployments",
+            self._apps.patch_namespaced_deployment,
+            name,
+            namespace,
+            patch,
+        )
+        return True
+
+    def nodes(self) -> list[NodeState]:
+        data = self._call("nodes", "list nodes", self._core.list_node)
+        return [_node(item) for item in data.get("items") or []]
+
+    def close(self) -> None:
+        self._api.close()  # type: ignore[no-untyped-call]
+
+    def _read(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._call(
+            _where(namespace, name),
+            "get apps/deployments",
+            self._apps.read_namespaced_deployment,
+            name,
+            namespace,
+        )
+
+    def _call(
+        self, where: str, verb: str, method: Any, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        try:
+            response = method(
+                *args, _request_timeout=self._timeout, _preload_content=False, **kwargs
+            )
+            try:
+                raw = response.data
+            finally:
+                response.release_conn()
+        except ApiException as exc:
+            raise _api_error(exc, where, verb) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise CloudUnavailable(f"cannot reach the Kubernetes API for {where}: {exc}") from exc
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise CloudUnavailable(f"the Kubernetes API did not answer JSON for {where}") from None
+        if not isinstance(data, dict):
+            raise CloudUnavailable(f"the Kubernetes API answered no object for {where}")
+        return data
+
+
+def _deployment(item: dict[str, Any]) -> DeploymentState:
+    metadata = item.get("metadata") or {}
+    spec = item.get("spec") or {}
+    status = item.get("status") or {}
+    template = (spec.get("template") or {}).get("metadata") or {}
+    return DeploymentState(
+        namespace=str(metadata.get("namespace", "")),
+        name=str(metadata.get("name", "")),
+        desired=int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
+        updated=int(status.get("updatedReplicas") or 0),
+        ready=int(status.get("readyReplicas") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        current=int(status.get("replicas") or 0),
+        generation=int(metadata.get("generation") or 0),
+        observed_generation=int(status.get("observedGeneration") or 0),
+        restarted_at=(template.get("annotations") or {}).get(RESTARTED_AT),
+    )
+
+
+def _node(item: dict[str, Any]) -> NodeState:
+    metadata = item.get("metadata") or {}
+    conditions = (item.get("status") or {}).get("conditions") or []
+    return NodeState(
+        name=str(metadata.get("name", "")),
+        ready=any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions),
+        schedulable=not (item.get("spec") or {}).get("unschedulable", False),
+        labels=dict(metadata.get("labels") or {}),
+    )
+
+
+def _api_error(exc: ApiException, where: str, verb: str) -> StageError:
+    status = exc.status or 0
+    reason = _reason(exc)
+    if status in (401, 403):
+        return CloudAccessDenied(
+            f"access denied to {where}: the service account needs to {verb} ({status} {reason})",
+            resource=where,
+            action=verb,
+        )
+    if status == 404:
+        return CloudNotFound(f"{where} does not exist", resource=where)
+    if status in (0, 409, 429) or status >= 500:
+        # 409: the object changed under us; reading it again and retrying is the cure.
+        return CloudUnavailable(f"the Kubernetes API answered {status} {reason} for {where}")
+    return CloudRejected(f"the Kubernetes API refused to {verb} {where}: {status} {reason}")
+
+
+def _reason(exc: ApiException) -> str:
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return str(message or exc.reason or "")[:200]
+
+
+def _where(namespace: str, name: str) -> str:
+    return f"deployment {namespace}/{name}"
