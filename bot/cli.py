@@ -8,12 +8,17 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import cli_config, cli_run
+from bot import cli_config, cli_plans, cli_run, cli_runs
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # Each module exposes `register(subparsers)`; its parsers set `func=callable(args) -> int`.
-COMMAND_MODULES: tuple[Register, ...] = (cli_config.register, cli_run.register)
+COMMAND_MODULES: tuple[Register, ...] = (
+    cli_config.register,
+    cli_plans.register,
+    cli_runs.register,
+    cli_run.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

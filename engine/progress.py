@@ -75,9 +75,13 @@ class ProgressHub:
         self._subscriptions: list[Subscription] = []
         self._lock = threading.Lock()
 
-    def subscribe(self, subscriber: Subscriber, *, name: str | None = None) -> Subscription:
+    def subscribe(
+        self, subscriber: Subscriber, *, name: str | None = None, queue_size: int | None = None
+    ) -> Subscription:
+        """Deliver every event published from now on to ``subscriber``, on its own thread;
+        ``queue_size`` (default: the hub's) bounds how far it may fall behind."""
         label = name or str(getattr(subscriber, "__name__", "subscriber"))
-        subscription = Subscription(subscriber, label, self._queue_size)
+        subscription = Subscription(subscriber, label, queue_size or self._queue_size)
         with self._lock:
             self._subscriptions.append(subscription)
         return subscription
