@@ -9,16 +9,20 @@ import logging
 import signal
 import sys
 import threading
+from datetime import timedelta
 from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import logging as structured_logs
+from bot.scheduler import SchedulerSettings
 from bot.server import BotServer
 from bot.settings import SettingsError, load_settings
 from bot.wiring import Phoenix, build_phoenix
 from engine.config import load_config
 from engine.errors import ConfigError, StoreError
+from engine.execution import RunnerSettings
 
 log = logging.getLogger("bot.run")
 
@@ -36,18 +40,33 @@ def _fail(line: str) -> int:
 
 
 def run_bot(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings()
     except SettingsError as exc:
+        logging.basicConfig(level=logging.INFO)
         return _fail(str(exc))
+    if settings.log_format == "json":
+        structured_logs.configure()
+    else:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
     try:
         config = load_config(settings.config_path)
     except ConfigError as exc:
         first = exc.problems[0] if exc.problems else ""
         return _fail(f"PHOENIX_CONFIG: {exc.source}: {first}")
     try:
-        phoenix = build_phoenix(settings, config)
+        phoenix = build_phoenix(
+            settings,
+            config,
+            runner_settings=RunnerSettings(lease_ttl=timedelta(seconds=settings.run_lease_ttl)),
+            scheduler_settings=SchedulerSettings(
+                leader_ttl=timedelta(seconds=settings.leader_ttl) if settings.leader_ttl else None,
+                drill_check=settings.drill_check,
+                sweep_interval=settings.sweep_interval,
+            ),
+        )
     except StoreError as exc:
         return _fail(f"PHOENIX_STORE_URL: {exc}")
     except (SlackApiError, SlackClientError, OSError) as exc:
@@ -79,6 +98,7 @@ def _serve(phoenix: Phoenix) -> int:
             reporter=phoenix.reporter,
             app=http_app,
             connected=lambda: handler is None or handler.client.is_connected(),
+            metrics=phoenix.metrics,
         )
     except OSError as exc:
         return _fail(
@@ -92,10 +112,17 @@ def _serve(phoenix: Phoenix) -> int:
                 handler.connect()
             except (SlackApiError, SlackClientError, OSError) as exc:
                 return _fail(f"SLACK_APP_TOKEN: Socket Mode did not connect: {exc}")
-        log.info("CloudPhoenix is running: %s mode, http on %s", settings.mode, server.url)
+        phoenix.scheduler.start()
+        log.info(
+            "CloudPhoenix is running: %s mode, http on %s",
+            settings.mode,
+            server.url,
+            extra={"replica": phoenix.runner.owner},
+        )
         try:
             stop.wait()
         finally:
+            phoenix.scheduler.stop()
             if handler is not None:
                 handler.close()
     return 0

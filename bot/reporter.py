@@ -25,9 +25,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from engine.config import PhoenixConfig
+from engine.drill_desk import DrillDesk
+from engine.drills import DrillReport
 from engine.incidents import IncidentDesk, MessageRef
 from engine.proposals import Proposal, RunSummary, StageView
-from engine.runs import EventKind, ProgressEvent, RunState
+from engine.runs import EventKind, ProgressEvent, Run, RunState
 from handlers import blocks
 from handlers.blocks import Rendered
 
@@ -79,8 +81,8 @@ class _Slot:
     channel: str
     seq: int
     desired: Rendered
-    parent: str | None = None
-    """The role of the slot whose message this one replies to."""
+    parent: tuple[str, str] | None = None
+    """The (key, role) of the slot whose message (or whose thread) this one replies in."""
     ts: str | None = None
     landed: Rendered | None = None
     last_sent: float = float("-inf")
@@ -121,9 +123,11 @@ class SlackReporter:
         *,
         settings: ReporterSettings | None = None,
         clock: Monotonic = time.monotonic,
+        drills: DrillDesk | None = None,
     ) -> None:
         self._client = client
         self._desk = desk
+        self.drills = drills
         self._config = config
         self.settings = settings or ReporterSettings()
         self._clock = clock
@@ -145,20 +149,43 @@ class SlackReporter:
     # ------------------------------------------------------------------ inputs
 
     def publish(self, proposal: Proposal) -> None:
-        """Show ``proposal`` (post it, or edit the message it already has)."""
+        """Show ``proposal`` (post it, or edit the message it already has). The proposal of an
+        escalation goes in the thread of the incident's first proposal."""
         rendered = blocks.proposal_message(proposal)
+        parent: tuple[str, str] | None = None
+        incident = proposal.incident
+        if incident is not None and incident.run_ids and incident.run_ids[0] != proposal.run_id:
+            root = incident.run_ids[0]
+            parent = (root, PROPOSAL)
+            with self._cond:
+                has_root = parent in self._slots
+            if not has_root:
+                root_proposal = self._desk.proposal(root)
+                if root_proposal is not None:
+                    self.publish(root_proposal)
+        self.show(
+            proposal.run_id, PROPOSAL, rendered, channel=self._config.slack.channel, parent=parent
+        )
+
+    def show(
+        self,
+        key: str,
+        role: str,
+        rendered: Rendered,
+        *,
+        channel: str,
+        known: MessageRef | None = None,
+        parent: tuple[str, str] | None = None,
+    ) -> None:
+        """Post ``rendered`` as message ``(key, role)`` or edit the one it is already; in the
+        thread of ``parent``'s message when given. A top-level message another replica
+        posted is found in the Store and edited, never posted twice."""
         with self._cond:
-            exists = (proposal.run_id, PROPOSAL) in self._slots
-        # Another replica may have posted it: edit that message rather than post a second.
-        known = None if exists else self._desk.message_of(proposal.run_id, PROPOSAL)
+            exists = (key, role) in self._slots
+        if not exists and known is None and (parent is None or role == PROPOSAL):
+            known = self._desk.message_of(key, role)
         with self._cond:
-            self._set(
-                proposal.run_id,
-                PROPOSAL,
-                rendered,
-                channel=self._config.slack.channel,
-                known=known,
-            )
+            self._set(key, role, rendered, channel=channel, known=known, parent=parent)
 
     def on_event(self, event: ProgressEvent) -> None:
         """A progress hub subscriber: fold the event into the run's messages."""
@@ -182,6 +209,8 @@ class SlackReporter:
             proposal = self._desk.proposal(run_id)
             if proposal is not None:
                 self.publish(proposal)
+            else:
+                self._show_drill_header(run_id)
         with self._cond:
             self._fold(track, event)
             self._cond.notify_all()
@@ -206,6 +235,31 @@ class SlackReporter:
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    def open_drill(self, drill: str, run: Run) -> None:
+        """Open a drill's thread: the header its progress and report go under."""
+        self._show_drill_header(run.run_id, drill, run)
+
+    def _show_drill_header(
+        self, run_id: str, drill: str | None = None, run: Run | None = None
+    ) -> DrillReport | None:
+        if self.drills is None:
+            return None
+        run = run or self._desk.store.get_run(run_id)
+        if run is None or not run.mode.is_drill:
+            return None
+        drill = drill or self.drills.drill_of(run_id)
+        if drill is None:
+            return None
+        report = self.drills.report(run_id) if run.state.terminal else None
+        spec = self.drills.drills.get(drill)
+        channel = (spec.channel if spec else None) or self._config.slack.channel
+        self.show(run_id, PROPOSAL, blocks.drill_header(drill, run, report), channel=channel)
+        return report
+
+    def _channel_of(self, run_id: str) -> str:
+        slot = self._slots.get((run_id, PROPOSAL))
+        return slot.channel if slot is not None else self._config.slack.channel
+
     def message(self, run_id: str, role: str) -> MessageRef | None:
         with self._cond:
             slot = self._slots.get((run_id, role))
@@ -220,7 +274,7 @@ class SlackReporter:
         rendered: Rendered,
         *,
         channel: str,
-        parent: str | None = None,
+        parent: tuple[str, str] | None = None,
         known: MessageRef | None = None,
     ) -> None:
         slot = self._slots.get((run_id, role))
@@ -303,14 +357,25 @@ class SlackReporter:
             run_id,
             f"stage:{view.stage}",
             blocks.stage_message(view),
-            channel=self._config.slack.channel,
-            parent=PROPOSAL,
+            channel=self._channel_of(run_id),
+            parent=(run_id, PROPOSAL),
         )
 
     def _show_summary(self, track: _Track, event: ProgressEvent) -> None:
         run = self._desk.store.get_run(event.run_id)
         if run is None:
             return
+        if run.mode.is_drill and self.drills is not None:
+            report = self.drills.report(run.run_id)
+            if report is not None:
+                self._set(
+                    run.run_id,
+                    SUMMARY,
+                    blocks.drill_report_message(report),
+                    channel=self._channel_of(run.run_id),
+                    parent=(run.run_id, PROPOSAL),
+                )
+                return
         objectives = self._config.objectives
         evidence = tuple(
             f"{name}: {text}"
@@ -339,8 +404,8 @@ class SlackReporter:
             run.run_id,
             SUMMARY,
             blocks.summary_message(summary),
-            channel=self._config.slack.channel,
-            parent=PROPOSAL,
+            channel=self._channel_of(run.run_id),
+            parent=(run.run_id, PROPOSAL),
         )
 
     # ------------------------------------------------------------------ the worker
@@ -373,8 +438,8 @@ class SlackReporter:
                 continue
             if slot.ts is None:
                 if slot.parent is not None:
-                    parent = self._slots.get((slot.run_id, slot.parent))
-                    if parent is None or parent.ts is None:
+                    root = self._root(slot)
+                    if root is None or not root.ts:
                         continue
                 key = f"post:{slot.channel}"
                 bucket = self._posts.setdefault(
@@ -395,12 +460,22 @@ class SlackReporter:
             wait = min(wait, delay)
         return None, max(wait, 0.01)
 
+    def _root(self, slot: _Slot) -> _Slot | None:
+        """The top-level message of ``slot``'s thread (Slack threads are one level deep)."""
+        seen = 0
+        while slot.parent is not None and seen < 10:
+            parent = self._slots.get(slot.parent)
+            if parent is None:
+                return None
+            slot, seen = parent, seen + 1
+        return slot
+
     def _job(self, slot: _Slot) -> tuple[Rendered, str | None]:
         """Spend the budget and say what to send (under the lock)."""
         if slot.ts is None:
             self._posts[slot.channel].take()
-            parent = self._slots.get((slot.run_id, slot.parent)) if slot.parent else None
-            return slot.desired, parent.ts if parent else None
+            root = self._root(slot) if slot.parent else None
+            return slot.desired, root.ts if root else None
         self._edits.take()
         slot.last_sent = self._clock()
         return slot.desired, None
@@ -414,8 +489,8 @@ class SlackReporter:
                     channel=slot.channel, **rendered.as_kwargs(), **extra
                 )
                 channel, ts = str(response["channel"]), str(response["ts"])
-                if slot.role == PROPOSAL:
-                    self._desk.remember_message(slot.run_id, PROPOSAL, MessageRef(channel, ts))
+                if slot.role == PROPOSAL or slot.parent is None:
+                    self._desk.remember_message(slot.run_id, slot.role, MessageRef(channel, ts))
             else:
                 assert slot.ts is not None
                 self._client.chat_update(channel=slot.channel, ts=slot.ts, **rendered.as_kwargs())

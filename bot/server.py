@@ -1,9 +1,9 @@
 """The bot's own HTTP server: /health, /live, /ready, /metrics, and /slack/events in HTTP
 mode. Bound to PHOENIX_HTTP_HOST (loopback by default), never 0.0.0.0 unless asked.
 
-/metrics is a minimal Prometheus text of what this process knows now: the reporter's posts,
-edits, coalesced updates, 429s and failures, and whether the store answers. The scheduler's
-evaluation and drill metrics are added by the scheduler.
+/metrics is Prometheus text of the replica's ``Metrics`` (score, level, points per signal,
+evaluations and skipped ticks, incidents, runs and stages, Slack errors and rate-limit waits,
+leadership); without them, a minimal text of the reporter's counters and the store.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.metrics import Metrics
 from bot.reporter import SlackReporter
 from engine.errors import StoreError
 from engine.store import Store
@@ -49,9 +50,13 @@ class BotServer:
         reporter: SlackReporter,
         app: App | None = None,
         connected: Callable[[], bool] = lambda: True,
+        metrics: Metrics | None = None,
+        config_loaded: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
         self._reporter = reporter
+        self._metrics_registry = metrics
+        self._config_loaded = config_loaded
         self._slack = SlackRequestHandler(app) if app is not None else None
         self._connected = connected
         self._server = make_server(
@@ -106,6 +111,8 @@ class BotServer:
                 problems.append("store unavailable")
             if not self._connected():
                 problems.append("not connected to Slack")
+            if not self._config_loaded():
+                problems.append("configuration not loaded")
             if problems:
                 return _text(start_response, "503 Service Unavailable", "; ".join(problems) + "\n")
             return _text(start_response, "200 OK", "ready\n")
@@ -114,6 +121,8 @@ class BotServer:
         return _text(start_response, "404 Not Found", "not found\n")
 
     def _metrics(self) -> str:
+        if self._metrics_registry is not None:
+            return self._metrics_registry.text().decode()
         stats = self._reporter.stats
         lines = []
         for name, value, help_text in (

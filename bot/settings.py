@@ -9,6 +9,11 @@
     PHOENIX_STORE_URL      sqlite:///./phoenix.db (default) | redis://…
     PHOENIX_HTTP_HOST      127.0.0.1 (default): health, metrics, /slack/events in HTTP mode
     PHOENIX_HTTP_PORT      8080 (default)
+    PHOENIX_LEADER_TTL     seconds the leader lease lasts (default: 30% of the interval)
+    PHOENIX_RUN_LEASE_TTL  seconds a run's lease lasts before another replica resumes it (30)
+    PHOENIX_SWEEP_INTERVAL seconds between sweeps for orphaned runs (10)
+    PHOENIX_DRILL_CHECK    seconds between looks at drill duties (30)
+    PHOENIX_LOG_FORMAT     json (default) | text
 
 Tokens are ``SecretStr``: their repr and str never show the value, so they cannot reach a log.
 ``load_settings`` turns every fault into a ``SettingsError`` whose message is one line naming
@@ -48,6 +53,11 @@ class Settings(BaseSettings):
     store_url: str = Field(default=DEFAULT_STORE_URL, alias="PHOENIX_STORE_URL")
     http_host: str = Field(default="127.0.0.1", alias="PHOENIX_HTTP_HOST")
     http_port: int = Field(default=8080, ge=0, le=65535, alias="PHOENIX_HTTP_PORT")
+    leader_ttl: float | None = Field(default=None, gt=0, alias="PHOENIX_LEADER_TTL")
+    run_lease_ttl: float = Field(default=30.0, gt=0, alias="PHOENIX_RUN_LEASE_TTL")
+    sweep_interval: float = Field(default=10.0, gt=0, alias="PHOENIX_SWEEP_INTERVAL")
+    drill_check: float = Field(default=30.0, gt=0, alias="PHOENIX_DRILL_CHECK")
+    log_format: Literal["json", "text"] = Field(default="json", alias="PHOENIX_LOG_FORMAT")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from engine.config_errors import problems_from_validation, problems_from_yaml
+from engine.cron import CronError, parse_cron, zone
 from engine.duration import Duration
 from engine.errors import ConfigError, Problem
 from engine.model import Level, Status, Vantage
@@ -478,6 +479,13 @@ class Drill(Model):
     def _cron_shape(self) -> Drill:
         if len(self.schedule.split()) != 5:
             raise ValueError("schedule must be a 5-field cron expression, e.g. '0 10 * * 2'")
+        try:
+            parse_cron(self.schedule)
+            zone(self.timezone)
+        except CronError as exc:
+            raise ValueError(str(exc)) from None
+        if any(offset <= timedelta(0) for offset in self.announce):
+            raise ValueError("announce offsets must be greater than zero")
         return self
 
 

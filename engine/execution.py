@@ -19,7 +19,7 @@ from functools import partial
 from engine.attempt import AttemptContext, AttemptLimits, StageThreads, run_attempt
 from engine.errors import LeaseLost, StageError, StoreUnavailable
 from engine.lease import LeaseKeeper
-from engine.plans import Plan, PlanStage
+from engine.plans import Plan, PlanStage, preflight_of
 from engine.ports import Clock
 from engine.progress import ProgressHub
 from engine.records import AuditEvent, Decision, Surface
@@ -193,7 +193,7 @@ class Execution:
     def _stop_on_failure(self, record: StageRecord) -> Run:
         attempts = len(record.attempts)
         reason = f"stage {record.stage} failed after {attempts} attempt(s): {record.error}"
-        if self.run.mode is RunMode.REHEARSAL:
+        if self.run.mode.is_drill:
             return self._finish(RunState.FAILED, reason)
         self.write(
             run=replace(self.run, state=RunState.PAUSED, reason=reason),
@@ -264,6 +264,8 @@ class Execution:
         record = self.record_of(stage.name)
         if self.run.mode is RunMode.REHEARSAL and not stage.drill:
             return self._skip(record, "not part of a drill rehearsal")
+        if self.run.mode is RunMode.DRY_RUN:
+            stage = preflight_of(stage, self.plan.name)
         if record.attempts and record.attempts[-1].outcome is None:
             record = self._interrupted(record)
         while True:

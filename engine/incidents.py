@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from engine.approvals import (
@@ -29,8 +29,9 @@ from engine.approvals import (
     required_approvals,
 )
 from engine.config import PhoenixConfig, Policy
+from engine.duration import format_duration
 from engine.errors import RunError, UnknownPlan
-from engine.model import Level, LevelDecision
+from engine.model import Action, Level, LevelDecision
 from engine.ports import Clock
 from engine.proposals import (
     Proposal,
@@ -74,6 +75,18 @@ class ClickOutcome:
 class MessageRef:
     channel: str
     ts: str
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    """An open incident moved without a new proposal: it stepped down, or it is over."""
+
+    incident: Incident
+    resolved: bool
+    note: str
+    """A sentence for the incident's thread."""
+    withdrawn: tuple[str, ...] = ()
+    """Runs of proposals still waiting for approval, withdrawn because the incident ended."""
 
 
 class IncidentDesk:
@@ -120,6 +133,12 @@ class IncidentDesk:
             manual=False,
             incident_id=incident.incident_id,
         )
+        log.info(
+            "incident %s: level %d proposed",
+            "opened" if not incident.run_ids else "escalated",
+            decision.level,
+            extra={"incident_id": incident.incident_id, "run_id": record.run_id},
+        )
         runs = (*incident.run_ids, record.run_id)
         self.store.save_incident(
             Incident(
@@ -133,6 +152,61 @@ class IncidentDesk:
             )
         )
         return self.proposal(record.run_id)
+
+    def on_recovery(self, decision: LevelDecision) -> IncidentChange | None:
+        """The level stepped down (a note) or back to none: the open incident is resolved,
+        once, and proposals of it still waiting for approval are withdrawn."""
+        if decision.action not in (Action.RESOLVE, Action.DE_ESCALATE):
+            return None
+        incidents = self.store.list_incidents(open_only=True, limit=1)
+        if not incidents:
+            return None
+        incident = incidents[0]
+        now = self.clock.now()
+        if decision.action is Action.DE_ESCALATE:
+            note = (
+                f"Stepped down to level {decision.level:d} (score {decision.score.total}); "
+                "the incident stays open until the level is back to 0."
+            )
+            return IncidentChange(incident, False, note)
+        if not self.store.claim(f"resolve:{incident.incident_id}", _DEDUPE_TTL):
+            return None
+        withdrawn = []
+        for run_id in incident.run_ids:
+            run = self.store.get_run(run_id)
+            if run is None or run.state not in _OPEN:
+                continue
+            try:
+                self.runner.abort(
+                    run_id,
+                    actor=BOT,
+                    surface=Surface.SYSTEM,
+                    reason="withdrawn: the incident resolved by itself",
+                )
+            except RunError:
+                continue
+            self._audit(BOT, Surface.SYSTEM, "proposal.withdraw", run_id, "incident resolved")
+            withdrawn.append(run_id)
+        resolved = replace(
+            incident, status=IncidentStatus.RESOLVED, updated_at=now, resolved_at=now
+        )
+        self.store.save_incident(resolved)
+        lasted = format_duration(
+            timedelta(seconds=round((now - incident.opened_at).total_seconds()))
+        )
+        note = (
+            f"Resolved: the score is back to {decision.score.total} (level 0) after {lasted} "
+            f"(opened {incident.opened_at:%Y-%m-%d %H:%M} UTC, highest level {incident.level:d})."
+        )
+        if withdrawn:
+            note += f" Withdrew {len(withdrawn)} proposal(s) still waiting for approval."
+        self._audit(BOT, Surface.SYSTEM, "incident.resolve", incident.incident_id, note)
+        log.info("incident resolved", extra={"incident_id": incident.incident_id})
+        return IncidentChange(resolved, True, note, tuple(withdrawn))
+
+    def incident_root(self, incident: Incident) -> str | None:
+        """The run whose proposal message is the incident's message (its first)."""
+        return incident.run_ids[0] if incident.run_ids else None
 
     def propose_manual(self, plan: str, *, actor: str, surface: Surface) -> Proposal:
         """A person asks for ``plan``: the same approvals as the level that proposes it (the
@@ -248,7 +322,8 @@ class IncidentDesk:
                 ),
                 "",
             )
-        return Proposal(record, run, approvals, stand, closed_by, run.reason)
+        incident = self.store.get_incident(record.incident_id) if record.incident_id else None
+        return Proposal(record, run, approvals, stand, closed_by, run.reason, incident)
 
     def message_of(self, run_id: str, role: str) -> MessageRef | None:
         """Where the bot posted the proposal (``proposal``) or a thread message of the run."""

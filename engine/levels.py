@@ -17,26 +17,15 @@ The rules (defaults in DESIGN.md §3, numbers in ``evaluation``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 
 from engine.config import Evaluation, Levels, PhoenixConfig
-from engine.model import Action, Level, LevelDecision, Reading, Score, Status
+from engine.model import Action, Level, LevelDecision, LevelState, Reading, Score, Status
 
-
-@dataclass(frozen=True)
-class LevelState:
-    """What the level logic remembers between evaluations."""
-
-    level: Level = Level.NONE
-    recent: tuple[tuple[Level, int], ...] = ()
-    """(effective raw level, score) of the last evaluations, newest last."""
-    statuses: Mapping[str, tuple[Status, ...]] = field(default_factory=dict)
-    """Each signal's last ``flap.window`` statuses, newest last."""
-    flapping: frozenset[str] = frozenset()
-    cooldown_until: datetime | None = None
+__all__ = ["LevelState", "assess", "decide", "flap_share", "start_cooldown"]
 
 
 def start_cooldown(state: LevelState, at: datetime, evaluation: Evaluation) -> LevelState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
@@ -109,3 +110,17 @@ class LevelDecision:
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class LevelState:
+    """What the level logic remembers between evaluations. Persisted with each score sample,
+    so that a new leader carries on where the old one stopped."""
+
+    level: Level = Level.NONE
+    recent: tuple[tuple[Level, int], ...] = ()
+    """(effective raw level, score) of the last evaluations, newest last."""
+    statuses: Mapping[str, tuple[Status, ...]] = field(default_factory=dict)
+    """Each signal's last ``flap.window`` statuses, newest last."""
+    flapping: frozenset[str] = frozenset()
+    cooldown_until: datetime | None = None

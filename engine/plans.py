@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from engine.errors import ConfigError
 from engine.plans_builtin import BUILTIN_PLAN_DATA
 from engine.retry import RetryPolicy
 from engine.runs import RunMode, idempotency_key
-from engine.stages import REGISTRY, StageInfo, StageKind, StageRegistry
+from engine.stages import REGISTRY, Stage, StageContext, StageInfo, StageKind, StageRegistry
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,22 @@ def plans_for_levels(config: PhoenixConfig) -> dict[str, list[tuple[str, str]]]:
         rule = getattr(config.levels, field_name)
         uses.setdefault(rule.plan, []).append((f"levels.{field_name}", rule.policy))
     return uses
+
+
+class _Preflight(Stage[BaseModel]):
+    """A stage's ``preflight`` in place of its ``run``: what a dry-run drill executes."""
+
+    def __init__(self, stage: PlanStage, plan: str) -> None:
+        self._stage = stage
+        self._plan = plan
+
+    def run(self, ctx: StageContext, params: BaseModel) -> str:
+        checked = self._stage.kind.implementation.preflight(ctx, params)
+        would = "; ".join(self._stage.describe(self._plan, ctx.run_id))
+        return f"dry run: {checked}; would {would}" if would else f"dry run: {checked}"
+
+
+def preflight_of(stage: PlanStage, plan: str) -> PlanStage:
+    """The stage as a dry run executes it: preconditions checked, nothing acted on, once."""
+    kind = replace(stage.kind, implementation=_Preflight(stage, plan))
+    return replace(stage, kind=kind, retry=RetryPolicy(maximum_attempts=1))

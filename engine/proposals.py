@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.approvals import ApprovalRule
 from engine.model import Level, LevelDecision
-from engine.records import Approval
+from engine.records import Approval, Incident
 from engine.runs import Run, RunState
 
 
@@ -103,6 +103,8 @@ class Proposal:
     closed_by: str = ""
     note: str = ""
     """Why it was declined, until when it is snoozed, why it paused or failed."""
+    incident: Incident | None = None
+    """The incident the proposal belongs to, as it stands now (escalated, resolved)."""
 
     @property
     def run_id(self) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from engine.model import Level
+from engine.model import Level, LevelState
 
 
 class Surface(StrEnum):
@@ -100,3 +100,7 @@ class ScoreSample:
     total: int
     level: Level
     points: Mapping[str, int] = field(default_factory=dict)
+    state: LevelState | None = None
+    """The level state after this evaluation: what the next one starts from, on any replica."""
+    reason: str = ""
+    """Why the evaluation decided what it did (hysteresis, quorum, held back by ...)."""

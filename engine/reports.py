@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.config import Drill, PhoenixConfig
+from engine.drill_desk import AgendaItem, DrillDesk
+from engine.drills import DrillReport
 from engine.incidents import IncidentDesk
 from engine.model import Level
 from engine.proposals import Proposal, SignalLine
 from engine.records import Incident, Silence
-from engine.runs import Run, RunMode, RunState, StageState
+from engine.runs import Run, RunState, StageState
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class StatusReport:
     drills: tuple[Drill, ...]
     last_drill: Run | None
     service: str | None = None
+    held: tuple[str, ...] = ()
+    """Why automatic proposals are held back now (silences, the cool-down), one line each."""
+    agenda: tuple[AgendaItem, ...] = ()
+    """Each drill's next occurrence and its last report."""
+    last_drill_report: DrillReport | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,11 @@ class HistoryReport:
 
 
 def status_report(
-    desk: IncidentDesk, config: PhoenixConfig, now: datetime, service: str | None = None
+    desk: IncidentDesk,
+    config: PhoenixConfig,
+    now: datetime,
+    service: str | None = None,
+    drills: DrillDesk | None = None,
 ) -> StatusReport:
     store = desk.store
     samples = store.score_history(limit=1)
@@ -61,7 +72,9 @@ def status_report(
     run = _active_run(desk, incident)
     proposal = desk.proposal(run.run_id) if run else None
     breakdown: tuple[SignalLine, ...] = ()
-    reason = "no evaluation yet" if sample is None else "level from the latest score"
+    reason = (
+        "no evaluation yet" if sample is None else (sample.reason or "level from the latest score")
+    )
     if sample is not None:
         breakdown = tuple(
             SignalLine(signal=name, status="", points=points)
@@ -78,6 +91,14 @@ def status_report(
         reason = proposal.record.reason
     if service is not None:
         breakdown = tuple(line for line in breakdown if line.signal == service)
+    silences = tuple(store.list_silences(active_at=now))
+    held = [f"silenced until {s.until:%Y-%m-%d %H:%M} UTC by <@{s.created_by}>" for s in silences]
+    cooldown = sample.state.cooldown_until if sample and sample.state else None
+    if cooldown is not None and cooldown > now:
+        held.append(f"cool-down after the last failover until {cooldown:%Y-%m-%d %H:%M} UTC")
+    if sample and sample.state and sample.state.flapping:
+        held.append(f"flapping: {', '.join(sorted(sample.state.flapping))}")
+    agenda = tuple(drills.agenda()) if drills else ()
     return StatusReport(
         environment=config.environment,
         evaluated_at=sample.at if sample else None,
@@ -89,10 +110,13 @@ def status_report(
         run=run,
         proposal=proposal,
         stage=_current_stage(desk, run) if run else None,
-        silences=tuple(store.list_silences(active_at=now)),
+        silences=silences,
         drills=tuple(config.drills),
         last_drill=last_drill(desk),
         service=service,
+        held=tuple(held),
+        agenda=agenda,
+        last_drill_report=drills.last_report() if drills else None,
     )
 
 
@@ -127,7 +151,7 @@ def last_drill(desk: IncidentDesk) -> Run | None:
     for run in desk.store.list_runs(
         states={RunState.SUCCEEDED, RunState.FAILED, RunState.ABORTED}, limit=200
     ):
-        if run.mode is RunMode.REHEARSAL:
+        if run.mode.is_drill:
             return run
     return None
 

@@ -44,6 +44,13 @@ class RunMode(StrEnum):
     LIVE = "live"
     REHEARSAL = "rehearsal"
     """A drill: only the stages marked ``drill`` act; the others are skipped."""
+    DRY_RUN = "dry-run"
+    """A drill that acts nowhere: each stage checks its preconditions and permissions
+    (``Stage.preflight``) and says what it would do."""
+
+    @property
+    def is_drill(self) -> bool:
+        return self is not RunMode.LIVE
 
 
 class AttemptOutcome(StrEnum):

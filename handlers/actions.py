@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from handlers import blocks
+from handlers import blocks, drills
 from handlers.context import Services, services
 from handlers.ids import ActionId
 from handlers.payloads import Click
@@ -85,4 +85,5 @@ LISTENERS: dict[ActionId, Any] = {
     ActionId.RETRY: _stage_control("retry"),
     ActionId.SKIP: _stage_control("skip"),
     ActionId.ABORT: _stage_control("abort"),
+    **drills.LISTENERS,
 }

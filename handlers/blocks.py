@@ -28,11 +28,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from engine.config import Drill
+from engine.drill_desk import AgendaItem, button_value
+from engine.drills import DrillReport, Occurrence
 from engine.duration import format_duration
 from engine.model import Level
 from engine.proposals import Proposal, RunSummary, SignalLine, StageView, Stand
+from engine.records import IncidentStatus
 from engine.reports import HistoryReport, StatusReport
-from engine.runs import RunState
+from engine.runs import Run, RunState
 from handlers.ids import COMMAND, ActionId, BlockId, CallbackId, InputId
 
 Json = dict[str, Any]
@@ -52,6 +56,7 @@ SUBCOMMANDS: dict[str, str] = {
     "failback": "failback — propose returning from Azure to AWS",
     "silence": "silence <duration> [reason] — no automatic proposals for a while",
     "unsilence": "unsilence — end every active silence",
+    "drill": "drill list | run <name> | skip <name> — scheduled DR drills",
     "help": "help — this list",
 }
 
@@ -185,6 +190,21 @@ def _stand_line(proposal: Proposal) -> str:
         line = f":octagonal_sign: *Aborted* — {escape(proposal.note)}"
     if who:
         line += f"\nApproved by {who}"
+    incident = proposal.incident
+    if incident is not None:
+        if incident.status is IncidentStatus.RESOLVED and incident.resolved_at is not None:
+            lasted = format_duration(incident.resolved_at - incident.opened_at)
+            line += (
+                f"\n:large_green_circle: *Incident resolved* at {incident.resolved_at:%H:%M} UTC "
+                f"after {lasted} — note in the thread"
+            )
+        elif (
+            incident.run_ids and incident.run_ids[0] == record.run_id and len(incident.run_ids) > 1
+        ):
+            line += (
+                f"\n:arrow_double_up: *Escalated to level {incident.level:d}* — the new proposal "
+                "is in the thread"
+            )
     return line
 
 
@@ -201,7 +221,8 @@ def proposal_message(proposal: Proposal) -> Rendered:
     ]
     if proposal.stand.waiting:
         blocks.append(_decision_buttons(proposal))
-    blocks.append(_context(f"run `{record.run_id}`"))
+    where = f"incident `{record.incident_id}` · " if record.incident_id else ""
+    blocks.append(_context(f"{where}run `{record.run_id}`"))
     text = f"{title} — {proposal.stand.value}"
     return Rendered(text, _dump(blocks))
 
@@ -318,6 +339,12 @@ def status_message(report: StatusReport) -> Rendered:
         )
     else:
         lines.append("*Silences:* none")
+    if report.held:
+        lines.append(
+            "*Proposals held back:* " + "; ".join(escape_links_kept(h) for h in report.held)
+        )
+    if report.agenda:
+        lines.append("*Next drills:* " + "; ".join(_agenda_line(item) for item in report.agenda))
     lines.append(f"*Last drill:* {_drill_result(report)}")
     where = f" for `{escape(report.service)}`" if report.service else ""
     blocks: list[Block] = [
@@ -328,10 +355,30 @@ def status_message(report: StatusReport) -> Rendered:
 
 
 def _drill_result(report: StatusReport) -> str:
+    last = report.last_drill_report
+    if last is not None:
+        verdict = "passed" if last.passed else "failed"
+        return (
+            f"{escape(last.drill)} {verdict} ({_when(last.finished_at)}), RTO "
+            f"{_seconds(last.rto_seconds)}, RPO {_seconds(last.rpo_seconds)}, {last.trend_word}"
+        )
     if report.last_drill is None:
         return "none yet"
     run = report.last_drill
     return f"{run.plan} {run.state.value} ({_when(run.finished_at)})"
+
+
+def _agenda_line(item: AgendaItem) -> str:
+    occurrence = item.occurrence
+    if occurrence.skipped_by is not None:
+        state = f"skipped by <@{occurrence.skipped_by}>"
+    elif occurrence.run_id is not None:
+        state = "running now"
+    else:
+        state = f"due {_when(occurrence.due)}"
+        if occurrence.postponed_by:
+            state += f" (postponed {len(occurrence.postponed_by)}×)"
+    return f"{escape(item.drill.name)} ({item.drill.mode}) {state}"
 
 
 def history_message(report: HistoryReport) -> Rendered:
@@ -445,7 +492,9 @@ def home_view(report: StatusReport) -> Json:
         lines.append(f"*Active incident:* {escape(report.incident.title)}")
     else:
         lines.append("*Active incident or run:* none")
-    if report.drills:
+    if report.agenda:
+        lines.append("*Next drills:* " + "; ".join(_agenda_line(item) for item in report.agenda))
+    elif report.drills:
         drills = "; ".join(
             f"{escape(d.name)}: `{escape(d.schedule)}` ({escape(d.timezone)}), {d.mode}"
             for d in report.drills
@@ -461,3 +510,125 @@ def home_view(report: StatusReport) -> Json:
         _context(f"Type `{COMMAND} help` in a channel for commands."),
     ]
     return View(type="home", blocks=blocks).to_dict()
+
+
+# ----------------------------------------------------------------------------- incidents
+
+
+def thread_note(text: str) -> Rendered:
+    """A note in an incident's thread (resolution, stepping down, a flapping signal)."""
+    return Rendered(text, _dump([_md(escape_links_kept(text))]))
+
+
+# ----------------------------------------------------------------------------- drills
+
+_DRILL = ":test_tube: *DR DRILL — not an incident*"
+
+
+def drill_announcement(drill: Drill, occurrence: Occurrence, note: str = "") -> Rendered:
+    """The announcement of a drill, with Postpone and Skip while it can still be moved."""
+    mode = (
+        "dry run: every precondition and permission checked, nothing changed"
+        if drill.mode == "dry-run"
+        else "rehearsal: the drill stages run against the DR side; production traffic stays"
+    )
+    if occurrence.skipped_by is not None:
+        when = f"~{_when(occurrence.due)}~ — *skipped* by <@{occurrence.skipped_by}>"
+    else:
+        when = f"*{_when(occurrence.due)}*"
+        if occurrence.postponed_by:
+            when += f" (postponed from {_when(occurrence.scheduled)})"
+    lines = [
+        f"{_DRILL} · drill `{escape(drill.name)}` of plan `{escape(drill.plan)}`",
+        f"*When:* {when}",
+        f"*Mode:* {mode}",
+    ]
+    if note:
+        lines.append(escape_links_kept(note))
+    blocks: list[Block] = [_md("\n".join(lines))]
+    if not occurrence.closed:
+        value = button_value(occurrence)
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.DRILL_CONTROLS.value,
+                elements=[
+                    _button("Postpone 1 hour", ActionId.DRILL_POSTPONE_HOUR, value),
+                    _button("Postpone 1 day", ActionId.DRILL_POSTPONE_DAY, value),
+                    _button("Skip", ActionId.DRILL_SKIP, value, "danger"),
+                ],
+            )
+        )
+    blocks.append(_context("Only approvers may postpone or skip; every click is audited."))
+    text = f"DR drill {drill.name} (not an incident): {_when(occurrence.due)}"
+    return Rendered(text, _dump(blocks))
+
+
+def drill_header(drill: str, run: Run, report: DrillReport | None = None) -> Rendered:
+    """The top of a drill's thread: what runs, then how it ended."""
+    lines = [
+        f"{_DRILL} · drill `{escape(drill)}` · plan `{escape(run.plan)}` · {run.mode.value}",
+    ]
+    if report is not None:
+        verdict = ":white_check_mark: *passed*" if report.passed else ":x: *failed*"
+        lines.append(f"*Drill {verdict}* — report in the thread")
+    elif run.state.terminal:
+        lines.append(f"*Drill {run.state.value}* — report in the thread")
+    else:
+        lines.append(":arrow_forward: *Running* — progress in the thread")
+    blocks: list[Block] = [_md("\n".join(lines)), _context(f"drill run `{run.run_id}`")]
+    return Rendered(f"DR drill {drill} (not an incident): {run.state.value}", _dump(blocks))
+
+
+def drill_report_message(report: DrillReport) -> Rendered:
+    verdict = ":white_check_mark: *Drill passed*" if report.passed else ":x: *Drill failed*"
+    rto = _seconds(report.rto_seconds)
+    rpo = _seconds(report.rpo_seconds)
+    lines = [
+        f"{verdict} · drill `{escape(report.drill)}` · {report.mode.value} · run "
+        f"{report.state.value}",
+        f"*RTO measured:* {rto} (objective {_seconds(report.rto_objective)}) — "
+        f"{escape(report.rto_basis)}",
+        f"*RPO evidence:* {rpo} (objective {_seconds(report.rpo_objective)}) — "
+        f"{escape(report.rpo_evidence)}",
+        "*Why:* " + "; ".join(escape(v) for v in report.verdict),
+    ]
+    if report.trend:
+        points = ", ".join(
+            f"{'✓' if p.passed else '✗'} {_seconds(p.rto_seconds)}" for p in report.trend[-5:]
+        )
+        lines.append(
+            f"*Trend* (RTO of earlier drills, oldest first): {points} → {rto}, {report.trend_word}"
+        )
+    else:
+        lines.append("*Trend:* the first drill of this name")
+    stages = "\n".join(
+        f"• {escape(s.stage)}: {s.state} ({_seconds(s.seconds)})" for s in report.stages
+    )
+    blocks: list[Block] = [_md("\n".join(lines))]
+    if stages:
+        blocks.append(_md(stages))
+    verdict_word = "passed" if report.passed else "failed"
+    return Rendered(f"Drill {report.drill} {verdict_word}: RTO {rto}, RPO {rpo}", _dump(blocks))
+
+
+def drill_list_message(agenda: Sequence[AgendaItem]) -> Rendered:
+    if not agenda:
+        return Rendered(
+            "No drills scheduled.", _dump([_md("No drills scheduled (drills in phoenix.yaml).")])
+        )
+    rows = []
+    for item in agenda:
+        drill = item.drill
+        row = (
+            f"• *{escape(drill.name)}* — `{escape(drill.schedule)}` ({escape(drill.timezone)}), "
+            f"plan `{escape(drill.plan)}`, {drill.mode}: {_agenda_line(item)}"
+        )
+        if item.last is not None:
+            last = item.last
+            row += (
+                f"\n   last: {'passed' if last.passed else 'failed'} {_when(last.finished_at)}, "
+                f"RTO {_seconds(last.rto_seconds)}, RPO {_seconds(last.rpo_seconds)}, "
+                f"{last.trend_word}"
+            )
+        rows.append(row)
+    return Rendered(f"{len(agenda)} drill(s)", _dump([_md("*Drills*\n" + "\n".join(rows))]))

@@ -16,7 +16,7 @@ from slack_bolt import Ack, Respond
 from engine.errors import RunError
 from engine.records import Surface
 from engine.reports import history_report, status_report
-from handlers import blocks, parsing
+from handlers import blocks, drills, parsing
 from handlers.context import Services, services
 from handlers.payloads import SlashCommand
 
@@ -32,6 +32,7 @@ def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
         payload.text,
         plans=svc.desk.runner.plans.keys(),
         signals=[s.name for s in svc.config.signals],
+        drills=[d.name for d in svc.config.drills],
     )
     if isinstance(parsed, parsing.Usage):
         ack(
@@ -42,8 +43,13 @@ def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
     if isinstance(parsed, parsing.Help):
         ack(response_type="ephemeral", **blocks.help_message().as_kwargs())
         return
+    if isinstance(parsed, parsing.DrillList | parsing.DrillRun | parsing.DrillSkip):
+        drills.on_drill_command(svc, parsed, payload, ack, respond, lambda: _first(svc, payload))
+        return
     if isinstance(parsed, parsing.Status):
-        report = status_report(svc.desk, svc.config, svc.clock.now(), parsed.service)
+        report = status_report(
+            svc.desk, svc.config, svc.clock.now(), parsed.service, drills=svc.drills
+        )
         ack(response_type="ephemeral", **blocks.status_message(report).as_kwargs())
         return
     if isinstance(parsed, parsing.History):

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.config import PhoenixConfig
-from engine.incidents import IncidentDesk
+from engine.drill_desk import DrillDesk
+from engine.incidents import IncidentDesk, MessageRef
 from engine.ports import Clock
 from engine.proposals import Proposal
+
+if TYPE_CHECKING:
+    from handlers.blocks import Rendered
 
 SERVICES_KEY = "phoenix_services"
 
@@ -21,6 +25,21 @@ class ProposalBoard(Protocol):
 
     def publish(self, proposal: Proposal) -> None: ...
 
+    def show(
+        self,
+        key: str,
+        role: str,
+        rendered: Rendered,
+        *,
+        channel: str,
+        known: MessageRef | None = None,
+        parent: tuple[str, str] | None = None,
+    ) -> None:
+        """Post ``rendered`` as message ``(key, role)``, or edit the one it already is;
+        ``known`` is that message when another replica posted it, ``parent`` the message
+        whose thread it goes in."""
+        ...
+
 
 @dataclass(frozen=True)
 class Services:
@@ -28,6 +47,7 @@ class Services:
     board: ProposalBoard
     config: PhoenixConfig
     clock: Clock
+    drills: DrillDesk | None = None
 
     @property
     def channel(self) -> str:

@@ -26,7 +26,7 @@ def on_home_opened(
     user = event.get("user")
     if not isinstance(user, str):
         return
-    report = status_report(svc.desk, svc.config, svc.clock.now())
+    report = status_report(svc.desk, svc.config, svc.clock.now(), drills=svc.drills)
     client.views_publish(user_id=user, view=blocks.home_view(report))
 
 

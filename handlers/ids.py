@@ -19,6 +19,9 @@ class ActionId(StrEnum):
     RETRY = "phoenix_stage_retry"
     SKIP = "phoenix_stage_skip"
     ABORT = "phoenix_stage_abort"
+    DRILL_POSTPONE_HOUR = "phoenix_drill_postpone_1h"
+    DRILL_POSTPONE_DAY = "phoenix_drill_postpone_1d"
+    DRILL_SKIP = "phoenix_drill_skip"
 
 
 class CallbackId(StrEnum):
@@ -31,6 +34,7 @@ class BlockId(StrEnum):
     STAGE_CONTROLS = "phoenix_stage_controls"
     ENVIRONMENT = "phoenix_environment"
     REASON = "phoenix_reason"
+    DRILL_CONTROLS = "phoenix_drill_controls"
 
 
 class InputId(StrEnum):

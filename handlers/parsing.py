@@ -12,7 +12,16 @@ from engine.duration import format_duration, parse_duration
 
 MAX_HISTORY = 50
 MAX_SILENCE = timedelta(days=7)
-SUBCOMMAND_NAMES = ("status", "history", "failover", "failback", "silence", "unsilence", "help")
+SUBCOMMAND_NAMES = (
+    "status",
+    "history",
+    "failover",
+    "failback",
+    "silence",
+    "unsilence",
+    "drill",
+    "help",
+)
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,38 @@ class Help:
 
 
 @dataclass(frozen=True)
+class DrillList:
+    pass
+
+
+@dataclass(frozen=True)
+class DrillRun:
+    name: str
+
+
+@dataclass(frozen=True)
+class DrillSkip:
+    name: str
+
+
+@dataclass(frozen=True)
 class Usage:
     problem: str
     suggestion: str | None = None
 
 
-Command = Status | History | Failover | Failback | Silence | Unsilence | Help
+Command = (
+    Status
+    | History
+    | Failover
+    | Failback
+    | Silence
+    | Unsilence
+    | Help
+    | DrillList
+    | DrillRun
+    | DrillSkip
+)
 
 
 def closest(word: str, choices: Collection[str]) -> str | None:
@@ -65,7 +100,13 @@ def closest(word: str, choices: Collection[str]) -> str | None:
     return found[0] if found else None
 
 
-def parse(text: str, *, plans: Collection[str], signals: Collection[str] = ()) -> Command | Usage:
+def parse(
+    text: str,
+    *,
+    plans: Collection[str],
+    signals: Collection[str] = (),
+    drills: Collection[str] = (),
+) -> Command | Usage:
     words = text.split()
     if not words:
         return Help()
@@ -100,6 +141,8 @@ def parse(text: str, *, plans: Collection[str], signals: Collection[str] = ()) -
         return _silence(args)
     if name == "unsilence":
         return Unsilence() if not args else Usage("unsilence takes no arguments", "unsilence")
+    if name == "drill":
+        return _drill(args, drills)
     near = closest(name, SUBCOMMAND_NAMES)
     return Usage(f"unknown subcommand {_short(words[0])!r}", near)
 
@@ -126,6 +169,29 @@ def _silence(args: list[str]) -> Silence | Usage:
         )
     reason = " ".join(args[1:]).strip() or "no reason given"
     return Silence(duration, reason[:300])
+
+
+def _drill(args: list[str], drills: Collection[str]) -> DrillList | DrillRun | DrillSkip | Usage:
+    verbs = ("list", "run", "skip")
+    if not args:
+        return Usage("drill needs list, run <name> or skip <name>", "drill list")
+    verb = args[0].lower()
+    if verb == "list":
+        return (
+            DrillList() if len(args) == 1 else Usage("drill list takes no arguments", "drill list")
+        )
+    if verb not in verbs:
+        near = closest(verb, verbs)
+        return Usage(f"unknown drill action {_short(args[0])!r}", f"drill {near}" if near else None)
+    if len(args) != 2:
+        return Usage(f"drill {verb} needs one drill name ({_list(drills)})", f"drill {verb} <name>")
+    if args[1] not in drills:
+        near = closest(args[1], drills)
+        return Usage(
+            f"no drill named {_short(args[1])!r} ({_list(drills)})",
+            f"drill {verb} {near}" if near else "drill list",
+        )
+    return DrillRun(args[1]) if verb == "run" else DrillSkip(args[1])
 
 
 def _short(word: str) -> str:

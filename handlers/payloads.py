@@ -32,13 +32,22 @@ class _Action(_Part):
     value: str = ""
 
 
+class _Container(_Part):
+    message_ts: str | None = None
+
+
 class Click(_Part):
     """A ``block_actions`` payload."""
 
     user: _User
     trigger_id: str = ""
     channel: _Channel | None = None
+    container: _Container | None = None
     actions: list[_Action] = Field(min_length=1)
+
+    @property
+    def message_ts(self) -> str | None:
+        return self.container.message_ts if self.container else None
 
     @property
     def user_id(self) -> str:

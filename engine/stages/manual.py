@@ -38,3 +38,6 @@ class Manual(Stage[ManualParams]):
 
     def describe(self, params: ManualParams, info: StageInfo) -> Sequence[str]:
         return [f"pause for a person to: {params.instruction}"]
+
+    def preflight(self, ctx: StageContext, params: ManualParams) -> str:
+        return f"a person must: {params.instruction}"

@@ -46,6 +46,12 @@ class Stage(ABC, Generic[P]):
         """Whether the end state already holds, so that ``run`` has nothing to do."""
         return False
 
+    def preflight(self, ctx: StageContext, params: P) -> str:
+        """Check, touching nothing, that ``run`` could act now: its preconditions and the
+        permissions it needs. Raise ``StageFatal`` naming what is missing; return a one-line
+        summary of what was checked. A dry-run drill calls this instead of ``run``."""
+        return "no preconditions to check"
+
     def describe(self, params: P, info: StageInfo) -> Sequence[str]:
         """Every action ``run`` would take, in words, without taking any."""
         return [f"run {type(self).__name__}"]

@@ -1,0 +1,332 @@
+"""The schedule: the evaluation tick, drill duties, leadership and the sweeper, as APScheduler 3
+jobs in each replica's own in-memory job store (job stores are never shared between replicas).
+
+Only the leader evaluates and runs drill duties; every replica keeps trying for leadership and
+sweeps. Ticks are slots of ``evaluation.interval`` counted from the epoch, and each slot is
+claimed in the Store before it is evaluated, so over any stretch of time every slot is
+evaluated once: never twice (two replicas, or a paused old leader, cannot both claim it) and,
+with the leader lease shorter than a third of the interval, none is lost when the leader dies
+(the new leader evaluates the current slot as soon as it takes over).
+
+An evaluation that overruns into the next slot makes that tick skip (``max_instances=1``,
+``coalesce``), counted in ``phoenix_ticks_skipped_total``: ticks never pile up.
+
+``Evaluator.tick()`` and ``DrillDuties.run()`` are plain calls on an injectable clock, so tests
+drive them without waiting; the APScheduler wiring is tested on its own with a short interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.leader import Leadership
+from bot.metrics import Metrics
+from bot.sweeper import Sweeper
+from engine.config import PhoenixConfig
+from engine.drill_desk import DrillDesk, subject
+from engine.drills import Announce, Miss, Start, current_occurrence
+from engine.errors import StoreError
+from engine.levels import decide, start_cooldown
+from engine.model import LevelDecision, LevelState, Reading
+from engine.ports import Clock
+from engine.records import ScoreSample
+from engine.runs import RunMode, RunState
+from engine.scoring import score
+from engine.store import Store
+from handlers import blocks
+from handlers.context import ProposalBoard
+from handlers.drills import announcement_role
+
+log = logging.getLogger("bot.scheduler")
+
+EVALUATE, DRILLS, LEADER, SWEEP = "evaluate", "drills", "leader", "sweep"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    leader_ttl: timedelta | None = None
+    """The leader lease; by default 30% of the evaluation interval, between 1 s and 15 s."""
+    drill_check: float = 30.0
+    """Seconds between looks at the drills' duties (announcements, starts)."""
+    sweep_interval: float = 10.0
+    history_keep: int = 2880
+    """Score samples kept (a day of 30 s evaluations)."""
+
+    def ttl_for(self, interval: timedelta) -> timedelta:
+        if self.leader_ttl is not None:
+            return self.leader_ttl
+        return min(max(interval * 0.3, timedelta(seconds=1)), timedelta(seconds=15))
+
+
+@dataclass(frozen=True)
+class TickResult:
+    slot: int
+    decision: LevelDecision
+    seconds: float
+
+
+class Evaluator:
+    """One evaluation: collect -> score -> decide (from the persisted level state) -> act."""
+
+    def __init__(
+        self,
+        config: PhoenixConfig,
+        store: Store,
+        collect: Callable[[], Sequence[Reading]],
+        act: Callable[[LevelDecision], object],
+        *,
+        clock: Clock,
+        leadership: Leadership,
+        metrics: Metrics,
+        history_keep: int = 2880,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._collect = collect
+        self._act = act
+        self.clock = clock
+        self.leadership = leadership
+        self.metrics = metrics
+        self.history_keep = history_keep
+        self.interval = config.evaluation.interval.total_seconds()
+        self.evaluations = 0
+        self.overlaps = 0
+        self._busy = threading.Lock()
+
+    def slot(self, now: datetime) -> int:
+        return round(now.timestamp() / self.interval)
+
+    def tick(self) -> TickResult | None:
+        """Evaluate the current slot if this replica leads and nobody evaluated it yet."""
+        if not self._busy.acquire(blocking=False):
+            self.overlaps += 1
+            self.metrics.skipped_ticks.inc()
+            log.warning("evaluation tick skipped: the previous one is still running")
+            return None
+        try:
+            return self._tick()
+        finally:
+            self._busy.release()
+
+    def _tick(self) -> TickResult | None:
+        if not self.leadership.confirm():
+            return None
+        now = self.clock.now()
+        slot = self.slot(now)
+        env = self.config.environment
+        claim_for = timedelta(seconds=max(self.interval * 4, 60))
+        if not self.store.claim(f"tick:{env}:{slot}", claim_for):
+            return None
+        started = time.monotonic()
+        readings = self._collect()
+        current = score(readings, self.config, self.clock.now())
+        state = self._cooled(self.load_state())
+        decision, after = decide(state, current, self.config)
+        reason = decision.reason
+        silences = self.store.list_silences(active_at=self.clock.now())
+        if decision.action.is_proposal and silences:
+            # Held, not taken: once the silence ends, a breach that still holds is proposed.
+            after = replace(after, level=state.level)
+            until = max(s.until for s in silences)
+            reason += f"; proposal held back: silenced until {until:%Y-%m-%d %H:%M} UTC"
+        if not self.leadership.confirm():
+            log.warning("leadership lost during an evaluation: its decision is dropped")
+            return None
+        self.store.append_score(
+            ScoreSample(
+                current.at,
+                current.total,
+                decision.level if not silences else after.level,
+                {sp.signal: sp.points for sp in current.breakdown},
+                state=after,
+                reason=reason,
+            ),
+            keep=self.history_keep,
+        )
+        self.evaluations += 1
+        self.metrics.evaluated(decision)
+        if not (decision.action.is_proposal and silences):
+            self._act(decision)
+        seconds = time.monotonic() - started
+        self.metrics.evaluation_seconds.observe(seconds)
+        log.info(
+            "evaluated: score %d, level %d, %s",
+            current.total,
+            decision.level,
+            decision.action.value,
+            extra={"slot": slot, "seconds": round(seconds, 3)},
+        )
+        return TickResult(slot, decision, seconds)
+
+    def load_state(self) -> LevelState:
+        samples = self.store.score_history(limit=1)
+        if samples and samples[-1].state is not None:
+            return samples[-1].state
+        return LevelState()
+
+    def _cooled(self, state: LevelState) -> LevelState:
+        """Start the cool-down from the last failover or failback that finished."""
+        levels = self.config.levels
+        plans = {levels.region_failover.plan, levels.dr_failover.plan, "failback"}
+        for run in self.store.list_runs(states={RunState.SUCCEEDED}, limit=50):
+            if run.mode is RunMode.LIVE and run.plan in plans and run.finished_at is not None:
+                cooled = start_cooldown(state, run.finished_at, self.config.evaluation)
+                if state.cooldown_until is None or (
+                    cooled.cooldown_until is not None
+                    and cooled.cooldown_until > state.cooldown_until
+                ):
+                    return cooled
+                return state
+        return state
+
+
+class DrillDuties:
+    """Announce, start or let go of drills as they fall due (the leader only)."""
+
+    def __init__(
+        self,
+        drills: DrillDesk,
+        board: ProposalBoard,
+        config: PhoenixConfig,
+        leadership: Leadership,
+        clock: Clock,
+    ) -> None:
+        self.drills = drills
+        self.board = board
+        self.config = config
+        self.leadership = leadership
+        self.clock = clock
+
+    def run(self) -> None:
+        if not self.drills.drills or not self.leadership.confirm():
+            return
+        for drill, duty in self.drills.due(self.clock.now()):
+            if isinstance(duty, Announce):
+                if self.drills.announced(drill, duty.occurrence, duty.offsets):
+                    occurrence = current_occurrence(
+                        drill, self.drills.notes(drill.name), self.clock.now()
+                    )
+                    self.board.show(
+                        subject(drill.name),
+                        announcement_role(occurrence),
+                        blocks.drill_announcement(drill, occurrence),
+                        channel=drill.channel or self.config.slack.channel,
+                    )
+                    log.info("drill announced", extra={"drill": drill.name})
+            elif isinstance(duty, Start):
+                run = self.drills.start_scheduled(drill, duty.occurrence)
+                if run is not None:
+                    log.info("drill starts", extra={"drill": drill.name, "run_id": run.run_id})
+                    self.drills.launch(drill.name, run)
+            elif isinstance(duty, Miss):
+                self.drills.miss(drill, duty.occurrence)
+
+
+class PhoenixScheduler:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        duties: DrillDuties,
+        sweeper: Sweeper,
+        leadership: Leadership,
+        metrics: Metrics,
+        settings: SchedulerSettings,
+    ) -> None:
+        self.evaluator = evaluator
+        self.duties = duties
+        self.sweeper = sweeper
+        self.leadership = leadership
+        self.metrics = metrics
+        self.settings = settings
+        self.skipped = 0
+        self._lock = threading.Lock()
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        interval = self.evaluator.interval
+        scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        now = datetime.now(UTC)
+        aligned = datetime.fromtimestamp((int(now.timestamp() // interval) + 1) * interval, UTC)
+        ttl = self.leadership.ttl.total_seconds()
+        scheduler.add_job(
+            self._guard(self.leadership.keep, LEADER),
+            IntervalTrigger(seconds=ttl / 3, timezone=UTC),
+            id=LEADER,
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            self._guard(self.evaluator.tick, EVALUATE),
+            IntervalTrigger(seconds=interval, start_date=aligned, timezone=UTC),
+            id=EVALUATE,
+        )
+        scheduler.add_job(
+            self._guard(self.duties.run, DRILLS),
+            IntervalTrigger(seconds=self.settings.drill_check, timezone=UTC),
+            id=DRILLS,
+        )
+        scheduler.add_job(
+            self._guard(self.sweeper.sweep, SWEEP),
+            IntervalTrigger(seconds=self.settings.sweep_interval, timezone=UTC),
+            id=SWEEP,
+            next_run_time=now + timedelta(seconds=min(1.0, self.settings.sweep_interval)),
+        )
+        scheduler.add_listener(self._on_skip, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        self._scheduler = scheduler
+        scheduler.start()
+
+    def on_leadership(self, leading: bool) -> None:
+        """A new leader evaluates the current slot (and looks at drills) at once."""
+        scheduler = self._scheduler
+        if not leading or scheduler is None:
+            return
+        # One-off jobs: modifying the interval jobs would move their slot alignment.
+        scheduler.add_job(
+            self._guard(self.evaluator.tick, EVALUATE),
+            id="catch-up-evaluate",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            self._guard(self.duties.run, DRILLS), id="catch-up-drills", replace_existing=True
+        )
+
+    def _on_skip(self, event: JobExecutionEvent) -> None:
+        if event.job_id != EVALUATE:
+            return
+        with self._lock:
+            self.skipped += 1
+        self.metrics.skipped_ticks.inc()
+        log.warning("evaluation tick skipped: the previous one is still running")
+
+    @staticmethod
+    def _guard(job: Callable[[], object], name: str) -> Callable[[], None]:
+        def guarded() -> None:
+            try:
+                job()
+            except StoreError as exc:
+                log.warning("%s job: the store is unavailable (%s)", name, exc)
+            except Exception:
+                log.exception("%s job failed", name)
+
+        guarded.__name__ = f"phoenix_{name}"
+        return guarded
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None

@@ -1,0 +1,122 @@
+"""Drills in Slack: ``/phoenix drill list | run <name> | skip <name>`` and the Postpone / Skip
+buttons of a drill announcement. Ack first, one engine call, then the announcement is edited
+in place and a note goes in its thread; a refused click gets an ephemeral sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from engine.drill_desk import DrillDesk, DrillOutcome, parse_button_value, subject
+from engine.drills import Occurrence
+from engine.incidents import MessageRef
+from handlers import blocks, parsing
+from handlers.context import Services, services
+from handlers.ids import ActionId
+from handlers.payloads import Click, SlashCommand
+
+
+def announcement_role(occurrence: Occurrence) -> str:
+    return f"announce:{occurrence.key}"
+
+
+def channel_of(svc: Services, drill_channel: str | None) -> str:
+    return drill_channel or svc.channel
+
+
+def _desk(svc: Services) -> DrillDesk:
+    if svc.drills is None:
+        raise LookupError("the drill desk is missing from the bot's services")
+    return svc.drills
+
+
+def show_outcome(svc: Services, outcome: DrillOutcome, known: MessageRef | None = None) -> None:
+    """Edit the announcement to the occurrence's new state and note who did what in its
+    thread (when the occurrence was announced at all)."""
+    drill, occurrence = outcome.drill, outcome.occurrence
+    if drill is None or occurrence is None:
+        return
+    key, role = subject(drill.name), announcement_role(occurrence)
+    known = known or svc.desk.message_of(key, role)
+    if known is None:
+        return
+    channel = known.channel
+    svc.board.show(
+        key, role, blocks.drill_announcement(drill, occurrence), channel=channel, known=known
+    )
+    svc.board.show(
+        key,
+        f"note:{occurrence.key}:{svc.clock.now().timestamp()}",
+        blocks.thread_note(outcome.explanation),
+        channel=channel,
+        parent=(key, role),
+    )
+
+
+def on_drill_command(
+    svc: Services,
+    parsed: parsing.DrillList | parsing.DrillRun | parsing.DrillSkip,
+    payload: SlashCommand,
+    ack: Ack,
+    respond: Respond,
+    first: Callable[[], bool],
+) -> None:
+    desk = _desk(svc)
+    if isinstance(parsed, parsing.DrillList):
+        ack(response_type="ephemeral", **blocks.drill_list_message(desk.agenda()).as_kwargs())
+        return
+    ack()
+    if not first():
+        return
+    if isinstance(parsed, parsing.DrillRun):
+        outcome = desk.run_now(parsed.name, payload.user_id)
+    else:
+        outcome = desk.skip(parsed.name, None, payload.user_id)
+        if outcome.allowed:
+            show_outcome(svc, outcome)
+    respond(
+        response_type="in_channel" if outcome.allowed else "ephemeral",
+        text=outcome.explanation,
+    )
+
+
+def _drill_click(verb: str) -> Callable[..., None]:
+    def on_click(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+        ack()
+        svc, click = services(context), Click.model_validate(body)
+        desk = _desk(svc)
+        parsed = parse_button_value(click.value)
+        if parsed is None:
+            tell(client, svc, click.channel_id, click.user_id, "That button is not a drill's.")
+            return
+        name, scheduled, due = parsed
+        if verb == "skip":
+            outcome = desk.skip(name, scheduled, click.user_id)
+        else:
+            outcome = desk.postpone(name, scheduled, due, verb, click.user_id)
+        if not outcome.allowed:
+            tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+            return
+        known = None
+        if click.channel_id and click.message_ts:
+            known = MessageRef(click.channel_id, click.message_ts)
+        show_outcome(svc, outcome, known)
+
+    on_click.__name__ = f"on_drill_{verb}"
+    return on_click
+
+
+def tell(client: WebClient, svc: Services, channel: str | None, user: str, text: str) -> None:
+    client.chat_postEphemeral(
+        channel=channel or svc.channel, user=user, **blocks.notice(text).as_kwargs()
+    )
+
+
+LISTENERS: dict[ActionId, Any] = {
+    ActionId.DRILL_POSTPONE_HOUR: _drill_click("1h"),
+    ActionId.DRILL_POSTPONE_DAY: _drill_click("1d"),
+    ActionId.DRILL_SKIP: _drill_click("skip"),
+}

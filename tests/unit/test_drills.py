@@ -1,0 +1,249 @@
+"""Drills, pure: cron schedules in a time zone, the current occurrence and what is due about
+it (announcements, start, miss), postpones and skips, and the drill report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine.config import Drill, Objectives, parse_config
+from engine.cron import CronError, next_time, parse_cron, times_between, zone
+from engine.drills import (
+    Announce,
+    DrillNote,
+    Miss,
+    NoteKind,
+    Start,
+    current_occurrence,
+    duties,
+    lag_seconds,
+    measure,
+)
+from engine.errors import ConfigError
+from engine.runs import Run, RunMode, RunState, StageRecord, StageState
+
+T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
+TUESDAYS = Drill(name="weekly", schedule="0 10 * * tue", timezone="Europe/Berlin")
+
+
+def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+    return T0 + timedelta(days=days, hours=hours, minutes=minutes)
+
+
+# ----------------------------------------------------------------------------- cron
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("*/15 * * * *", "2026-01-05T00:07", "2026-01-05T00:15"),
+        ("0 10 * * 2", "2026-01-05T00:00", "2026-01-06T10:00"),
+        ("0 10 * * tue", "2026-01-06T10:00", "2026-01-13T10:00"),
+        ("30 4 1,15 * *", "2026-01-02T00:00", "2026-01-15T04:30"),
+        ("0 0 * jan-mar 7", "2026-03-30T00:00", "2027-01-03T00:00"),
+        ("0 12 13 * fri", "2026-02-01T00:00", "2026-02-06T12:00"),  # day-of-month OR weekday
+        ("5-10/5 8 * * *", "2026-01-05T08:05", "2026-01-05T08:10"),
+    ],
+)
+def test_next_firing_in_utc(expression: str, after: str, expected: str) -> None:
+    found = next_time(parse_cron(expression), datetime.fromisoformat(after).replace(tzinfo=UTC))
+    assert found == datetime.fromisoformat(expected).replace(tzinfo=UTC)
+
+
+def test_wall_clock_time_in_the_drills_zone_across_daylight_saving() -> None:
+    cron, berlin = parse_cron("0 10 * * *"), zone("Europe/Berlin")
+    winter = next_time(cron, datetime(2026, 3, 27, tzinfo=UTC), berlin)
+    summer = next_time(cron, datetime(2026, 3, 30, tzinfo=UTC), berlin)
+    assert (winter.hour, summer.hour) == (9, 8)  # 10:00 CET, then 10:00 CEST
+    skipped = next_time(parse_cron("30 2 * * *"), datetime(2026, 3, 28, 12, tzinfo=UTC), berlin)
+    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "a skipped time fires once"
+    doubled = times_between(
+        parse_cron("30 2 * * *"),
+        datetime(2026, 10, 24, 12, tzinfo=UTC),
+        datetime(2026, 10, 26, tzinfo=UTC),
+        berlin,
+    )
+    assert len(doubled) == 1, "a time that happens twice fires once"
+
+
+@pytest.mark.parametrize(
+    "expression", ["* * * *", "61 * * * *", "0 0 30 2 *", "*/0 * * * *", "a * * * *", "5-1 * * * *"]
+)
+def test_bad_or_never_firing_schedules_are_refused(expression: str) -> None:
+    with pytest.raises(CronError):
+        parse_cron(expression)
+
+
+def test_the_config_refuses_a_bad_schedule_or_zone() -> None:
+    for drill in (
+        "{name: d, schedule: '0 0 30 2 *'}",
+        "{name: d, schedule: '0 10 * * 2', timezone: Mars/Olympus}",
+        "{name: d, schedule: '0 10 * * 2', announce: [0s]}",
+    ):
+        with pytest.raises(ConfigError):
+            parse_config(f"drills: [{drill}]")
+
+
+# ----------------------------------------------------------------------------- occurrences
+
+
+def note(
+    kind: NoteKind, occurrence: datetime, due: datetime | None = None, **kw: object
+) -> DrillNote:
+    return DrillNote(kind=kind, occurrence=occurrence, due=due or occurrence, **kw)  # type: ignore[arg-type]
+
+
+TUESDAY_10 = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+
+
+def test_announcements_at_24h_and_1h_then_the_start() -> None:
+    occurrence = current_occurrence(TUESDAYS, [], at())
+    assert occurrence.scheduled == TUESDAY_10
+    assert duties(TUESDAYS, occurrence, TUESDAY_10 - timedelta(hours=25)) == []
+    [first] = duties(TUESDAYS, occurrence, TUESDAY_10 - timedelta(hours=23))
+    assert isinstance(first, Announce)
+    assert first.offsets == (86400.0,)
+    announced = [note(NoteKind.ANNOUNCED, TUESDAY_10, offsets=(86400.0,))]
+    occurrence = current_occurrence(TUESDAYS, announced, TUESDAY_10 - timedelta(hours=2))
+    assert duties(TUESDAYS, occurrence, TUESDAY_10 - timedelta(hours=2)) == []
+    [second] = duties(TUESDAYS, occurrence, TUESDAY_10 - timedelta(minutes=59))
+    assert isinstance(second, Announce)
+    assert second.offsets == (3600.0,)
+    [start] = duties(TUESDAYS, occurrence, TUESDAY_10 + timedelta(seconds=5))
+    assert isinstance(start, Start)
+
+
+def test_a_late_start_within_grace_runs_and_a_later_one_is_missed() -> None:
+    occurrence = current_occurrence(TUESDAYS, [], TUESDAY_10 - timedelta(minutes=1))
+    assert isinstance(duties(TUESDAYS, occurrence, TUESDAY_10 + timedelta(minutes=10))[0], Start)
+    assert isinstance(duties(TUESDAYS, occurrence, TUESDAY_10 + timedelta(minutes=20))[0], Miss)
+
+
+def test_a_bot_started_after_the_announcement_times_announces_once() -> None:
+    occurrence = current_occurrence(TUESDAYS, [], TUESDAY_10 - timedelta(minutes=30))
+    [announce] = duties(TUESDAYS, occurrence, TUESDAY_10 - timedelta(minutes=30))
+    assert isinstance(announce, Announce)
+    assert announce.offsets == (86400.0, 3600.0)
+
+
+def test_postpone_moves_the_due_time_and_the_start() -> None:
+    notes = [
+        note(NoteKind.ANNOUNCED, TUESDAY_10, offsets=(86400.0, 3600.0)),
+        note(NoteKind.POSTPONED, TUESDAY_10, TUESDAY_10 + timedelta(hours=1), by="UALICE"),
+    ]
+    occurrence = current_occurrence(TUESDAYS, notes, TUESDAY_10 + timedelta(minutes=5))
+    assert occurrence.scheduled == TUESDAY_10
+    assert occurrence.due == TUESDAY_10 + timedelta(hours=1)
+    assert occurrence.postponed_by == ("UALICE",)
+    assert duties(TUESDAYS, occurrence, TUESDAY_10 + timedelta(minutes=5)) == []
+    assert isinstance(duties(TUESDAYS, occurrence, TUESDAY_10 + timedelta(hours=1))[0], Start)
+
+
+def test_a_skipped_or_started_occurrence_gives_way_to_the_next() -> None:
+    for closing in (
+        note(NoteKind.SKIPPED, TUESDAY_10, by="UBOB"),
+        note(NoteKind.STARTED, TUESDAY_10, run_id="r1"),
+    ):
+        current = current_occurrence(TUESDAYS, [closing], TUESDAY_10 - timedelta(hours=1))
+        assert current.scheduled == TUESDAY_10 + timedelta(days=7)
+
+
+def test_a_postpone_past_the_next_firing_swallows_it() -> None:
+    daily = Drill(name="daily", schedule="0 9 * * *")
+    nine = datetime(2026, 1, 6, 9, tzinfo=UTC)
+    notes = [
+        note(NoteKind.POSTPONED, nine, nine + timedelta(days=1)),
+        note(NoteKind.STARTED, nine, nine + timedelta(days=1), run_id="r1"),
+    ]
+    current = current_occurrence(daily, notes, nine + timedelta(days=1, minutes=1))
+    assert current.scheduled == nine + timedelta(days=2)
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def drill_run(mode: RunMode = RunMode.REHEARSAL, state: RunState = RunState.SUCCEEDED) -> Run:
+    return Run(
+        "r1",
+        "dr-azure",
+        "v1",
+        ("check-replication-lag", "deploy-services", "switch-traffic", "verify-services"),
+        mode,
+        state,
+        at(),
+        "phoenix",
+        started_at=at(),
+        finished_at=at(minutes=13),
+        reason="" if state is RunState.SUCCEEDED else "stage deploy-services failed",
+    )
+
+
+def stage(
+    name: str, start: float, end: float, summary: str = "", state: StageState = StageState.SUCCEEDED
+) -> StageRecord:
+    return StageRecord(
+        "r1",
+        name,
+        state,
+        started_at=at(minutes=start),
+        finished_at=at(minutes=end),
+        summary=summary,
+    )
+
+
+STAGES = [
+    stage("check-replication-lag", 0, 1, "replication lag 42s"),
+    stage("deploy-services", 1, 9),
+    stage("switch-traffic", 9, 9, "not part of a drill rehearsal", StageState.SKIPPED),
+    stage("verify-services", 9, 12),
+]
+
+
+def test_a_drill_within_the_objectives_passes_with_rto_and_rpo_measured() -> None:
+    report = measure("weekly", drill_run(), STAGES, Objectives())
+    assert report.passed
+    assert report.rto_seconds == 12 * 60
+    assert "verify-services" in report.rto_basis
+    assert report.rpo_seconds == 42
+    assert "check-replication-lag" in report.rpo_evidence
+    assert [s.seconds for s in report.stages] == [60, 480, 0, 180]
+    assert report.trend_word == "no trend yet"
+
+
+def test_over_the_objectives_or_unmeasured_fails() -> None:
+    slow = measure("weekly", drill_run(), STAGES, Objectives(rto=timedelta(minutes=10)))
+    assert not slow.passed
+    assert any("over the objective" in v for v in slow.verdict)
+    lagging = measure("weekly", drill_run(), STAGES, Objectives(rpo=timedelta(seconds=30)))
+    assert not lagging.passed
+    unmeasured = measure("weekly", drill_run(), STAGES[1:], Objectives())
+    assert not unmeasured.passed
+    assert unmeasured.rpo_seconds is None
+    failed = measure("weekly", drill_run(state=RunState.FAILED), STAGES[:2], Objectives())
+    assert not failed.passed
+    assert failed.rto_seconds is None
+
+
+def test_a_dry_run_passes_when_every_precondition_holds_and_measures_nothing() -> None:
+    report = measure("weekly", drill_run(RunMode.DRY_RUN), STAGES, Objectives())
+    assert report.passed
+    assert report.rto_seconds is None
+    failed = measure("weekly", drill_run(RunMode.DRY_RUN, RunState.FAILED), STAGES, Objectives())
+    assert not failed.passed
+
+
+def test_the_trend_compares_with_earlier_drills() -> None:
+    first = measure("weekly", drill_run(), STAGES, Objectives())
+    earlier = first.model_copy(update={"run_id": "r0", "rto_seconds": 900.0})
+    report = measure("weekly", drill_run(), STAGES, Objectives(), [earlier])
+    assert [p.run_id for p in report.trend] == ["r0"]
+    assert report.trend_word == "faster"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("replication lag 12s", 12), ("lag: 1.5 min", 90), ("lag 300ms", 0.3), ("no lag info", None)],
+)
+def test_lag_read_from_a_stage_summary(text: str, seconds: float | None) -> None:
+    assert lag_seconds(text) == seconds
