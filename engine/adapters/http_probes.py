@@ -63,6 +63,7 @@ STALL_SHARE: Final = 0.5
 """A probe timed while this process stalled for more than this share of its timeout (or of
 ``slow_after``) cannot be judged: its target is unprobed, not failing."""
 TICK: Final = 0.05
+LATE: Final = "not started: this evaluation ran out of time (too many probes for one process?)"
 FD_RESERVE: Final = 256
 """Open files left to the rest of the process when sizing the number of probes in flight."""
 MAX_HEAD: Final = 64 * 1024
@@ -152,6 +153,7 @@ class HttpProbes:
         return max(p.timeout for p in self._probes) * waves + cpu + DEADLINE_SLACK
 
     async def collect(self) -> list[Reading]:
+        finish_by = time.monotonic() + self.deadline - DEADLINE_SLACK / 2
         headers, problems = await self._headers()
         probes = [p for p in self._probes if p.signal not in problems]
         results: list[TargetResult | None] = [None] * len(probes)
@@ -177,9 +179,14 @@ class HttpProbes:
                 asyncio.TaskGroup() as group,
             ):
                 # Started in batches, not all at once: answers are read between batches, so
-                # no probe waits on a backlog of thousands of starts to be judged.
+                # no probe waits on a backlog of thousands of starts to be judged. A probe
+                # that could no longer finish before the deadline is not started at all.
                 for index, probe in enumerate(probes):
                     await slots.acquire()
+                    if time.monotonic() + probe.timeout > finish_by:  # too late to judge
+                        slots.release()
+                        results[index] = TargetResult(probe.label, Outcome.UNPROBED, LATE)
+                        continue
                     group.create_task(run(client, index, probe))
                     if index % BATCH == BATCH - 1:
                         await asyncio.sleep(0)

@@ -268,3 +268,15 @@ def test_a_timeout_without_a_stall_is_a_failure() -> None:
     (reading,) = collect([http_signal("http://a/health", timeout="1s")], hangs)
     assert reading.status == Status.DOWN
     assert reading.detail == "1 of 1 failing: GET http://a/health: timed out after 1s"
+
+
+def test_probes_that_could_no_longer_finish_in_time_are_not_started() -> None:
+    async def stalls(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.5)  # each probe blocks the loop longer than its timeout
+        await asyncio.sleep(5)
+        return httpx.Response(200)
+
+    signals = [http_signal(f"http://s{i}/health", name=f"s{i}", timeout="0.3s") for i in range(4)]
+    readings = collect(signals, stalls, max_in_flight=1)
+    assert {r.status for r in readings} == {Status.UNKNOWN}
+    assert readings[-1].detail.startswith("could not probe 1 of 1 targets: not started: ")
