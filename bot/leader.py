@@ -55,28 +55,30 @@ class Leadership:
     def keep(self) -> bool:
         """Renew or take the lease; True while this replica leads."""
         with self._lock:
-            before = self._lease is not None
+            before = self._lease
             try:
                 if self._lease is not None:
-                    self._lease = self._store.renew_lease(self._lease, self.ttl)
-                else:
+                    try:
+                        self._lease = self._store.renew_lease(self._lease, self.ttl)
+                    except LeaseLost:
+                        log.warning("leader lease lost: it expired or changed hands")
+                        self._lease = None
+                if self._lease is None:
                     self._lease = self._store.acquire_lease(self._name, self.owner, self.ttl)
-            except LeaseLost:
-                log.warning("leadership lost: the lease expired or changed hands")
-                self._lease = None
             except StoreError as exc:
                 if self._lease is not None:
                     log.warning("leadership given up: the store is unavailable (%s)", exc)
                 self._lease = None
-            now = self._lease is not None
-        if now != before:
-            if now:
-                log.info(
-                    "leadership taken", extra={"token": self._lease.token if self._lease else 0}
-                )
+            after = self._lease
+        changed = (before is None) != (after is None) or (
+            before is not None and after is not None and before.token != after.token
+        )
+        if changed:
+            if after is not None:
+                log.info("leadership taken", extra={"token": after.token})
             if self.on_change is not None:
-                self.on_change(now)
-        return now
+                self.on_change(after is not None)
+        return after is not None
 
     def confirm(self) -> bool:
         """Renew now; True only if this replica still leads afterwards."""

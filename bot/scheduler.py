@@ -130,7 +130,7 @@ class Evaluator:
             return None
         started = time.monotonic()
         readings = self._collect()
-        current = score(readings, self.config, self.clock.now())
+        current = score(readings, self.config, now)
         state = self._cooled(self.load_state())
         decision, after = decide(state, current, self.config)
         reason = decision.reason

@@ -576,7 +576,7 @@ def drill_header(drill: str, run: Run, report: DrillReport | None = None) -> Ren
     else:
         lines.append(":arrow_forward: *Running* — progress in the thread")
     blocks: list[Block] = [_md("\n".join(lines)), _context(f"drill run `{run.run_id}`")]
-    return Rendered(f"DR drill {drill} (not an incident): {run.state.value}", _dump(blocks))
+    return Rendered(f"DR drill {drill} run (not an incident): {run.state.value}", _dump(blocks))
 
 
 def drill_report_message(report: DrillReport) -> Rendered:
