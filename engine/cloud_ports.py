@@ -89,7 +89,7 @@ class ObjectStore(Protocol):
         ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every object whose key starts with ``prefix``, page by page, in key order."""
+        """Every object whose key starts with ``prefix``, page by page (in no set order)."""
         ...
 
     def head(self, key: str) -> ObjectInfo | None:

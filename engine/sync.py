@@ -25,7 +25,7 @@ from functools import partial
 from typing import Literal
 
 from engine.cloud_ports import ObjectInfo, ObjectStore
-from engine.errors import StageError, StageFatal, SyncIncomplete
+from engine.errors import CloudNotFound, StageError, StageFatal, SyncIncomplete
 from engine.sync_plan import HASH_KEY, SOURCE_ETAG_KEY, KeyMap, SyncPlan, plan, unchanged
 
 Deletion = Literal["keep", "mirror"]
@@ -80,6 +80,8 @@ class SyncReport:
     unchanged: int
     deleted: int
     failed: tuple[FailedObject, ...] = ()
+    vanished: int = 0
+    """Objects deleted at the source between the listing and their copy."""
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -121,6 +123,7 @@ class _Tally:
     copied_bytes: int = 0
     unchanged: int = 0
     deleted: int = 0
+    vanished: int = 0
     failed: list[FailedObject] = field(default_factory=list)
     written: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     """Destination key -> (size, sha256 or None for a server-side copy): for verification."""
@@ -175,6 +178,7 @@ class _Sync:
             unchanged=tally.unchanged,
             deleted=tally.deleted,
             failed=tuple(tally.failed),
+            vanished=tally.vanished,
             seconds=time.monotonic() - started,
         )
         if report.failed:
@@ -259,7 +263,14 @@ class _Sync:
             self._copy_streaming(source, target)
 
     def _copy_streaming(self, source: ObjectInfo, target: str) -> None:
-        reader = self._source.open(source.key)
+        try:
+            reader = self._source.open(source.key)
+        except CloudNotFound:
+            # Deleted at the source since it was listed: nothing to copy; a later sync
+            # under ``mirror`` removes the destination's copy.
+            with self._tally.lock:
+                self._tally.vanished += 1
+            return
         try:
             read = reader.info
             writer = self._destination.writer(target, content_type=read.content_type)

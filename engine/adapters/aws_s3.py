@@ -180,6 +180,7 @@ class _S3Reader:
         self._body = body
         self._chunk = chunk
         self._where = where
+        self._read_all = False
 
     @property
     def info(self) -> ObjectInfo:
@@ -190,9 +191,13 @@ class _S3Reader:
             yield from self._body.iter_chunks(self._chunk)
         except Exception as exc:
             raise aws_error(exc, resource=self._where, action=_ACTIONS["get"]) from exc
+        self._read_all = True
 
     def close(self) -> None:
-        self._body.close()
+        # A body read to its end has already given its connection back to the pool; closing
+        # it would close that connection and cost a new one for the next object.
+        if not self._read_all:
+            self._body.close()
 
 
 class _S3Writer:

@@ -122,3 +122,18 @@ def test_an_s3_destination_is_checked_with_head_before_copying() -> None:
 
     assert (again.copied, again.unchanged) == (0, 1)
     assert destination.writes == 1
+
+
+def test_an_object_deleted_after_the_listing_is_skipped() -> None:
+    source = MemoryStore("memory://s3")
+    source.put("stays", b"1")
+    source.put("goes", b"2")
+    destination = MemoryStore("memory://blob")
+    listed = list(source.list())
+    del source.objects["goes"]
+    source.list = lambda prefix="": iter(listed)  # type: ignore[method-assign,assignment,misc]
+
+    report = sync(source, destination, SyncOptions())
+
+    assert (report.copied, report.vanished, report.failed) == (1, 1, ())
+    assert set(destination.objects) == {"stays"}
