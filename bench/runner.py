@@ -3,8 +3,9 @@
 One run of a plan of ``--stages`` no-op stages, executed start to finish; since a no-op does
 nothing, the wall time per stage is what the runner costs (lease checks, the fenced writes
 before and after each attempt, the stage thread, progress events). Targets: < 5 ms per stage
-on SQLite, < 10 ms on Redis. Redis is measured when ``PHOENIX_BENCH_REDIS_URL`` names one and
-the build has a Redis adapter; otherwise the JSON says why it was skipped.
+on SQLite, < 10 ms on Redis. Redis is measured on a redis-server the bench starts on
+loopback (the Debian package ``redis-server``; without it the JSON says it was skipped), or on
+the one ``PHOENIX_BENCH_REDIS_URL`` names.
 
     python bench/runner.py [--stages 1000]
 """
@@ -14,11 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.wiring_store import open_store
 from engine.adapters.clock import SystemClock
@@ -28,22 +33,46 @@ from engine.records import Surface
 from engine.runner import Runner
 from engine.runs import RunState
 from engine.store import Store
+from tests.redis_server import RedisServer
 
 TARGET_MS = {"sqlite": 5.0, "redis": 10.0}
 
 
-def sqlite_store(workdir: Path) -> Store:
-    return open_store(f"sqlite:///{workdir / 'bench.db'}")
+@contextmanager
+def sqlite_store(workdir: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{workdir / 'bench.db'}")
+    try:
+        yield store
+    finally:
+        store.close()
 
 
-def redis_store(workdir: Path) -> Store:
+@contextmanager
+def redis_store(workdir: Path) -> Iterator[Store]:
     url = os.environ.get("PHOENIX_BENCH_REDIS_URL")
+    server = None
     if not url:
-        raise StoreUnavailable("set PHOENIX_BENCH_REDIS_URL=redis://HOST:PORT/DB to measure it")
-    return open_store(url)
+        server = RedisServer(workdir / "redis")
+        try:
+            server.start()
+        except RuntimeError as exc:
+            raise StoreUnavailable(f"no redis-server to measure: {exc}") from exc
+        url = server.url
+    try:
+        store = open_store(f"{url}?prefix=bench-{os.getpid()}:")
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        if server is not None:
+            server.stop()
 
 
-STORES: dict[str, Callable[[Path], Store]] = {"sqlite": sqlite_store, "redis": redis_store}
+STORES: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
+    "sqlite": sqlite_store,
+    "redis": redis_store,
+}
 
 
 def ms_per_stage(store: Store, stages: int) -> float:
@@ -71,15 +100,12 @@ def main() -> None:
     for name, open_one in STORES.items():
         with tempfile.TemporaryDirectory(prefix="phoenix-bench-") as workdir:
             try:
-                store = open_one(Path(workdir))
+                with open_one(Path(workdir)) as store:
+                    figure = ms_per_stage(store, args.stages)
             except StoreUnavailable as exc:
                 result[f"{name}_ms_per_stage"] = None
                 result[f"{name}_skipped"] = str(exc)
                 continue
-            try:
-                figure = ms_per_stage(store, args.stages)
-            finally:
-                store.close()
         result[f"{name}_ms_per_stage"] = round(figure, 3)
         result[f"{name}_target_ms"] = TARGET_MS[name]
         result[f"{name}_ok"] = figure < TARGET_MS[name]

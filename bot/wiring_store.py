@@ -2,7 +2,9 @@
 
     sqlite:///./phoenix.db     a file, relative to the working directory (the default)
     sqlite:////var/lib/p.db    an absolute path (four slashes)
-    redis://host:6379/0        several replicas behind one Redis
+    redis://host:6379/0        several replicas behind one Redis (keys under ``phoenix:``)
+    redis://:PASSWORD@host:6379/0?prefix=staging:&socket_timeout=3
+                               another key prefix; redis-py's own options (rediss:// for TLS)
 
 A bad URL or a store that cannot be opened raises ``StoreUnavailable`` with a sentence saying
 which and why (never a password from the URL); the bot then reports itself not ready.
@@ -10,9 +12,10 @@ which and why (never a password from the URL); the bot then reports itself not r
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from engine.adapters.clock import SystemClock
+from engine.adapters.redis_store import DEFAULT_PREFIX, RedisStore
 from engine.adapters.sqlite_store import SqliteStore
 from engine.errors import StoreUnavailable
 from engine.ports import Clock
@@ -30,14 +33,26 @@ def open_store(
     if scheme == "sqlite":
         return SqliteStore(_sqlite_path(url), clock=clock or SystemClock(), create=create)
     if scheme in ("redis", "rediss"):
-        raise StoreUnavailable(
-            f"store URL {redacted(url)}: the Redis store is not available in this build yet; "
-            f"use {DEFAULT_STORE_URL}"
-        )
+        return _redis_store(url, clock or SystemClock())
     raise StoreUnavailable(
         f"store URL {redacted(url)!r}: unknown kind of store; use sqlite:///PATH or "
         "redis://HOST:PORT/DB"
     )
+
+
+def _redis_store(url: str, clock: Clock) -> Store:
+    """The Redis store; the URL's ``prefix`` option is ours, the other options redis-py's."""
+    parts = urlsplit(url)
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in options if name == "prefix"), DEFAULT_PREFIX)
+    rest = urlencode([(name, value) for name, value in options if name != "prefix"])
+    try:
+        return RedisStore(parts._replace(query=rest).geturl(), clock=clock, prefix=prefix)
+    except StoreUnavailable as exc:
+        why = exc.__cause__ or exc
+        raise StoreUnavailable(
+            f"store URL {redacted(url)}: the Redis store is not available ({why})"
+        ) from exc
 
 
 def _sqlite_path(url: str) -> str:
@@ -53,7 +68,13 @@ def _sqlite_path(url: str) -> str:
 def redacted(url: str) -> str:
     """The URL without its password, if it has one."""
     parts = urlsplit(url)
-    if parts.password is None:
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    in_query = any(name == "password" for name, _ in options)
+    if parts.password is None and not in_query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    if in_query:
+        masked = [(name, "***" if name == "password" else value) for name, value in options]
+        parts = parts._replace(query=urlencode(masked, safe="*:"))
+    return parts.geturl()

@@ -8,13 +8,16 @@ the same, initially empty, backing store (the suite opens a second one as anothe
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from engine.adapters.redis_store import RedisStore
 from engine.adapters.sqlite_store import SqliteStore
 from engine.store import Store
+from tests.redis_server import RedisServer
 from tests.unit.runner_support import ManualClock
 
 StoreFactory = Callable[[pytest.FixtureRequest, Path, ManualClock], Store]
@@ -24,7 +27,23 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualCl
     return SqliteStore(tmp_path / "contract.db", clock=clock)
 
 
-FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+def redis_store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Store:
+    """One redis-server for the session; each test its own key prefix (so tests may run in
+    parallel), the same for every handle the test opens."""
+    server: RedisServer = request.getfixturevalue("redis_server")
+    prefix = "contract:" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:16] + ":"
+    return RedisStore(server.url, clock=clock, prefix=prefix)
+
+
+FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "redis": redis_store}
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
