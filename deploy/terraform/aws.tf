@@ -1,0 +1,151 @@
+# The bot's AWS identity: an IAM role assumed with the cluster's service account token, and a
+# policy with exactly the API actions the adapters call (engine/adapters/aws_*.py;
+# tests/deploy/test_terraform.py keeps the two in step).
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  issuer_host = trimprefix(var.cluster_oidc_issuer_url, "https://")
+  partition   = data.aws_partition.current.partition
+  account     = data.aws_caller_identity.current.account_id
+  oidc_arn    = var.aws_oidc_provider_arn != "" ? var.aws_oidc_provider_arn : aws_iam_openid_connect_provider.cluster[0].arn
+  bucket_arns = [for b in var.s3_bucket_names : "arn:${local.partition}:s3:::${b}"]
+  object_arns = [for b in var.s3_bucket_names : "arn:${local.partition}:s3:::${b}/*"]
+  rds_arns    = [for db in var.rds_instances : "arn:${local.partition}:rds:${db.region}:${local.account}:db:${db.identifier}"]
+  zone_arns   = [for z in var.route53_hosted_zone_ids : "arn:${local.partition}:route53:::hostedzone/${z}"]
+  check_arns  = [for c in var.route53_health_check_ids : "arn:${local.partition}:route53:::healthcheck/${c}"]
+  nodegroup_arns = [
+    for g in var.eks_node_groups :
+    "arn:${local.partition}:eks:${g.region}:${local.account}:nodegroup/${g.cluster}/${g.nodegroup}/*"
+  ]
+}
+
+resource "aws_iam_openid_connect_provider" "cluster" {
+  count           = var.aws_oidc_provider_arn == "" ? 1 : 0
+  url             = var.cluster_oidc_issuer_url
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = var.aws_oidc_thumbprints
+  tags            = var.tags
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "BotServiceAccount"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.issuer_host}:sub"
+      values   = ["system:serviceaccount:${var.kubernetes_namespace}:${var.kubernetes_service_account}"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.issuer_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "bot" {
+  name                 = var.name
+  description          = "CloudPhoenix DR bot (service account ${var.kubernetes_namespace}/${var.kubernetes_service_account})"
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "bot" {
+  # CloudWatch's GetMetricStatistics has no resource-level permissions: the RDS ReplicaLag
+  # signal and the replication stage read it.
+  statement {
+    sid       = "ReplicaLag"
+    effect    = "Allow"
+    actions   = ["cloudwatch:GetMetricStatistics"]
+    resources = ["*"]
+  }
+
+  # Route 53 change ids are not known in advance: GetChange polls the swap until INSYNC.
+  statement {
+    sid       = "Route53ChangeStatus"
+    effect    = "Allow"
+    actions   = ["route53:GetChange"]
+    resources = ["arn:${local.partition}:route53:::change/*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.bucket_arns) > 0 ? [1] : []
+    content {
+      sid       = "S3List"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = local.bucket_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.object_arns) > 0 ? [1] : []
+    content {
+      sid       = "S3Objects"
+      effect    = "Allow"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+      resources = local.object_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.rds_arns) > 0 ? [1] : []
+    content {
+      sid       = "RdsReplicas"
+      effect    = "Allow"
+      actions   = ["rds:DescribeDBInstances", "rds:PromoteReadReplica"]
+      resources = local.rds_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.zone_arns) > 0 ? [1] : []
+    content {
+      sid       = "Route53FailoverRecords"
+      effect    = "Allow"
+      actions   = ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]
+      resources = local.zone_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.check_arns) > 0 ? [1] : []
+    content {
+      sid       = "Route53HealthChecks"
+      effect    = "Allow"
+      actions   = ["route53:GetHealthCheckStatus"]
+      resources = local.check_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.nodegroup_arns) > 0 ? [1] : []
+    content {
+      sid       = "EksNodeGroups"
+      effect    = "Allow"
+      actions   = ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig"]
+      resources = local.nodegroup_arns
+    }
+  }
+}
+
+resource "aws_iam_policy" "bot" {
+  name        = var.name
+  description = "Exactly the AWS API actions CloudPhoenix's adapters call"
+  policy      = data.aws_iam_policy_document.bot.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "bot" {
+  role       = aws_iam_role.bot.name
+  policy_arn = aws_iam_policy.bot.arn
+}
