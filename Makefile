@@ -13,7 +13,7 @@ DEMO_PORTS := 18081 18082
 $(BIN)/phoenix: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,deploy]'
 	touch $@
 
 # Servers the tests run for real on loopback. The tests start and stop them themselves.
