@@ -370,6 +370,9 @@ class Evaluation(Model):
     """After a failover or failback, no automatic proposal for this long."""
     flap: FlapDamping = FlapDamping()
     quorum: Quorum = Quorum()
+    blind_above: Fraction = 0.5
+    """When more than this share of signals read ``unknown``, the observer cannot see enough
+    to act on: nothing escalates until it can (unknown points still show in the score)."""
 
     @model_validator(mode="after")
     def _positive_interval(self) -> Evaluation:

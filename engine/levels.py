@@ -13,6 +13,8 @@ The rules (defaults in DESIGN.md §3, numbers in ``evaluation``):
   weighted share, above ``flap.start``, cleared below ``flap.stop``) is flapping: one notice,
   and no proposal that would not stand on the stable signals alone.
 - After a failover or failback, no proposal until the cool-down has passed.
+- When more than ``blind_above`` of the signals read unknown, the observer is blind: unknown
+  points still count in the score, but nothing escalates on them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 
-from engine.config import Evaluation, Levels, PhoenixConfig
+from engine.config import Evaluation, PhoenixConfig
 from engine.model import Action, Level, LevelDecision, LevelState, Reading, Score, Status
 
 __all__ = ["LevelState", "assess", "decide", "flap_share", "start_cooldown"]
@@ -66,7 +68,7 @@ def decide(
         min(lv for lv, _ in recent[-ev.confirm :]) if len(recent) >= ev.confirm else Level.NONE
     )
     if confirmed > previous:
-        held = _held_back(state, score, flapping, confirmed, levels)
+        held = _held_back(state, score, flapping, confirmed, config)
         if held:
             action = Action.SUPPRESSED
             reasons.append(f"held at level {previous:d}: {held}")
@@ -174,14 +176,30 @@ def _apply_quorum(score: Score, previous: Level, config: PhoenixConfig) -> tuple
 
 
 def _held_back(
-    state: LevelState, score: Score, flapping: frozenset[str], target: Level, levels: Levels
+    state: LevelState, score: Score, flapping: frozenset[str], target: Level, config: PhoenixConfig
 ) -> str:
     if state.cooldown_until is not None and score.at < state.cooldown_until:
         return f"cool-down after the last failover until {state.cooldown_until.isoformat()}"
+    blind = _blind(score, config.evaluation.blind_above)
+    if blind:
+        return blind
+    levels = config.levels
     if flapping:
         stable = score.total - sum(sp.points for sp in score.breakdown if sp.signal in flapping)
         if levels.level_for(stable) < target:
             return f"flapping: {', '.join(sorted(flapping))}"
+    return ""
+
+
+def _blind(score: Score, blind_above: float) -> str:
+    """Why the observer cannot tell, when too many of its signals read unknown."""
+    readings = score.readings()
+    unknown = sum(1 for r in readings if r.status == Status.UNKNOWN)
+    if readings and unknown / len(readings) > blind_above:
+        return (
+            f"observer blind: {unknown} of {len(readings)} signals unknown "
+            f"(more than {blind_above:.0%}); fix the probes before trusting this score"
+        )
     return ""
 
 
@@ -210,7 +228,11 @@ def assess(score: Score, config: PhoenixConfig) -> LevelDecision:
     reasons = [_points_reason(score)]
     if quorum_reason:
         reasons.append(quorum_reason)
-    if effective > Level.NONE:
+    blind = _blind(score, config.evaluation.blind_above)
+    if blind and effective > Level.NONE:
+        reasons.append(f"held: {blind}")
+        effective = Level.NONE
+    elif effective > Level.NONE:
         reasons.append(
             f"a live evaluation escalates only after {config.evaluation.confirm} like this"
         )

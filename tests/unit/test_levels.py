@@ -143,3 +143,23 @@ def test_cooldown_window_uses_configured_duration() -> None:
     cfg = config("evaluation: {cooldown: 1h}\n")
     state = start_cooldown(LevelState(), T0, cfg.evaluation)
     assert state.cooldown_until == T0 + timedelta(hours=1)
+
+
+def test_a_blind_observer_escalates_nothing() -> None:
+    # Four of six signals unknown (the observer's own trouble): points count, nothing escalates.
+    blind = dict.fromkeys(("service-b", "external", "lag", "nodes"), Status.UNKNOWN)
+    blind["service-a"] = Status.DOWN  # 4 + 4 unknown points = 8: level 2 by score alone
+    decisions, state = run(config(), [blind] * 4)
+    assert decisions[-1].score.total == 8
+    assert all(d.action in (Action.NONE, Action.SUPPRESSED) for d in decisions)
+    assert "observer blind: 4 of 6 signals unknown" in decisions[-1].reason
+    assert state.level == Level.NONE
+
+
+def test_half_the_signals_unknown_is_not_yet_blind() -> None:
+    # A regional outage takes the cloud APIs with it: three of six unknown, still acted on.
+    outage = dict.fromkeys(("external", "lag", "nodes"), Status.UNKNOWN)
+    outage.update(dict.fromkeys(("service-a", "service-b", "cross-cloud"), Status.DOWN))
+    decisions, _ = run(config(), [outage] * 2)
+    assert decisions[-1].action == Action.OPEN
+    assert decisions[-1].level == Level.REGION_FAILOVER  # quorum unmet: external cannot tell
