@@ -20,6 +20,7 @@ $(BIN)/phoenix: pyproject.toml
 system-deps:
 	@missing=""; \
 	for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -57,6 +58,8 @@ demo: $(BIN)/phoenix
 	$(BIN)/phoenix score --config examples/phoenix.yaml
 
 bench: system-deps $(BIN)/phoenix
+	@command -v rclone >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq rclone >/dev/null; }
 	@for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
