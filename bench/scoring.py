@@ -10,19 +10,19 @@ or down (the worst kind: a fast evaluation that times healthy probes out is no w
 ``unknown_readings`` the signals this process could not judge (e.g. it was starved of CPU
 while timing them).
 
-    python bench/scoring.py [--services 2000] [--timeout 5] [--slow-share 0.05] [--gc-tuned]
+    python bench/scoring.py [--services 2000] [--timeout 5] [--slow-share 0.05] [--untuned]
 
-``--gc-tuned`` runs the evaluation as a process would that freezes its start-up objects out
-of the cyclic garbage collector and raises the first generation's threshold
-(``gc.freeze(); gc.set_threshold(20_000, 20, 100)``): with the defaults, full collections
-over the thousands of probes in flight cost about as much CPU as the probes themselves.
+The evaluation runs in a process prepared as `phoenix run` prepares its own
+(``bot.process.prepare_process``: open-files limit raised, start-up objects frozen out of the
+cyclic garbage collector, higher thresholds). ``--untuned`` skips that, to compare: with the
+default thresholds, full collections over the thousands of probes in flight cost about as
+much CPU as the probes themselves.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import resource
@@ -139,6 +139,7 @@ def config_for(ports: list[int], targets: int, slow_every: int, timeout: float) 
 def run(
     services: int, targets: int, slow_share: float, timeout: float, gc_tuned: bool
 ) -> dict[str, Any]:
+    from bot.process import prepare_process
     from bot.wiring_signals import build_collector
     from engine.model import Status
 
@@ -154,8 +155,7 @@ def run(
         config = config_for(ports, targets, slow_every, timeout)
         collector = build_collector(config)
         if gc_tuned:
-            gc.freeze()
-            gc.set_threshold(20_000, 20, 100)
+            prepare_process()
         wall_start, cpu_start = time.perf_counter(), time.process_time()
         readings = collector.collect()
         if score is not None:
@@ -200,14 +200,18 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=3, choices=(1, 2, 3))
     parser.add_argument("--slow-share", type=float, default=0.05)
     parser.add_argument("--timeout", type=float, default=5.0, help="probe timeout, seconds")
-    parser.add_argument("--gc-tuned", action="store_true", help="see the module's docstring")
+    parser.add_argument(
+        "--untuned",
+        action="store_true",
+        help="skip the start-up tuning `phoenix run` applies (bot/process.py), to compare",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--slow-seconds", type=float, default=3.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve, args.slow_seconds)
         return
-    figures = run(args.services, args.targets, args.slow_share, args.timeout, args.gc_tuned)
+    figures = run(args.services, args.targets, args.slow_share, args.timeout, not args.untuned)
     print(json.dumps(figures))
 
 

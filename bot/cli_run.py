@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import logging as structured_logs
+from bot.process import prepare_process
 from bot.scheduler import SchedulerSettings
 from bot.server import BotServer
 from bot.settings import SettingsError, load_settings
@@ -73,6 +74,7 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(
             f"SLACK_BOT_TOKEN / PHOENIX_SLACK_API_URL: Slack did not accept the bot: {exc}"
         )
+    prepare_process()
     try:
         return _serve(phoenix)
     finally:

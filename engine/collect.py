@@ -7,7 +7,8 @@ A source that raises, overruns its deadline, or returns nothing for a signal yie
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from engine.model import Reading, Vantage
@@ -20,10 +21,18 @@ class Collector:
     vantages: Mapping[str, Vantage]
     """Every configured signal and its vantage: readings come back in this order."""
     clock: Clock
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    """Makes the event loop of each collection (asyncio's own when None)."""
+    sdk_threads: int = 32
+    """Threads for the sources that wrap a blocking SDK; each call has its own timeout."""
 
     def collect(self) -> list[Reading]:
         """Synchronous facade: run one collection in a fresh event loop."""
-        return asyncio.run(self.collect_async())
+        with asyncio.Runner(loop_factory=self.loop_factory) as runner:
+            runner.get_loop().set_default_executor(
+                ThreadPoolExecutor(self.sdk_threads, thread_name_prefix="phoenix-collect")
+            )
+            return runner.run(self.collect_async())
 
     async def collect_async(self) -> list[Reading]:
         results = await asyncio.gather(*(self._guarded(source) for source in self.sources))
