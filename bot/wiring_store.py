@@ -15,7 +15,6 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import DEFAULT_PREFIX, RedisStore
 from engine.adapters.sqlite_store import SqliteStore
 from engine.errors import StoreUnavailable
 from engine.ports import Clock
@@ -41,7 +40,14 @@ def open_store(
 
 
 def _redis_store(url: str, clock: Clock) -> Store:
-    """The Redis store; the URL's ``prefix`` option is ours, the other options redis-py's."""
+    """The Redis store; the URL's ``prefix`` option is ours, the other options redis-py's.
+    Imported here: a bot on SQLite needs no Redis client."""
+    try:
+        from engine.adapters.redis_store import DEFAULT_PREFIX, RedisStore
+    except ModuleNotFoundError as exc:
+        raise StoreUnavailable(
+            f"store URL {redacted(url)}: the Redis client is not installed (pip install redis)"
+        ) from exc
     parts = urlsplit(url)
     options = parse_qsl(parts.query, keep_blank_values=True)
     prefix = next((value for name, value in options if name == "prefix"), DEFAULT_PREFIX)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -152,3 +153,12 @@ def test_a_password_in_the_url_never_reaches_a_message() -> None:
         "redis://h:6379/0?password=***&prefix=a:"
     )
     assert redacted("sqlite:///./phoenix.db") == "sqlite:///./phoenix.db"
+
+
+def test_without_the_redis_client_a_redis_url_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "engine.adapters.redis_store")
+    with pytest.raises(StoreUnavailable, match="the Redis client is not installed"):
+        open_store("redis://:s3cret@127.0.0.1:6379/0")
