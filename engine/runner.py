@@ -29,6 +29,7 @@ from engine.errors import (
     RunBusy,
     RunError,
     RunNotFound,
+    StoreUnavailable,
     UnknownPlan,
     WrongRunState,
 )
@@ -58,6 +59,9 @@ StageChange = Callable[[Execution], tuple[list[StageRecord], str]]
 """What a retry or skip does to the stage records as the run resumes, and its audit detail."""
 
 _STARTABLE = frozenset({RunState.PROPOSED, RunState.AWAITING_APPROVAL, RunState.RUNNING})
+_OUTAGE_FIRST_WAIT = 0.1
+_OUTAGE_LONGEST_WAIT = 5.0
+"""Seconds between attempts to take a run back after a store outage (doubling)."""
 _ABORTABLE = frozenset({RunState.PROPOSED, RunState.AWAITING_APPROVAL, RunState.PAUSED})
 
 
@@ -364,6 +368,42 @@ class Runner:
         return future
 
     def _drive(self, execution: Execution) -> Run:
+        """Execute until the run rests. A store outage does not end it: the runner waits for
+        the store to answer, then takes the run back through the resume path (a new lease and
+        token; finished stages skipped, the interrupted one re-run, which is safe because
+        stages are idempotent). Retrying the failed write instead would not be safe: a write
+        whose answer was lost may have been applied."""
+        while True:
+            try:
+                return self._drive_once(execution)
+            except StoreUnavailable as exc:
+                log.warning(
+                    "store unavailable mid-run: waiting to resume (%s)",
+                    exc,
+                    extra={"run_id": execution.run.run_id},
+                )
+                resumed = self._reclaim_after_outage(execution.run.run_id)
+                if resumed is None:
+                    raise
+                execution = resumed
+
+    def _reclaim_after_outage(self, run_id: str) -> Execution | None:
+        """The run claimed again once the store answers; None if this runner is stopping or
+        the run moved on without it (another replica took it, or it is over)."""
+        delay = _OUTAGE_FIRST_WAIT
+        while not self._stopping.is_set():
+            self._services.sleeper(delay)
+            delay = min(delay * 2, _OUTAGE_LONGEST_WAIT)
+            try:
+                return self._claim(run_id, _STARTABLE, self.owner, Surface.SYSTEM, None, None)
+            except StoreUnavailable:
+                continue
+            except (RunBusy, WrongRunState) as exc:
+                log.info("not resuming after the outage: %s", exc, extra={"run_id": run_id})
+                return None
+        return None
+
+    def _drive_once(self, execution: Execution) -> Run:
         run_id = execution.run.run_id
         try:
             run = execution.drive()
