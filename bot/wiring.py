@@ -19,6 +19,7 @@ from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSet
 from bot.settings import Settings
 from bot.slack_directory import SlackGroups
 from bot.sweeper import Sweeper
+from bot.wiring_cloud import CloudPorts, build_cloud_ports
 from bot.wiring_signals import build_collector
 from bot.wiring_store import open_store
 from engine.adapters.clock import SystemClock
@@ -62,6 +63,7 @@ class Phoenix:
     duties: DrillDuties
     sweeper: Sweeper
     scheduler: PhoenixScheduler
+    clouds: CloudPorts
 
     def on_decision(self, decision: LevelDecision) -> Proposal | None:
         """What the evaluation tick calls with each level decision: a proposal (posted, in
@@ -128,6 +130,7 @@ class Phoenix:
         self.scheduler.stop()
         self.leadership.resign()
         self.runner.close()
+        self.clouds.close()
         self.reporter.close()
         self.store.close()
 
@@ -143,11 +146,15 @@ def build_phoenix(
     scheduler_settings: SchedulerSettings | None = None,
     collect: Callable[[], Sequence[Reading]] | None = None,
     listener_workers: int = 16,
+    cloud_ports: CloudPorts | None = None,
 ) -> Phoenix:
     clock = clock or SystemClock()
     store = store or open_store(settings.store_url, clock=clock)
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.api_url)
-    runner = Runner(store, plan_book(config), clock=clock, settings=runner_settings)
+    clouds = cloud_ports or build_cloud_ports(config)
+    runner = Runner(
+        store, plan_book(config), clock=clock, settings=runner_settings, ports=clouds.ports()
+    )
     desk = IncidentDesk(runner, config, clock=clock, groups=SlackGroups(client))
     drills = DrillDesk(runner, config, clock=clock, authorised=desk.authorised)
     reporter = SlackReporter(client, desk, config, settings=reporter_settings, drills=drills)
@@ -203,6 +210,7 @@ def build_phoenix(
         duties,
         sweeper,
         scheduler,
+        clouds,
     )
     phoenix_ref.append(phoenix)
 

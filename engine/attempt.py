@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from engine.duration import format_duration
 from engine.errors import StageCancelled, StageTimeout
 from engine.lease import LeaseKeeper
 from engine.plans import PlanStage
 from engine.runs import AttemptOutcome, RunMode, idempotency_key
-from engine.stages import Ports
+from engine.stages import Fact, Ports, StageResult
 
 ProgressSink = Callable[[str, float | None], None]
 
@@ -122,6 +122,7 @@ class AttemptResult:
     outcome: AttemptOutcome
     summary: str = ""
     error: BaseException | None = None
+    facts: Mapping[str, Fact] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,17 @@ def run_attempt(
             if implementation.holds(ctx, stage.params):
                 box.append(AttemptResult(AttemptOutcome.SUCCEEDED, "end state already held"))
             else:
-                summary = implementation.run(ctx, stage.params)
-                box.append(AttemptResult(AttemptOutcome.SUCCEEDED, summary or "done"))
+                reached = implementation.run(ctx, stage.params)
+                if isinstance(reached, StageResult):
+                    box.append(
+                        AttemptResult(
+                            AttemptOutcome.SUCCEEDED,
+                            reached.summary or "done",
+                            facts=dict(reached.facts),
+                        )
+                    )
+                else:
+                    box.append(AttemptResult(AttemptOutcome.SUCCEEDED, reached or "done"))
         except Exception as exc:  # noqa: BLE001 - every fault of a stage is a failed attempt
             box.append(AttemptResult(AttemptOutcome.FAILED, error=exc))
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, re-raised

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.config import Drill, Objectives
 from engine.cron import next_time, parse_cron, zone
-from engine.runs import Run, RunMode, RunState, StageRecord, StageState
+from engine.runs import LAG_FACT, Run, RunMode, RunState, StageRecord, StageState
 
 GRACE = timedelta(minutes=15)
 """How late a drill may still start (a leader change, a restart); later, it is missed."""
@@ -294,7 +294,7 @@ def measure(
 
     RTO: from the plan's start to the moment services were verified on the DR side (the end
     of the first ``verify*`` stage that succeeded). RPO evidence: the replication lag the last
-    lag-measuring stage before the cutover reported.
+    lag-measuring stage before the cutover recorded (its ``replication_lag_seconds`` fact).
     """
     records = {r.stage: r for r in stages}
     times = tuple(
@@ -375,6 +375,8 @@ def _rto(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
 
 
 def _rpo(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
+    """The lag the last measuring stage before the cutover recorded: its ``LAG_FACT``, or
+    (for stages that only say it in words) a lag stated in the summary of a lag stage."""
     cutover = next(
         (i for i, name in enumerate(run.stages) if any(w in name for w in _CUTOVER)),
         len(run.stages),
@@ -383,6 +385,10 @@ def _rpo(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
     for name in run.stages[:cutover]:
         record = records.get(name)
         if record is None or record.state is not StageState.SUCCEEDED:
+            continue
+        fact = record.facts.get(LAG_FACT)
+        if isinstance(fact, int | float) and not isinstance(fact, bool):
+            found = (float(fact), f"{name}: {record.summary}")
             continue
         if not any(word in name for word in _LAG_WORDS):
             continue

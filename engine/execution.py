@@ -307,7 +307,11 @@ class Execution:
             record = replace(record, attempts=(*record.attempts[:-1], done))
             if result.outcome is AttemptOutcome.SUCCEEDED:
                 record = replace(
-                    record, state=StageState.SUCCEEDED, summary=result.summary, finished_at=now
+                    record,
+                    state=StageState.SUCCEEDED,
+                    summary=result.summary,
+                    facts=dict(result.facts),
+                    finished_at=now,
                 )
                 self.write(
                     stages=[record],

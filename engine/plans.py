@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from engine.config import PhoenixConfig, PlanSpec
 from engine.config_errors import problems_from_validation
 from engine.errors import ConfigError
-from engine.plans_builtin import BUILTIN_PLAN_DATA
+from engine.plans_builtin import builtin_plan_data
 from engine.retry import RetryPolicy
 from engine.runs import RunMode, idempotency_key
 from engine.stages import REGISTRY, Stage, StageContext, StageInfo, StageKind, StageRegistry
@@ -110,13 +110,17 @@ def parse_plan(name: str, data: Mapping[str, Any], registry: StageRegistry = REG
     return compile_plan(name, spec, registry)
 
 
-def builtin_plans(registry: StageRegistry = REGISTRY) -> dict[str, Plan]:
-    return {name: parse_plan(name, data, registry) for name, data in BUILTIN_PLAN_DATA.items()}
+def builtin_plans(
+    registry: StageRegistry = REGISTRY, config: PhoenixConfig | None = None
+) -> dict[str, Plan]:
+    """The built-in plans, acting on the resources ``config`` names (``recovery:``)."""
+    data = builtin_plan_data(config)
+    return {name: parse_plan(name, plan, registry) for name, plan in data.items()}
 
 
 def plan_book(config: PhoenixConfig, registry: StageRegistry = REGISTRY) -> dict[str, Plan]:
     """Every plan by name: the built-ins, overridden by phoenix.yaml's plans of the same name."""
-    plans = builtin_plans(registry)
+    plans = builtin_plans(registry, config)
     plans.update({name: compile_plan(name, spec, registry) for name, spec in config.plans.items()})
     return plans
 

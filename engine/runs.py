@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 
 class RunState(StrEnum):
@@ -59,6 +60,10 @@ class AttemptOutcome(StrEnum):
     TIMED_OUT = "timed_out"
     INTERRUPTED = "interrupted"
     """Its runner died or stopped mid-attempt; it does not count against the retry budget."""
+
+
+LAG_FACT: Final = "replication_lag_seconds"
+"""The stage fact that carries a measured replication lag: the run's RPO evidence."""
 
 
 def run_lease_name(run_id: str) -> str:
@@ -121,6 +126,9 @@ class StageRecord:
     error: str = ""
     token: int = 0
     """Fencing token of the lease this record was written under."""
+    facts: Mapping[str, float | int | str | bool] = field(default_factory=dict)
+    """What the stage measured when it succeeded (e.g. ``replication_lag_seconds``): the
+    structured evidence of a run, read by drill reports."""
 
     def failed_attempts(self) -> int:
         """Failed attempts of the current round: what the retry policy counts."""

@@ -2,8 +2,9 @@
 
 An object is unchanged when the destination has the same size and either the same content
 hash (ours, kept in metadata by the sync that wrote it, on both sides) or the source version
-it was copied from (the source etag recorded in the destination's metadata), or the same MD5
-as both stores vouch for. An S3 ETag alone proves nothing: multipart and KMS ETags are not
+it was copied from (the source etag recorded in the destination's metadata; or, on the way
+back, the destination's etag recorded in the source's), or the same MD5 as both stores vouch
+for. An S3 ETag alone proves nothing: multipart and KMS ETags are not
 digests, and an Azure ETag never is.
 """
 
@@ -40,6 +41,10 @@ def unchanged(source: ObjectInfo, destination: ObjectInfo) -> bool:
     if ours.get(HASH_KEY) and theirs.get(HASH_KEY):
         return ours[HASH_KEY] == theirs[HASH_KEY]
     if theirs.get(SOURCE_ETAG_KEY) == source.etag:
+        return True
+    if ours.get(SOURCE_ETAG_KEY) and ours[SOURCE_ETAG_KEY] == destination.etag:
+        # The way back (failback): the source was copied from exactly the version the
+        # destination still holds, so nothing changed on either side since.
         return True
     return bool(source.md5) and source.md5 == destination.md5
 

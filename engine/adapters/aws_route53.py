@@ -1,8 +1,10 @@
 """Route 53 failover records (``DnsFailover``), through boto3.
 
 Making a record PRIMARY swaps the roles of the two records of a name in one change batch
-(DELETE both as they are, CREATE both with their roles swapped), which Route 53 applies
-atomically: there is never a moment with two primaries or none. The change is done when
+(an UPSERT of each, by its set identifier, with the roles swapped), which Route 53 applies
+atomically: there is never a moment with two primaries or none. (UPSERT rather than
+DELETE + CREATE: moto refuses to re-create a record set its journal has seen, so a failback
+that restores the original records would fail there.) The change is done when
 Route 53 reports it INSYNC on its name servers.
 """
 
@@ -54,8 +56,7 @@ class Route53Failover:
             if raw is chosen or raw["Failover"] == "PRIMARY":
                 swapped = copy.deepcopy(raw)
                 swapped["Failover"] = "PRIMARY" if raw is chosen else "SECONDARY"
-                changes.append({"Action": "DELETE", "ResourceRecordSet": raw})
-                changes.append({"Action": "CREATE", "ResourceRecordSet": swapped})
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": swapped})
         try:
             answer = self._route53.change_resource_record_sets(
                 HostedZoneId=zone_id,

@@ -4,7 +4,8 @@ whether it acts in a drill rehearsal where it is defined, and is checked when it
     @stage_kind("record", params=RecordParams, timeout=timedelta(seconds=30))
     class Record(Stage[RecordParams]):
         def holds(self, ctx, params): ...   # is the end state already there?
-        def run(self, ctx, params): ...     # act; raise StageRetryable / StageFatal
+        def run(self, ctx, params): ...     # act; raise StageRetryable / StageFatal;
+                                            # a summary, or a StageResult with facts
         def describe(self, params, info): ...  # the actions, for a dry run
 
 The runner calls ``holds`` before ``run`` on every attempt, so a resumed or retried stage
@@ -18,7 +19,7 @@ import re
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -30,6 +31,20 @@ from engine.retry import RetryPolicy
 from engine.stages.context import StageContext, StageInfo
 
 P = TypeVar("P", bound=BaseModel)
+
+Fact = float | int | str | bool
+"""A measured value a stage records (e.g. ``replication_lag_seconds``)."""
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What a stage reached: a one-line summary, and facts it measured on the way, kept on
+    the stage record as structured evidence (a drill report reads its RPO from them)."""
+
+    summary: str
+    facts: Mapping[str, Fact] = field(default_factory=dict)
+
+
 S = TypeVar("S", bound="Stage[Any]")
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -39,8 +54,9 @@ class Stage(ABC, Generic[P]):
     """The behaviour of one stage kind. One instance serves every stage of that kind."""
 
     @abstractmethod
-    def run(self, ctx: StageContext, params: P) -> str:
-        """Reach the end state; return a one-line summary of what was done."""
+    def run(self, ctx: StageContext, params: P) -> str | StageResult:
+        """Reach the end state; return a one-line summary of what was done, or a
+        ``StageResult`` that also carries the facts measured."""
 
     def holds(self, ctx: StageContext, params: P) -> bool:
         """Whether the end state already holds, so that ``run`` has nothing to do."""

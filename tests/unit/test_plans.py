@@ -130,11 +130,8 @@ def test_the_built_in_plans_are_the_ones_the_configuration_names() -> None:
     dr = plans["dr-azure"]
     steps = [[s.name for s in step] for step in dr.steps()]
     assert steps == [
-        ["check-replication-lag"],
-        ["catch-up-database", "sync-objects"],
-        ["scale-azure-sql", "scale-aks"],
-        ["deploy-services"],
-        ["fence-primary"],
+        ["check-replication-lag", "sync-objects"],
+        ["scale-azure-sql", "deploy-services"],
         ["switch-traffic"],
         ["verify-services"],
         ["notify"],

@@ -78,7 +78,9 @@ def test_check_config_names_the_field_path_of_a_bad_stage(
         "  plans.mine.stages[0].params.seconds: is required",
         "  plans.mine.stages[0].params.secnds: unknown field (did you mean 'seconds'?)",
         "  plans.mine.stages[1].kind: unknown stage kind 'restart_everything' (known: "
-        "fail_n_times, manual, noop, record, sleep)",
+        "aks_deploy, azure_sql_ready, fail_n_times, jenkins_job, manual, noop, notify_webhook, "
+        "object_sync, record, region_failover, replication_check, rollout_restart, sleep, "
+        "traffic_switch, verify)",
     ]
     assert main(["plan", "show", "mine"]) == 2
 

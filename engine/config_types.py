@@ -1,0 +1,54 @@
+"""The primitive field types of phoenix.yaml: names, URLs and secret references.
+
+Kept apart from ``engine.config`` so that stage params (``engine.stages``), which the
+configuration model itself validates, can use them without an import cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
+_AWS_SM_REF = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
+_KEY_VAULT_REF = re.compile(
+    r"^https://[a-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)"
+    r"/secrets/[A-Za-z0-9-]{1,127}(/[0-9a-f]{32})?$"
+)
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(
+            "must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return value
+
+
+def _check_secret_ref(value: str) -> str:
+    if _ENV_REF.match(value) or _AWS_SM_REF.match(value) or _KEY_VAULT_REF.match(value):
+        return value
+    # The value may be a pasted secret: never echo it back.
+    raise ValueError(
+        "must reference a secret, not contain one: env:VAR_NAME, an AWS Secrets Manager ARN "
+        "or a Key Vault secret URI (https://NAME.vault.azure.net/secrets/NAME)"
+    )
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+SecretRef = Annotated[str, AfterValidator(_check_secret_ref)]
+"""A reference to a secret: ``env:VAR``, an AWS Secrets Manager ARN, or a Key Vault secret URI."""
+Url = Annotated[str, AfterValidator(_check_url)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,152 @@
+"""``azure_sql_ready``: the DR Azure SQL database is Online at the tier production needs.
+
+Checks the database exists and is Online, scales its SKU to the configured one (a
+long-running operation it waits on), and, where a failover group is named, makes the DR
+server its primary. In a drill rehearsal the failover is left out unless the plan asks for
+it: a rehearsal must not move the database's primary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from pydantic import Field
+
+from engine.cloud_ports import SqlDatabase, SqlSku
+from engine.duration import Duration, format_duration
+from engine.errors import StageFatal, StageRetryable
+from engine.retry import RetryPolicy
+from engine.runs import RunMode
+from engine.stages.common import NOT_CONVERGED, Params, poll_until, wait_for_operation
+from engine.stages.context import StageContext, StageInfo
+from engine.stages.ports import AZURE
+from engine.stages.registry import Stage, StageResult, stage_kind
+
+
+class SkuSpec(Params):
+    name: str = Field(min_length=1)
+    """``S3``, ``GP_Gen5_4``, ``HS_Gen5_8`` ..."""
+    tier: str | None = None
+    capacity: int | None = Field(default=None, ge=1)
+
+    def sku(self) -> SqlSku:
+        return SqlSku(self.name, self.tier, self.capacity)
+
+    def text(self) -> str:
+        extra = ", ".join(str(x) for x in (self.tier, self.capacity) if x is not None)
+        return f"{self.name} ({extra})" if extra else self.name
+
+
+class AzureSqlReadyParams(Params):
+    server: str = Field(min_length=1)
+    database: str = Field(min_length=1)
+    resource_group: str | None = None
+    sku: SkuSpec | None = None
+    """Scale to this SKU; left as it is when not given."""
+    failover_group: str | None = None
+    """Make ``server`` the primary of this failover group."""
+    allow_data_loss: bool = False
+    failover_in_drills: bool = False
+    wait: Duration = timedelta(minutes=15)
+    poll_interval: Duration = timedelta(seconds=10)
+
+
+@stage_kind(
+    "azure_sql_ready",
+    params=AzureSqlReadyParams,
+    timeout=timedelta(minutes=20),
+    retry=RetryPolicy(initial_interval=timedelta(seconds=10), maximum_attempts=3),
+    drill=True,
+)
+class AzureSqlReady(Stage[AzureSqlReadyParams]):
+    """The DR Azure SQL database exists, is Online, at the configured SKU (and primary)."""
+
+    def run(self, ctx: StageContext, params: AzureSqlReadyParams) -> StageResult:
+        sql = _sql(ctx, params)
+        where = f"Azure SQL database {params.database} on {params.server}"
+        done: list[str] = []
+        state = sql.database(params.server, params.database)
+        if not state.online:
+            # An operation started by an earlier attempt (or by a person) is still running:
+            # wait for it rather than start another over it.
+            ctx.progress(f"{where} is {state.status}; waiting for it to be Online")
+            poll_until(
+                ctx,
+                lambda: (
+                    sql.database(params.server, params.database).online,
+                    f"{where} is not Online yet",
+                    None,
+                ),
+                params.wait,
+                params.poll_interval,
+            )
+            state = sql.database(params.server, params.database)
+        if params.sku is not None:
+            ctx.check()
+            operation = sql.scale(params.server, params.database, params.sku.sku())
+            if operation is not None:
+                ctx.progress(f"scaling {where} from {state.sku.name} to {params.sku.text()}")
+                wait_for_operation(ctx, operation, params.wait, params.poll_interval)
+                done.append(f"scaled to {params.sku.text()}")
+            state = sql.database(params.server, params.database)
+        if not state.online:
+            raise StageRetryable(f"{where} is {state.status}, not Online", error_type=NOT_CONVERGED)
+        if params.failover_group is not None:
+            if ctx.mode is RunMode.REHEARSAL and not params.failover_in_drills:
+                done.append(f"failover of group {params.failover_group} left out of the drill")
+            else:
+                ctx.check()
+                operation = sql.failover(
+                    params.server, params.failover_group, allow_data_loss=params.allow_data_loss
+                )
+                if operation is not None:
+                    ctx.progress(f"failing over group {params.failover_group} to {params.server}")
+                    wait_for_operation(ctx, operation, params.wait, params.poll_interval)
+                    done.append(f"failed over group {params.failover_group}")
+                group = sql.failover_group(params.server, params.failover_group)
+                if group.role != "Primary":
+                    raise StageRetryable(
+                        f"failover group {params.failover_group}: {params.server} reads back "
+                        f"as {group.role}",
+                        error_type=NOT_CONVERGED,
+                    )
+        summary = f"{where} Online at {state.sku.name}" + (
+            f": {'; '.join(done)}" if done else " (nothing to change)"
+        )
+        return StageResult(summary, {"sql_sku": state.sku.name, "sql_status": state.status})
+
+    def preflight(self, ctx: StageContext, params: AzureSqlReadyParams) -> str:
+        sql = _sql(ctx, params)
+        state = sql.database(params.server, params.database)
+        text = f"Azure SQL database {params.database} is {state.status} at {state.sku.name}"
+        if params.failover_group is not None:
+            group = sql.failover_group(params.server, params.failover_group)
+            if not group.databases or params.database not in group.databases:
+                raise StageFatal(
+                    f"failover group {params.failover_group} does not hold {params.database}"
+                )
+            text += f"; failover group {params.failover_group}: {params.server} is {group.role}"
+        return text
+
+    def describe(self, params: AzureSqlReadyParams, info: StageInfo) -> Sequence[str]:
+        where = f"Azure SQL database {params.database} on server {params.server}"
+        actions = [f"read {where} (it must exist)"]
+        if params.sku is not None:
+            actions.append(
+                f"scale it to {params.sku.text()} unless it is at that SKU, and wait for the "
+                f"operation (up to {format_duration(params.wait)})"
+            )
+        actions.append("check it is Online")
+        if params.failover_group is not None:
+            how = "forced, allowing data loss" if params.allow_data_loss else "planned"
+            actions.append(
+                f"fail over group {params.failover_group} to {params.server} ({how}) unless "
+                "it is primary there, and wait for the operation"
+                + ("" if params.failover_in_drills else " (not in drill rehearsals)")
+            )
+        return actions
+
+
+def _sql(ctx: StageContext, params: AzureSqlReadyParams) -> SqlDatabase:
+    return ctx.ports.get(AZURE).sql_databases(params.resource_group)

@@ -1,0 +1,144 @@
+"""Fixtures of the stage tests: the cloud stand-ins of ``tests/cloud`` (moto, Azurite, the
+ARM fake, the Kubernetes fake, a webhook receiver, a Jenkins fake) and the stage ports built
+over them by the bot's own port factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from bot.wiring_cloud import CloudPorts, EnvSecrets, build_cloud_ports
+from engine.config import PhoenixConfig, parse_config
+from tests.cloud.arm_fake import ArmFake
+from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    _aws_env,
+    _close_clients,
+    _moto_proxy,
+    aws_proxy,
+    azurite,
+    moto,
+    moto_server,
+)
+from tests.cloud.jenkins_fake import JenkinsFake
+from tests.cloud.kube_fake import KubeFake
+from tests.cloud.object_fixtures import blob_service, body
+from tests.cloud.stand_ins import Azurite, Moto
+from tests.cloud.webhook_receiver import WebhookReceiver
+from tests.stages.world import (
+    JENKINS_TOKEN,
+    WEBHOOK_SECRET,
+    Service,
+    StaticBearer,
+    UnusedCredential,
+    World,
+    seed_aws,
+    seed_azure,
+    world_yaml,
+)
+
+OBJECTS = {f"assets/{i:03d}.bin": body(f"assets/{i:03d}.bin", 1000 + 37 * i) for i in range(40)}
+
+
+@pytest.fixture(scope="session")
+def _arm() -> Iterator[ArmFake]:
+    fake = ArmFake()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def _kube() -> Iterator[KubeFake]:
+    fake = KubeFake()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def _receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(WEBHOOK_SECRET)
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def _jenkins() -> Iterator[JenkinsFake]:
+    fake = JenkinsFake("phoenix", JENKINS_TOKEN)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def _service() -> Iterator[Service]:
+    service = Service()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def world(
+    moto: Moto,  # noqa: F811 - the fixture imported above
+    azurite: Azurite,  # noqa: F811
+    _arm: ArmFake,
+    _kube: KubeFake,
+    _receiver: WebhookReceiver,
+    _jenkins: JenkinsFake,
+    _service: Service,
+    container_name: str,
+) -> Iterator[World]:
+    for fake in (_arm, _kube, _receiver, _jenkins):
+        fake.reset()
+    _service.faults.clear()
+    zone = seed_aws(moto, OBJECTS)
+    seed_azure(_arm, _kube)
+    blob_service(azurite.connection_string).create_container(container_name)
+    environ = {
+        "PHOENIX_BLOB": azurite.connection_string,
+        "PHOENIX_WEBHOOK_SECRET": WEBHOOK_SECRET.decode(),
+        "PHOENIX_JENKINS_TOKEN": JENKINS_TOKEN,
+    }
+    config: PhoenixConfig = parse_config(
+        world_yaml(
+            moto.url,
+            _arm.url,
+            _kube.url,
+            _receiver.url,
+            _jenkins.url,
+            _service.url,
+            container_name,
+            zone,
+        )
+    )
+    ports: CloudPorts = build_cloud_ports(
+        config,
+        EnvSecrets(environ),
+        azure_credential=UnusedCredential(),
+        azure_client_options={
+            "authentication_policy": StaticBearer(),
+            "retry_total": 0,
+            "polling_interval": 0,
+        },
+        kube_timeout=5,
+        poll_interval=0.05,
+    )
+    world = World(
+        config,
+        ports,
+        moto,
+        azurite,
+        _arm,
+        _kube,
+        _receiver,
+        _jenkins,
+        container_name,
+        zone,
+        _service,
+    )
+    yield world
+    ports.close()
+
+
+@pytest.fixture
+def container_name() -> str:
+    return f"t{uuid.uuid4().hex[:20]}"

@@ -1,0 +1,457 @@
+"""Each recovery stage against the stand-ins: the happy path; an end state already there (no
+second side effect); a transient fault, then success; a fatal fault with a clear message; and
+a crash in the middle, then a resume that finishes without doing anything twice."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from engine.cloud_ports import ObjectStore, ObjectWriter
+from engine.errors import (
+    CloudNotFound,
+    CloudUnavailable,
+    StageFatal,
+    StageRetryable,
+    SyncIncomplete,
+)
+from engine.runs import RunMode
+from engine.stages import PortKey, Ports
+from engine.stages.notify import delivery_id
+from engine.stages.ports import OBJECT_STORES, StoreKind
+from tests.cloud.arm_fake import arm_error
+from tests.cloud.kube_fake import status_fault
+from tests.cloud.object_fixtures import blob_service, blobs
+from tests.stages.conftest import OBJECTS
+from tests.stages.world import (
+    DOMAIN,
+    Context,
+    Crash,
+    RolloutDriver,
+    World,
+    attempt,
+    aws,
+    facts,
+    put_lag,
+)
+
+pytestmark = pytest.mark.integration
+
+FAST = {"poll_interval": 0.02}
+
+
+def ctx(world: World, **kwargs: Any) -> Context:
+    return Context(world.ports.ports(), **kwargs)
+
+
+@pytest.fixture
+def rollouts(world: World) -> Iterator[None]:
+    with RolloutDriver(world.kube):
+        yield
+
+
+# ----------------------------------------------------------------------------- replication_check
+
+
+def test_replication_lag_within_the_budget_is_the_rpo_evidence(world: World) -> None:
+    result = attempt("replication_check", {"instance": "app-db-replica", **FAST}, ctx(world))
+    assert facts(result)["replication_lag_seconds"] == 12.0
+    assert "within the RPO budget of 300s" in str(result)
+
+
+def test_replication_waits_for_catch_up_then_gives_the_runner_the_retry(world: World) -> None:
+    put_lag(world.moto, "app-db-replica", 900)
+    context = ctx(world)
+    data = {"instance": "app-db-replica", "catch_up_within": 0.2, **FAST}
+    with pytest.raises(StageRetryable, match="900s still over the RPO budget of 300s"):
+        attempt("replication_check", data, context)
+    assert any("waiting to catch up" in m for m, _ in context.reported)
+
+
+def test_replication_without_a_reading_is_retried_then_succeeds(world: World) -> None:
+    data = {"instance": "other-replica", **FAST}
+    with pytest.raises(StageRetryable, match="no replication lag reading of other-replica"):
+        attempt("replication_check", data, ctx(world))
+    put_lag(world.moto, "other-replica", 3)
+    assert (
+        facts(attempt("replication_check", data, ctx(world, attempt=2)))["replication_lag_seconds"]
+        == 3.0
+    )
+
+
+# ----------------------------------------------------------------------------- object_sync
+
+
+def _sync(world: World, **extra: Any) -> dict[str, Any]:
+    return {
+        "source": "s3://app-assets",
+        "destination": f"blob://{world.container}",
+        "deletion": "keep",
+        "concurrency": 4,
+        **extra,
+    }
+
+
+def test_object_sync_copies_reports_progress_and_then_has_nothing_to_do(world: World) -> None:
+    context = ctx(world)
+    first = facts(attempt("object_sync", _sync(world), context))
+    assert first["objects_copied"] == len(OBJECTS)
+    assert blobs(world.azurite.connection_string, world.container) == OBJECTS
+    assert context.reported[-1][1] == 1.0
+    assert "objects" in context.reported[-1][0]
+    again = facts(attempt("object_sync", _sync(world), ctx(world)))
+    assert (again["objects_copied"], again["objects_unchanged"]) == (0, len(OBJECTS))
+
+
+def test_object_sync_mirror_deletes_only_when_the_plan_says_so(world: World) -> None:
+    container = blob_service(world.azurite.connection_string).get_container_client(world.container)
+    container.upload_blob("stale.bin", b"gone from S3")
+    attempt("object_sync", _sync(world), ctx(world))
+    assert "stale.bin" in blobs(world.azurite.connection_string, world.container)
+    mirrored = facts(attempt("object_sync", _sync(world, deletion="mirror"), ctx(world)))
+    assert mirrored["objects_deleted"] == 1
+    with pytest.raises(ValidationError, match="deletion"):
+        attempt(
+            "object_sync", {"source": "s3://app-assets", "destination": "blob://xy"}, ctx(world)
+        )
+
+
+class _FlakyWrites:
+    """The real stores, but the destination refuses the first ``failures`` writes."""
+
+    def __init__(self, world: World, failures: int) -> None:
+        self._inner = world.ports
+        self.failures = failures
+
+    def store(self, kind: StoreKind, name: str) -> ObjectStore:
+        real = self._inner.store(kind, name)
+        return real if kind == "s3" else _Flaky(real, self)  # type: ignore[return-value]
+
+
+class _Flaky:
+    def __init__(self, inner: ObjectStore, owner: _FlakyWrites) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def writer(self, key: str, *, content_type: str | None = None) -> ObjectWriter:
+        if self._owner.failures > 0:
+            self._owner.failures -= 1
+            raise CloudUnavailable(f"503 on {key}")
+        return self._inner.writer(key, content_type=content_type)
+
+
+def _with(world: World, key: PortKey[Any], port: object) -> Ports:
+    provided: Mapping[PortKey[Any], object] = {
+        OBJECT_STORES: world.ports,
+        key: port,
+    }
+    return Ports(dict(provided))
+
+
+def test_object_sync_transient_failures_are_retryable_and_the_retry_copies_the_rest(
+    world: World,
+) -> None:
+    flaky = _FlakyWrites(world, failures=3)
+    with pytest.raises(SyncIncomplete, match="3 failed"):
+        attempt("object_sync", _sync(world), Context(_with(world, OBJECT_STORES, flaky)))
+    retried = facts(
+        attempt("object_sync", _sync(world), Context(_with(world, OBJECT_STORES, flaky)))
+    )
+    assert retried["objects_copied"] == 3
+    assert blobs(world.azurite.connection_string, world.container) == OBJECTS
+
+
+def test_object_sync_of_a_missing_bucket_fails_fatally_naming_it(world: World) -> None:
+    with pytest.raises(CloudNotFound, match="no-such-bucket"):
+        attempt("object_sync", _sync(world, source="s3://no-such-bucket"), ctx(world))
+
+
+def test_object_sync_resumed_after_a_crash_copies_only_what_is_missing(world: World) -> None:
+    big = {f"bulk/{i:04d}": bytes([i % 251]) * 2048 for i in range(300)}
+    s3 = aws("s3", world.moto)
+    for key, data in big.items():
+        s3.put_object(Bucket="app-assets", Key=key, Body=data)
+    data = _sync(world, concurrency=2)
+    with pytest.raises(Crash):
+        attempt("object_sync", data, ctx(world, crash_after=2))
+    done_before = len(blobs(world.azurite.connection_string, world.container))
+    assert 0 < done_before < len(OBJECTS) + len(big)
+    resumed = facts(attempt("object_sync", data, ctx(world)))
+    assert resumed["objects_unchanged"] >= done_before - 4
+    assert resumed["objects_copied"] + resumed["objects_unchanged"] == len(OBJECTS) + len(big)
+    assert blobs(world.azurite.connection_string, world.container) == {**OBJECTS, **big}
+
+
+# ----------------------------------------------------------------------------- azure_sql_ready
+
+SQL = {
+    "server": "dr-sql",
+    "database": "app",
+    "sku": {"name": "GP_Gen5_4", "tier": "GeneralPurpose", "capacity": 4},
+    **FAST,
+}
+
+
+def test_azure_sql_is_scaled_and_waited_for_then_left_alone(world: World) -> None:
+    result = attempt("azure_sql_ready", SQL, ctx(world))
+    assert "Online at GP_Gen5_4" in str(result)
+    patches = world.arm.calls("PATCH")
+    assert patches == 1
+    assert "nothing to change" in str(attempt("azure_sql_ready", SQL, ctx(world)))
+    assert world.arm.calls("PATCH") == patches
+
+
+def test_azure_sql_transient_fault_then_success(world: World) -> None:
+    world.arm.faults.add(arm_error(503, "ServiceUnavailable", "busy"))
+    with pytest.raises(CloudUnavailable):
+        attempt("azure_sql_ready", SQL, ctx(world))
+    assert "scaled to GP_Gen5_4" in str(attempt("azure_sql_ready", SQL, ctx(world)))
+
+
+def test_azure_sql_missing_database_is_fatal_and_named(world: World) -> None:
+    with pytest.raises(CloudNotFound, match="database nope"):
+        attempt("azure_sql_ready", {**SQL, "database": "nope"}, ctx(world))
+
+
+def test_azure_sql_resumed_after_a_crash_waits_for_the_scale_it_started(world: World) -> None:
+    with pytest.raises(Crash):
+        attempt("azure_sql_ready", SQL, ctx(world, crash_after=1))
+    assert world.arm.state.databases[("dr-sql", "app")]["status"] == "Scaling"
+    # Azure finishes the operation in the background meanwhile.
+    op_id = max(world.arm.operations, key=int)
+    for _ in range(3):
+        poll = urllib.request.Request(
+            f"{world.arm.url}/operations/{op_id}", headers={"Authorization": "Bearer test-token"}
+        )
+        with urllib.request.urlopen(poll) as answer:
+            answer.read()
+    assert "Online at GP_Gen5_4" in str(attempt("azure_sql_ready", SQL, ctx(world)))
+    assert world.arm.calls("PATCH") == 1
+
+
+def test_azure_sql_failover_group_is_left_out_of_a_rehearsal(world: World) -> None:
+    world.arm.add_failover_group("fog", "prod-sql", "dr-sql", ["app"])
+    data = {**SQL, "failover_group": "fog"}
+    rehearsal = attempt("azure_sql_ready", data, ctx(world, mode=RunMode.REHEARSAL))
+    assert "left out of the drill" in str(rehearsal)
+    assert world.arm.calls("POST", "/failover") == 0
+    assert "failed over group fog" in str(attempt("azure_sql_ready", data, ctx(world)))
+    assert world.arm.state.groups[("dr-sql", "fog")]["role"] == "Primary"
+
+
+# ----------------------------------------------------------------------------- aks_deploy
+
+DEPLOY = {
+    "cluster": "aks-dr",
+    "namespace": "shop",
+    "deployments": {"service-a": 3, "service-b": 2},
+    **FAST,
+}
+
+
+def test_aks_deploy_scales_waits_and_reports_ready(world: World, rollouts: None) -> None:
+    context = ctx(world)
+    result = attempt("aks_deploy", DEPLOY, context)
+    assert "5/5 ready" in str(result)
+    patches = len(world.kube.patches)
+    assert patches == 2
+    assert attempt("aks_deploy", DEPLOY, ctx(world)) == "end state already held"
+    assert len(world.kube.patches) == patches
+
+
+def test_aks_deploy_transient_api_fault_then_success(world: World, rollouts: None) -> None:
+    world.kube.faults.add(status_fault(503, "ServiceUnavailable", method="PATCH"))
+    with pytest.raises(CloudUnavailable):
+        attempt("aks_deploy", DEPLOY, ctx(world))
+    assert "5/5 ready" in str(attempt("aks_deploy", DEPLOY, ctx(world)))
+
+
+def test_aks_deploy_of_a_missing_deployment_is_fatal(world: World) -> None:
+    with pytest.raises(CloudNotFound, match="deployment shop/nope"):
+        attempt("aks_deploy", {**DEPLOY, "deployments": {"nope": 1}}, ctx(world))
+
+
+def test_aks_deploy_that_does_not_converge_is_retryable(world: World) -> None:
+    with pytest.raises(StageRetryable, match="0/5 ready"):
+        attempt("aks_deploy", {**DEPLOY, "wait": 0.2}, ctx(world))
+
+
+def test_aks_deploy_resumed_after_a_crash_does_not_scale_again(world: World) -> None:
+    with pytest.raises(Crash):
+        attempt("aks_deploy", DEPLOY, ctx(world, crash_after=1))
+    assert len(world.kube.patches) == 2
+    with RolloutDriver(world.kube):
+        assert "5/5 ready" in str(attempt("aks_deploy", DEPLOY, ctx(world)))
+    assert len(world.kube.patches) == 2
+
+
+# ----------------------------------------------------------------------------- rollout_restart
+
+RESTART = {"cluster": "eks-primary", "namespace": "prod", **FAST}
+
+
+def _break(world: World, name: str) -> None:
+    with world.kube.lock:
+        world.kube.deployments[("prod", name)]["status"]["availableReplicas"] = 0
+
+
+def test_rollout_restart_restarts_only_the_unhealthy(world: World, rollouts: None) -> None:
+    assert "nothing restarted" in str(attempt("rollout_restart", RESTART, ctx(world)))
+    _break(world, "worker")
+    result = attempt("rollout_restart", RESTART, ctx(world, stage="restart"))
+    assert "restarted worker" in str(result)
+    assert [p[0] for p in world.kube.patches] == [
+        "/apis/apps/v1/namespaces/prod/deployments/worker"
+    ]
+
+
+def test_rollout_restart_resumed_after_a_crash_restarts_once(world: World) -> None:
+    _break(world, "api")
+    with pytest.raises(Crash):
+        attempt("rollout_restart", RESTART, ctx(world, crash_after=1))
+    assert len(world.kube.patches) == 1
+    with RolloutDriver(world.kube):
+        assert "restarted api" in str(attempt("rollout_restart", RESTART, ctx(world)))
+    assert len(world.kube.patches) == 1
+
+
+def test_rollout_restart_of_an_unknown_cluster_is_fatal(world: World) -> None:
+    with pytest.raises(StageFatal, match="no cluster 'nope'"):
+        attempt("rollout_restart", {**RESTART, "cluster": "nope"}, ctx(world))
+
+
+# ----------------------------------------------------------------------------- traffic_switch
+
+
+def _switch(world: World) -> dict[str, Any]:
+    return {
+        "profile": "phoenix",
+        "serve": "azure",
+        "priorities": {"azure": 1, "aws": 2},
+        "disable": ["aws"],
+        "route53": {"zone_id": world.zone_id, "name": DOMAIN, "primary": "azure"},
+        **FAST,
+    }
+
+
+def _endpoints(world: World) -> dict[str, tuple[int, str]]:
+    with world.arm.lock:
+        return {
+            n: (e["priority"], e["status"]) for n, e in world.arm.state.profiles["phoenix"].items()
+        }
+
+
+def test_traffic_switch_fences_aws_and_reads_back(world: World) -> None:
+    result = attempt("traffic_switch", _switch(world), ctx(world))
+    assert "azure serves phoenix" in str(result)
+    assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
+    patches = world.arm.calls("PATCH")
+    assert attempt("traffic_switch", _switch(world), ctx(world)) == "end state already held"
+    assert world.arm.calls("PATCH") == patches
+
+
+def test_traffic_switch_transient_fault_then_success(world: World) -> None:
+    world.arm.faults.add(arm_error(503, "ServiceUnavailable", "busy"))
+    with pytest.raises(CloudUnavailable):
+        attempt("traffic_switch", _switch(world), ctx(world))
+    attempt("traffic_switch", _switch(world), ctx(world))
+    assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
+
+
+def test_traffic_switch_names_a_missing_endpoint(world: World) -> None:
+    with pytest.raises(CloudNotFound, match="has no endpoint gcp"):
+        attempt("traffic_switch", {**_switch(world), "serve": "gcp"}, ctx(world))
+
+
+def test_traffic_switch_resumed_after_a_crash_finishes_the_switch(world: World) -> None:
+    with pytest.raises(Crash):
+        attempt("traffic_switch", _switch(world), ctx(world, crash_after=1))
+    attempt("traffic_switch", _switch(world), ctx(world))
+    assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
+
+
+# ----------------------------------------------------------------------------- region_failover
+
+
+def test_region_failover_promotes_switches_and_is_idempotent(world: World) -> None:
+    data = {
+        "region": "us-east-1",
+        "replica": "app-db-replica",
+        "route53": {"zone_id": world.zone_id, "name": DOMAIN, "primary": "azure"},
+        **FAST,
+    }
+    assert "promoted app-db-replica" in str(attempt("region_failover", data, ctx(world)))
+    with pytest.raises(CloudNotFound):
+        attempt("region_failover", {**data, "replica": "nope"}, ctx(world))
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def test_verify_retries_within_the_attempt_and_names_failing_endpoints(world: World) -> None:
+    assert world.service is not None
+    urls = [f"{world.service.url}/health", f"{world.service.url}/ready"]
+    data = {"urls": urls, "tries": 2, "interval": 0.01}
+    assert "all 2 endpoint(s) answer" in str(attempt("verify", data, ctx(world)))
+    from tests.cloud.http_base import Fault
+
+    world.service.faults.add(Fault(503, path="/ready", times=1))
+    assert "all 2 endpoint(s) answer" in str(attempt("verify", data, ctx(world)))
+    world.service.faults.add(Fault(503, path="/ready", times=-1))
+    with pytest.raises(StageRetryable, match=r"1 of 2 endpoint\(s\) failing.*/ready: HTTP 503"):
+        attempt("verify", data, ctx(world))
+
+
+# ----------------------------------------------------------------------------- notify_webhook
+
+
+def test_notify_is_signed_and_delivered_once_per_run_and_stage(world: World) -> None:
+    data = {"url": f"{world.receiver.url}/hook", "secret": "env:PHOENIX_WEBHOOK_SECRET"}
+    context = ctx(world, stage="notify")
+    assert facts(attempt("notify_webhook", data, context))["delivery_id"] == delivery_id(
+        context.idempotency_key
+    )
+    attempt("notify_webhook", data, ctx(world, stage="notify", attempt=2))
+    assert len(world.receiver.accepted) == 1
+    assert world.receiver.duplicates == [delivery_id(context.idempotency_key)]
+
+
+def test_notify_transient_then_success_and_a_missing_secret_is_fatal(world: World) -> None:
+    from tests.cloud.http_base import Fault
+
+    data = {"url": f"{world.receiver.url}/hook", "secret": "env:PHOENIX_WEBHOOK_SECRET"}
+    world.receiver.faults.add(Fault(502))
+    with pytest.raises(CloudUnavailable):
+        attempt("notify_webhook", data, ctx(world))
+    attempt("notify_webhook", data, ctx(world))
+    assert len(world.receiver.accepted) == 1
+    with pytest.raises(StageFatal, match="env:NOT_SET is not set"):
+        attempt("notify_webhook", {**data, "secret": "env:NOT_SET"}, ctx(world))
+
+
+# ----------------------------------------------------------------------------- jenkins_job
+
+
+def test_jenkins_job_is_triggered_once_and_followed_to_its_result(world: World) -> None:
+    world.jenkins.add_job("dr/smoke")
+    data = {"job": "dr/smoke", "parameters": {"TARGET": "azure"}, **FAST}
+    with pytest.raises(Crash):
+        attempt("jenkins_job", data, ctx(world, crash_after=1))
+    number = world.jenkins.start_next()
+    world.jenkins.finish("dr/smoke", number, "SUCCESS")
+    assert "build #1 succeeded" in str(attempt("jenkins_job", data, ctx(world)))
+    assert world.jenkins.triggers == 1
+    world.jenkins.add_job("dr/broken")
+    broken = {"job": "dr/broken", **FAST}
+    with pytest.raises(Crash):
+        attempt("jenkins_job", broken, ctx(world, stage="b", crash_after=1))
+    world.jenkins.finish("dr/broken", world.jenkins.start_next(), "FAILURE")
+    with pytest.raises(StageFatal, match="ended FAILURE"):
+        attempt("jenkins_job", broken, ctx(world, stage="b"))

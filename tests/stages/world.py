@@ -1,0 +1,307 @@
+"""The world the stage tests act on: phoenix.yaml pointing at the stand-ins, the resources
+seeded in them, a service to verify, a context to call a stage with, and a driver that lets
+Kubernetes rollouts finish."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from pydantic import BaseModel
+
+from bot.wiring_cloud import CloudPorts
+from engine.config import PhoenixConfig
+from engine.errors import StageCancelled
+from engine.runs import RunMode, idempotency_key
+from engine.stages import REGISTRY, Ports, StageResult
+from tests.cloud.arm_fake import GROUP, SUBSCRIPTION, ArmFake
+from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.cloud.jenkins_fake import JenkinsFake
+from tests.cloud.kube_fake import KubeFake
+from tests.cloud.object_fixtures import OPENED
+from tests.cloud.stand_ins import Azurite, Moto
+from tests.cloud.webhook_receiver import WebhookReceiver
+
+WEBHOOK_SECRET = b"stage-webhook-secret"
+JENKINS_TOKEN = "stage-jenkins-token"
+REGION = "us-east-1"
+STANDBY = "us-west-2"
+BUCKET = "app-assets"
+DOMAIN = "app.example.com"
+
+
+class StaticBearer(SansIOHTTPPolicy[Any, Any]):
+    """Tests only: ARM's bearer policy refuses plain http, so the fake gets a fixed token."""
+
+    def on_request(self, request: Any) -> None:
+        request.http_request.headers["Authorization"] = "Bearer test-token"
+
+
+class UnusedCredential:
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise AssertionError("the static bearer policy replaces the credential in tests")
+
+
+def world_yaml(
+    moto: str,
+    arm: str,
+    kube: str,
+    receiver: str,
+    jenkins: str,
+    service: str,
+    container: str,
+    zone: str,
+) -> str:
+    return f"""
+clouds:
+  aws: {{region: {REGION}, standby_region: {STANDBY}, endpoint_url: "{moto}"}}
+  azure:
+    subscription_id: {SUBSCRIPTION}
+    resource_group: {GROUP}
+    arm_url: "{arm}"
+    storage: {{connection_string: env:PHOENIX_BLOB}}
+  clusters:
+    aks-dr: {{api_url: "{kube}"}}
+    eks-primary: {{api_url: "{kube}"}}
+  jenkins: {{url: "{jenkins}", user: phoenix, api_token: env:PHOENIX_JENKINS_TOKEN}}
+recovery:
+  database: {{replica: app-db-replica, catch_up_within: 1s}}
+  objects: {{bucket: {BUCKET}, container: {container}, deletion: mirror}}
+  azure_sql:
+    server: dr-sql
+    database: app
+    sku: {{name: GP_Gen5_4, tier: GeneralPurpose, capacity: 4}}
+    standby_sku: {{name: S0, tier: Standard, capacity: 10}}
+  aks:
+    cluster: aks-dr
+    namespace: shop
+    deployments: {{service-a: 3, service-b: 2}}
+  traffic:
+    profile: phoenix
+    dr_endpoint: azure
+    aws_endpoint: aws
+    route53: {{zone_id: {zone}, name: {DOMAIN}, dr_record: azure, primary_record: aws}}
+  verify: {{urls: ["{service}/health", "{service}/ready"]}}
+  notify: {{url: "{receiver}/webhook/phoenix", secret: env:PHOENIX_WEBHOOK_SECRET}}
+  self_heal: {{cluster: eks-primary, namespace: prod}}
+"""
+
+
+class _ServiceHandler(JsonHandler):
+    def do_GET(self) -> None:
+        service: Service = self.owner
+        with service.lock:
+            service.hits += 1
+        if self.fault():
+            return
+        self.send(200, {"status": "ok"})
+
+
+class Service(FakeServer):
+    """A service answering ``GET /health``; ``faults`` make it fail on purpose."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        super().__init__(_ServiceHandler)
+
+
+def aws(service: str, moto: Moto, region: str = REGION) -> Any:
+    client = boto3.session.Session().client(service, region_name=region, endpoint_url=moto.url)
+    OPENED.append(client)
+    return client
+
+
+def seed_aws(moto: Moto, objects: dict[str, bytes], lag: float = 12.0) -> str:
+    """The primary RDS, its replica (lag ``lag``), a cross-region replica, the bucket, and
+    the Route 53 failover pair; returns the hosted zone id."""
+    rds = aws("rds", moto)
+    rds.create_db_instance(
+        DBInstanceIdentifier="app-db",
+        Engine="postgres",
+        DBInstanceClass="db.r6g.large",
+        MasterUsername="phoenix",
+        MasterUserPassword="not-a-secret-1",
+        AllocatedStorage=20,
+    )
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="app-db-replica", SourceDBInstanceIdentifier="app-db"
+    )
+    put_lag(moto, "app-db-replica", lag)
+    s3 = aws("s3", moto)
+    s3.create_bucket(Bucket=BUCKET)
+    for key, body in objects.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    route53 = aws("route53", moto)
+    zone = route53.create_hosted_zone(Name="example.com", CallerReference=str(time.time()))
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": DOMAIN,
+                        "Type": "A",
+                        "SetIdentifier": ident,
+                        "Failover": role,
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": value}],
+                    },
+                }
+                for ident, role, value in (
+                    ("aws", "PRIMARY", "192.0.2.10"),
+                    ("azure", "SECONDARY", "192.0.2.20"),
+                )
+            ]
+        },
+    )
+    return zone_id
+
+
+def put_lag(moto: Moto, instance: str, seconds: float, region: str = REGION) -> None:
+    aws("cloudwatch", moto, region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance}],
+                "Timestamp": datetime.now(UTC),
+                "Value": seconds,
+                "Unit": "Seconds",
+            }
+        ],
+    )
+
+
+def seed_azure(arm: ArmFake, kube: KubeFake) -> None:
+    arm.add_database("dr-sql", "app", sku="S0", tier="Standard", capacity=10)
+    arm.add_profile(
+        "phoenix",
+        {
+            "aws": {"target": "alb.example.com", "priority": 1},
+            "azure": {"target": "dr.example.net", "priority": 2},
+        },
+    )
+    kube.add_deployment("shop", "service-a", replicas=0)
+    kube.add_deployment("shop", "service-b", replicas=0)
+    kube.add_deployment("prod", "api", replicas=3)
+    kube.add_deployment("prod", "worker", replicas=2)
+
+
+class RolloutDriver:
+    """Lets every rollout of the Kubernetes fake finish a moment after it starts."""
+
+    def __init__(self, kube: KubeFake, delay: float = 0.05) -> None:
+        self._kube = kube
+        self._delay = delay
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drive, daemon=True)
+
+    def __enter__(self) -> RolloutDriver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _drive(self) -> None:
+        while not self._stop.wait(self._delay):
+            with self._kube.lock:
+                keys = [
+                    key
+                    for key, d in self._kube.deployments.items()
+                    if d["status"].get("availableReplicas", 0) != d["spec"]["replicas"]
+                    or d["status"].get("replicas", 0) != d["spec"]["replicas"]
+                ]
+            for namespace, name in keys:
+                self._kube.complete_rollout(namespace, name)
+
+
+@dataclass
+class World:
+    config: PhoenixConfig
+    ports: CloudPorts
+    moto: Moto
+    azurite: Azurite
+    arm: ArmFake
+    kube: KubeFake
+    receiver: WebhookReceiver
+    jenkins: JenkinsFake
+    container: str
+    zone_id: str = ""
+    service: Service | None = None
+
+
+class Crash(BaseException):
+    """The process died here (nothing may clean up)."""
+
+
+@dataclass
+class Context:
+    """A ``StageContext`` for calling a stage directly: records progress; ``crash_after``
+    progress reports it dies, as a killed process would."""
+
+    ports: Ports
+    run_id: str = "20260101-120000-abc123"
+    stage: str = "stage"
+    attempt: int = 1
+    mode: RunMode = RunMode.LIVE
+    crash_after: int | None = None
+    reported: list[tuple[str, float | None]] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        return idempotency_key(self.run_id, self.stage)
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise StageCancelled("stopped")
+
+    def wait(self, seconds: float) -> None:
+        self.check()
+        time.sleep(min(seconds, 0.05))
+
+    def progress(self, message: str, fraction: float | None = None) -> None:
+        self.check()
+        self.reported.append((message, fraction))
+        if self.crash_after is not None and len(self.reported) >= self.crash_after:
+            raise Crash(f"died after {len(self.reported)} progress reports")
+
+
+def params(kind: str, data: dict[str, Any]) -> BaseModel:
+    found = REGISTRY.get(kind)
+    assert found is not None
+    return found.parse(data)
+
+
+def attempt(kind: str, data: dict[str, Any], ctx: Context) -> StageResult | str:
+    """One attempt as the runner makes it: ``holds`` first, then ``run``."""
+    found = REGISTRY.get(kind)
+    assert found is not None
+    parsed = found.parse(data)
+    if found.implementation.holds(ctx, parsed):
+        return "end state already held"
+    result: StageResult | str = found.implementation.run(ctx, parsed)
+    return result
+
+
+def facts(result: StageResult | str) -> dict[str, Any]:
+    assert isinstance(result, StageResult), result
+    return dict(result.facts)
+
+
+def wait_until(check: Any, timeout: float = 5.0) -> Iterator[None]:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+    yield
