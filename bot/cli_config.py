@@ -63,12 +63,13 @@ def check_config(args: argparse.Namespace) -> int:
 
 def score_now(args: argparse.Namespace) -> int:
     from bot.process import prepare_process
+    from bot.settings import EnvSecrets
     from bot.wiring_signals import build_collector
 
     config = load_or_report(args.config)
     if config is None:
         return 2
-    collector = build_collector(config)
+    collector = build_collector(config, secrets=EnvSecrets().resolve)
     prepare_process()
     readings = collector.collect()
     decision = assess(score(readings, config, collector.clock.now()), config)

@@ -15,6 +15,8 @@
     PHOENIX_DRILL_CHECK    seconds between looks at drill duties (30)
     PHOENIX_LOG_FORMAT     json (default) | text
 
+Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``).
+
 Tokens are ``SecretStr``: their repr and str never show the value, so they cannot reach a log.
 ``load_settings`` turns every fault into a ``SettingsError`` whose message is one line naming
 the setting.
@@ -22,6 +24,7 @@ the setting.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -29,7 +32,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from engine.errors import PhoenixError
+from engine.errors import PhoenixError, SecretError
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_STORE_URL = "sqlite:///./phoenix.db"
@@ -126,3 +129,20 @@ def _one_line(exc: ValidationError) -> str:
         # Never echo the value: it may be a token.
         return f"{name}: {message}"
     return message
+
+
+class EnvSecrets:
+    """Resolves ``env:VAR`` secret references from the process environment. Other kinds of
+    reference (Secrets Manager, Key Vault) are refused by name: this resolver has no client
+    for them. Errors name the reference, never a value."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def resolve(self, reference: str) -> str:
+        if not reference.startswith("env:"):
+            raise SecretError(f"cannot resolve {reference}: only env:VAR references are wired")
+        value = self._environ.get(reference[4:])
+        if not value:
+            raise SecretError(f"secret {reference} is not set")
+        return value

@@ -16,7 +16,7 @@ from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.reporter import PROPOSAL, ReporterSettings, SlackReporter
 from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
-from bot.settings import Settings
+from bot.settings import EnvSecrets, Settings
 from bot.slack_directory import SlackGroups
 from bot.sweeper import Sweeper
 from bot.wiring_cloud import CloudPorts, build_cloud_ports
@@ -182,7 +182,7 @@ def build_phoenix(
     evaluator = Evaluator(
         config,
         store,
-        collect or build_collector(config, clock).collect,
+        collect or build_collector(config, clock, secrets=EnvSecrets().resolve).collect,
         lambda decision: phoenix_ref[0].on_decision(decision),
         clock=clock,
         leadership=leadership,

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from bot.settings import EnvSecrets
 from engine.adapters.aws_clients import AwsTarget
 from engine.adapters.aws_eks import EksNodeGroups
 from engine.adapters.aws_rds import CloudWatchReplicaLag, RdsInstances
@@ -60,23 +61,6 @@ from engine.stages.ports import (
 )
 
 T = TypeVar("T")
-
-
-class EnvSecrets:
-    """Resolves ``env:VAR`` references from the process environment. Other kinds of
-    reference (Secrets Manager, Key Vault) are refused by name: this resolver has no client
-    for them."""
-
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self._environ = os.environ if environ is None else environ
-
-    def resolve(self, reference: str) -> str:
-        if not reference.startswith("env:"):
-            raise SecretError(f"cannot resolve {reference}: only env:VAR references are wired")
-        value = self._environ.get(reference[4:])
-        if not value:
-            raise SecretError(f"secret {reference} is not set")
-        return value
 
 
 class CloudPorts:

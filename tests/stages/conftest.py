@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.wiring_cloud import CloudPorts, EnvSecrets, build_cloud_ports
+from bot.settings import EnvSecrets
+from bot.wiring_cloud import CloudPorts, build_cloud_ports
 from engine.config import PhoenixConfig, parse_config
 from tests.cloud.arm_fake import ArmFake
 from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
