@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := prometheus redis-server
 DEMO_PORTS := 18081 18082
+DEMO_PORT ?= 8787
 
 .PHONY: test lint typecheck contracts unit demo bench system-deps clean
 
@@ -44,18 +45,11 @@ test: system-deps $(BIN)/phoenix lint typecheck contracts
 	$(BIN)/pytest -q
 
 demo: $(BIN)/phoenix
-	@$(BIN)/python examples/health_endpoints.py $(DEMO_PORTS) & pid=$$!; \
-	trap "kill $$pid 2>/dev/null" EXIT; \
-	for port in $(DEMO_PORTS); do \
-	  for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
-	done; \
-	echo; echo "== phoenix check-config examples/phoenix.yaml"; \
-	$(BIN)/phoenix check-config examples/phoenix.yaml; \
-	echo; echo "== phoenix score: everything the demo runs is healthy; cloud signals it cannot reach are unknown"; \
-	$(BIN)/phoenix score --config examples/phoenix.yaml; \
-	$(BIN)/python -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:18082/fault/down', method='POST'))"; \
-	echo; echo "== phoenix score: after Service B goes down"; \
-	$(BIN)/phoenix score --config examples/phoenix.yaml
+	@echo "CloudPhoenix sandbox: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it)"
+	@echo "Break things in the fault panel; act as alice, bob (approvers) or carol."
+	@echo "A scripted story without a browser: $(BIN)/phoenix sandbox --list-scenarios, then"
+	@echo "  $(BIN)/phoenix sandbox --scenario regional-outage --headless"
+	@$(BIN)/phoenix sandbox --port $(DEMO_PORT)
 
 bench: system-deps $(BIN)/phoenix
 	@command -v rclone >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \

@@ -5,6 +5,7 @@ its subcommands here; a command returns its exit status (0 ok, 1 a failed check,
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,13 +22,31 @@ COMMAND_MODULES: tuple[Register, ...] = (
 )
 
 
+# Found by name at run time: `sandbox` sits above `bot` in the layers, so `bot` never imports it
+# statically; a distribution without the sandbox simply has no `phoenix sandbox`.
+OPTIONAL_COMMAND_MODULES: tuple[str, ...] = ("sandbox.cli",)
+
+
+def _optional_commands() -> list[Register]:
+    found: list[Register] = []
+    for name in OPTIONAL_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        found.append(module.register)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="phoenix",
         description="CloudPhoenix: multi-cloud disaster recovery, run from Slack.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in COMMAND_MODULES:
+    for register in (*COMMAND_MODULES, *_optional_commands()):
         register(subparsers)
     return parser
 

@@ -1,0 +1,38 @@
+"""``sim``: an in-memory AWS and Azure with fault injection, behind the same cloud ports and
+signal sources as the real adapters. The sandbox's world; tests of stages may use it too."""
+
+from engine.adapters.sim.ports import (
+    SimAzureSql,
+    SimJenkins,
+    SimKubernetes,
+    SimNodeGroups,
+    SimObjectStore,
+    SimOperation,
+    SimRds,
+    SimRoute53,
+    SimTrafficManager,
+    SimWebhook,
+)
+from engine.adapters.sim.signals import SimHealthCheck, SimNodeReadiness, SimReplicaLag
+from engine.adapters.sim.world import AWS, AZURE, SimFaults, SimWorld, Topology
+
+__all__ = [
+    "AWS",
+    "AZURE",
+    "SimAzureSql",
+    "SimFaults",
+    "SimHealthCheck",
+    "SimJenkins",
+    "SimKubernetes",
+    "SimNodeGroups",
+    "SimNodeReadiness",
+    "SimObjectStore",
+    "SimOperation",
+    "SimRds",
+    "SimReplicaLag",
+    "SimRoute53",
+    "SimTrafficManager",
+    "SimWebhook",
+    "SimWorld",
+    "Topology",
+]

@@ -1,0 +1,354 @@
+"""The simulated clouds: one in-memory AWS (EKS, RDS with a cross-cloud replica, S3, Route 53)
+and one Azure (AKS, Azure SQL, Blob Storage, Traffic Manager), with fault injection.
+
+The world holds state only; the adapters beside it (``ports``, ``signals``) read and change it
+through the same ports and signal sources as the real SDK adapters, so a stage or the scorer
+cannot tell the difference. Changes converge over ``convergence`` seconds of the world's clock,
+as real control planes do, so stages must poll as they would in a cloud.
+
+Faults are what a rehearsal breaks: replication lag, EKS nodes NotReady, a regional outage of
+AWS, and a partition that cuts only the observer (the bot) off from AWS while the rest of the
+internet still reaches it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from engine.cloud_ports import SqlSku, TrafficEndpoint
+from engine.errors import CloudNotFound, CloudUnavailable
+from engine.ports import Clock
+
+AWS, AZURE = "aws", "azure"
+
+
+@dataclass
+class SimNode:
+    name: str
+    ready: bool = True
+    schedulable: bool = True
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimDeployment:
+    namespace: str
+    name: str
+    desired: int
+    generation: int = 1
+    changed_at: datetime | None = None
+    """When the spec last changed: pods are ready ``convergence`` seconds later."""
+    restarted_at: str | None = None
+
+
+@dataclass
+class SimCluster:
+    name: str
+    cloud: str
+    nodes: list[SimNode]
+    deployments: dict[tuple[str, str], SimDeployment]
+    node_group_desired: int = 0
+
+
+@dataclass
+class SimDatabase:
+    identifier: str
+    status: str
+    engine: str
+    replica_source: str | None
+    endpoint: str
+    promoted_at: datetime | None = None
+
+
+@dataclass
+class SimObject:
+    body: bytes
+    etag: str
+    last_modified: datetime
+    metadata: dict[str, str]
+    content_type: str | None
+
+
+@dataclass
+class SimBucket:
+    name: str
+    cloud: str
+    objects: dict[str, SimObject] = field(default_factory=dict)
+
+
+@dataclass
+class SimSql:
+    server: str
+    database: str
+    sku: SqlSku
+    scaling_until: datetime | None = None
+    failover_group: str = "phoenix-fog"
+    role: str = "Secondary"
+
+
+@dataclass
+class SimRecord:
+    set_identifier: str
+    role: str
+    value: str
+    health_check_id: str | None = None
+
+
+@dataclass
+class SimFaults:
+    replica_lag: float = 4.0
+    """Seconds the replica feeding the DR side lags behind."""
+    nodes_not_ready: int = 0
+    """EKS nodes whose Ready condition is False."""
+    aws_outage: bool = False
+    """The primary region is down: nothing in it answers anyone."""
+    partition: bool = False
+    """The observer (the bot) cannot reach AWS; the rest of the internet can."""
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names of the simulated resources (what a sandbox phoenix.yaml refers to)."""
+
+    region: str = "us-east-1"
+    dr_region: str = "eastus2"
+    eks: str = "prod-eks"
+    aks: str = "dr-aks"
+    node_group: str = "prod-nodes"
+    namespace: str = "prod"
+    services: tuple[str, ...] = ("service-a", "service-b")
+    primary_db: str = "app-db"
+    replica_db: str = "app-db-replica"
+    bucket: str = "app-assets"
+    blob_account: str = "phoenixdr"
+    container: str = "app-assets"
+    sql_server: str = "phoenix-dr-sql"
+    sql_database: str = "app"
+    traffic_profile: str = "phoenix-tm"
+    zone_id: str = "Z0SANDBOX"
+    record: str = "app.example.com."
+    health_check_id: str = "11111111-2222-3333-4444-555555555555"
+
+
+class SimWorld:
+    """The state of both clouds, guarded by one lock. Thread-safe."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        topology: Topology | None = None,
+        *,
+        convergence: float = 1.0,
+        eks_nodes: int = 3,
+        objects: int = 12,
+    ) -> None:
+        self.clock = clock
+        self.topology = top = topology or Topology()
+        self.convergence = timedelta(seconds=convergence)
+        self.lock = threading.RLock()
+        self.faults = SimFaults()
+        self.version = 0
+        self._listeners: list[Callable[[], None]] = []
+        now = clock.now()
+        self.eks = SimCluster(
+            top.eks,
+            AWS,
+            [
+                SimNode(f"ip-10-0-{i}-1.ec2.internal", labels={"role": "app"})
+                for i in range(eks_nodes)
+            ],
+            {(top.namespace, s): SimDeployment(top.namespace, s, 2) for s in top.services},
+            node_group_desired=eks_nodes,
+        )
+        self.aks = SimCluster(
+            top.aks,
+            AZURE,
+            [SimNode(f"aks-dr-{i}", labels={"role": "app"}) for i in range(1)],
+            {(top.namespace, s): SimDeployment(top.namespace, s, 0) for s in top.services},
+        )
+        self.databases = {
+            top.primary_db: SimDatabase(
+                top.primary_db, "available", "postgres", None, f"{top.primary_db}.rds.sim"
+            ),
+            top.replica_db: SimDatabase(
+                top.replica_db, "available", "postgres", top.primary_db, f"{top.replica_db}.rds.sim"
+            ),
+        }
+        self.s3 = SimBucket(top.bucket, AWS)
+        self.blob = SimBucket(top.container, AZURE)
+        for index in range(objects):
+            body = f"asset {index}\n".encode() * (index + 1)
+            key = f"assets/file-{index:03d}.txt"
+            self.s3.objects[key] = make_object(body, now, {}, "text/plain")
+            if index < objects - 2:
+                self.blob.objects[key] = make_object(body, now, {}, "text/plain")
+        self.sql = SimSql(top.sql_server, top.sql_database, SqlSku("S0", "Standard", 10))
+        self.traffic: dict[str, TrafficEndpoint] = {
+            "aws-primary": TrafficEndpoint(
+                "aws-primary", "ExternalEndpoints", "alb.us-east-1.sim", 1, True
+            ),
+            "azure-dr": TrafficEndpoint(
+                "azure-dr", "AzureEndpoints", "dr-aks.eastus2.sim", 2, True
+            ),
+        }
+        self.records = [
+            SimRecord("aws", "PRIMARY", "alb.us-east-1.sim", top.health_check_id),
+            SimRecord("azure", "SECONDARY", "phoenix-tm.trafficmanager.net"),
+        ]
+        self.webhooks: list[tuple[str, str, dict[str, object]]] = []
+
+    # ------------------------------------------------------------------ change notification
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """``listener`` is called (outside the lock) after every change."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        with self.lock:
+            self.version += 1
+        for listener in list(self._listeners):
+            listener()
+
+    # ------------------------------------------------------------------ reachability
+
+    def aws_reachable(self, what: str) -> None:
+        """Raise ``CloudUnavailable`` when the observer cannot reach AWS (outage or partition)."""
+        with self.lock:
+            faults = self.faults
+            if faults.aws_outage:
+                raise CloudUnavailable(
+                    f"{what}: AWS {self.topology.region} does not answer (regional outage)"
+                )
+            if faults.partition:
+                raise CloudUnavailable(f"{what}: connect timeout to AWS {self.topology.region}")
+
+    def serving_side(self) -> str | None:
+        """Where Traffic Manager sends users: the enabled endpoint of the lowest priority."""
+        with self.lock:
+            live = [e for e in self.traffic.values() if e.enabled and e.priority is not None]
+            if not live:
+                return None
+            best = min(live, key=lambda e: e.priority or 0)
+            return AWS if best.name == "aws-primary" else AZURE
+
+    # ------------------------------------------------------------------ derived state
+
+    def ready_replicas(self, cluster: SimCluster, deployment: SimDeployment) -> int:
+        with self.lock:
+            if cluster.cloud == AWS and self.faults.aws_outage:
+                return 0
+            ready_nodes = self.ready_nodes(cluster)
+            if not ready_nodes:
+                return 0
+            settled = (
+                deployment.changed_at is None
+                or self.clock.now() - deployment.changed_at >= self.convergence
+            )
+            return deployment.desired if settled else 0
+
+    def ready_nodes(self, cluster: SimCluster) -> int:
+        with self.lock:
+            if cluster.cloud == AWS and self.faults.aws_outage:
+                return 0
+            return sum(1 for n in cluster.nodes if n.ready)
+
+    def azure_serves(self) -> bool:
+        """Whether the DR side would answer users: every service has ready pods on AKS."""
+        with self.lock:
+            return all(self.ready_replicas(self.aks, d) > 0 for d in self.aks.deployments.values())
+
+    def replica_lag(self) -> float:
+        with self.lock:
+            replica = self.databases[self.topology.replica_db]
+            return 0.0 if replica.replica_source is None else self.faults.replica_lag
+
+    def cluster(self, name: str) -> SimCluster:
+        for cluster in (self.eks, self.aks):
+            if cluster.name == name:
+                return cluster
+        raise CloudNotFound(f"no cluster {name!r}", resource=name)
+
+    # ------------------------------------------------------------------ faults
+
+    def set_replica_lag(self, seconds: float) -> None:
+        with self.lock:
+            self.faults.replica_lag = max(0.0, seconds)
+        self.changed()
+
+    def set_nodes_not_ready(self, count: int) -> None:
+        with self.lock:
+            count = max(0, min(count, len(self.eks.nodes)))
+            self.faults.nodes_not_ready = count
+            for index, node in enumerate(self.eks.nodes):
+                node.ready = index >= count
+        self.changed()
+
+    def set_aws_outage(self, down: bool) -> None:
+        with self.lock:
+            self.faults.aws_outage = down
+        self.changed()
+
+    def set_partition(self, cut: bool) -> None:
+        with self.lock:
+            self.faults.partition = cut
+        self.changed()
+
+    def restore(self) -> None:
+        """Clear every fault (what was failed over stays failed over)."""
+        with self.lock:
+            self.faults = SimFaults()
+            for node in self.eks.nodes:
+                node.ready = True
+        self.changed()
+
+    # ------------------------------------------------------------------ a view for people
+
+    def snapshot(self) -> dict[str, object]:
+        """The world as JSON-ready data, for the sandbox page."""
+        with self.lock:
+            faults = self.faults
+            return {
+                "version": self.version,
+                "faults": {
+                    "replica_lag": faults.replica_lag,
+                    "nodes_not_ready": faults.nodes_not_ready,
+                    "aws_outage": faults.aws_outage,
+                    "partition": faults.partition,
+                },
+                "serving": self.serving_side(),
+                "eks": _cluster_view(self, self.eks),
+                "aks": _cluster_view(self, self.aks),
+                "replica": {
+                    "lag_seconds": self.replica_lag(),
+                    "promoted": self.databases[self.topology.replica_db].replica_source is None,
+                },
+                "objects": {"s3": len(self.s3.objects), "blob": len(self.blob.objects)},
+                "sql": {"sku": self.sql.sku.name, "role": self.sql.role},
+                "traffic": [
+                    {"name": e.name, "priority": e.priority, "enabled": e.enabled}
+                    for e in self.traffic.values()
+                ],
+            }
+
+
+def _cluster_view(world: SimWorld, cluster: SimCluster) -> dict[str, object]:
+    return {
+        "name": cluster.name,
+        "nodes_ready": world.ready_nodes(cluster),
+        "nodes": len(cluster.nodes),
+        "deployments": {
+            d.name: f"{world.ready_replicas(cluster, d)}/{d.desired}"
+            for d in cluster.deployments.values()
+        },
+    }
+
+
+def make_object(
+    body: bytes, at: datetime, metadata: dict[str, str], content_type: str | None
+) -> SimObject:
+    etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    return SimObject(body, etag, at, dict(metadata), content_type)

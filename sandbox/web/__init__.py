@@ -1,0 +1,1 @@
+"""The sandbox page: a web view of the emulated channel and the fault panel."""

@@ -1,0 +1,154 @@
+"""The sandbox page: static files (``static/``), the emulator's test API under ``/_emulator/``
+(served in process, the same routes as the emulator's own listener), and the fault panel
+under ``/_sandbox/``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from sandbox.runtime import FAULTS, Sandbox
+from sandbox.scenarios import SCENARIOS
+from sandbox.slack import control_http
+from sandbox.slack.server import HttpAnswer, HttpRequest
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("sandbox.web")
+
+
+class SandboxPage:
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8787) -> None:
+        self.sandbox = sandbox
+        self._server = _Server((host, port), self)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="sandbox-page",
+            daemon=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self) -> SandboxPage:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def __enter__(self) -> SandboxPage:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ routes
+
+    def answer(self, request: HttpRequest) -> HttpAnswer:
+        path = request.path
+        if path.startswith("/_emulator/"):
+            return control_http.handle(self.sandbox.slack, request)
+        if path == "/_sandbox/world" and request.method == "GET":
+            return HttpAnswer(200, self._world())
+        if path == "/_sandbox/fault" and request.method == "POST":
+            try:
+                fault = json.loads(request.body or b"{}").get("fault", "")
+                done = self.sandbox.inject(fault)
+            except (KeyError, ValueError, AttributeError):
+                return HttpAnswer(400, {"ok": False, "error": "unknown fault", "known": [*FAULTS]})
+            return HttpAnswer(200, {"ok": True, "done": done})
+        if request.method == "GET":
+            return _static(path)
+        return HttpAnswer(404, {"ok": False, "error": "no such route"})
+
+    def _world(self) -> dict[str, Any]:
+        view: dict[str, Any] = dict(self.sandbox.snapshot())
+        phoenix = self.sandbox.phoenix
+        latest = phoenix.store.score_history(limit=1) if phoenix is not None else []
+        if latest:
+            sample = latest[-1]
+            view["score"] = {
+                "total": sample.total,
+                "level": int(sample.level),
+                "reason": sample.reason,
+                "points": dict(sample.points),
+            }
+        view["fault_names"] = FAULTS
+        view["scenarios"] = {name: s.summary for name, s in SCENARIOS.items()}
+        view["interval"] = self.sandbox.options.interval
+        return view
+
+
+def _static(path: str) -> HttpAnswer:
+    name = "index.html" if path in ("", "/") else path.removeprefix("/static/").lstrip("/")
+    file = (STATIC / name).resolve()
+    if not file.is_relative_to(STATIC) or not file.is_file():
+        return HttpAnswer(404, {"ok": False, "error": "not found"})
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type.endswith("javascript"):
+        content_type += "; charset=utf-8"
+    return HttpAnswer(
+        200, file.read_bytes(), {"Content-Type": content_type, "Cache-Control": "no-store"}
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = HttpRequest(self.command, parts.path, parts.query, dict(self.headers), body)
+        try:
+            answer = self.server.page.answer(request)
+        except Exception as exc:
+            log.exception("sandbox page failed on %s %s", self.command, parts.path)
+            answer = HttpAnswer(500, {"ok": False, "error": repr(exc)})
+        payload, content_type = answer.encoded()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers.items():
+            if name.lower() != "content-type":
+                self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    do_GET = _serve
+    do_POST = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], page: SandboxPage) -> None:
+        self.page = page
+        super().__init__(address, _Handler)
