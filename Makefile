@@ -5,8 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := prometheus redis-server
-DEMO_PORTS := 18081 18082
+APT_PACKAGES := prometheus redis-server chromium fonts-noto-color-emoji
 DEMO_PORT ?= 8787
 
 .PHONY: test lint typecheck contracts unit demo bench system-deps clean
@@ -14,7 +13,7 @@ DEMO_PORT ?= 8787
 $(BIN)/phoenix: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,deploy]'
+	$(BIN)/pip install --quiet -e '.[test,deploy,sandbox]'
 	touch $@
 
 # Servers the tests run for real on loopback. The tests start and stop them themselves.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import logging
 import sqlite3
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -20,14 +19,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from engine.adapters.sim import SimWorld
 from engine.adapters.sim.world import make_object
-
-try:
-    from reference_services import service_a, service_b
-    from reference_services.settings import ServiceSettings
-except ModuleNotFoundError:  # an editable install that does not list reference_services
-    sys.path.append(str(Path(__file__).resolve().parents[1]))
-    from reference_services import service_a, service_b
-    from reference_services.settings import ServiceSettings
+from reference_services import service_a, service_b
+from reference_services.settings import ServiceSettings
 
 
 class _S3Unavailable(Exception):
