@@ -1,14 +1,20 @@
 """The sandbox's phoenix.yaml: the seed's signals and levels, pointed at the sandbox world,
 with a short evaluation interval so a story plays in a minute.
 
-The plans are the sandbox's own, made of the runner's test stage kinds (``noop``, ``sleep``)
-under the real plans' stage names; ``sandbox.actuator`` applies what each finished stage
-stands for to the simulated world.
+The plans are the built-in ones (``engine.plans_builtin``), acting through the real stages on
+the sim world's resources that ``recovery:`` names (``clouds:`` says which clusters exist;
+``sandbox.cloud`` reaches them). The only sandbox touch is time: each stage of the built-in
+plans is written out under its own name with short polls, waits, timeouts and retry delays,
+since the sim converges in about a second where a cloud takes minutes. The level-2 plan has
+no standby AWS region to act on here, so its steps stay ``manual``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import yaml
 
 from engine.adapters.http_probes import HttpProbes
 from engine.adapters.sim import SimHealthCheck, SimNodeReadiness, SimReplicaLag, SimWorld
@@ -22,11 +28,16 @@ from engine.config import (
     parse_config,
 )
 from engine.model import Reading
+from engine.plans_builtin import builtin_plan_data
 from engine.ports import Clock, SignalSource
-from sandbox.network import ObserverNetwork
+from engine.stages import REGISTRY
+from sandbox.network import PUBLIC_HOST, ObserverNetwork
 
 ENVIRONMENT = "sandbox"
 APPROVERS = ("UALICE", "UBOB")
+WEBHOOK_KEY_VARIABLE = "PHOENIX_SANDBOX_WEBHOOK_KEY"
+SECRETS: Mapping[str, str] = {WEBHOOK_KEY_VARIABLE: "sandbox-webhook-signing-key"}
+"""What the sandbox's secret references resolve to (never the process environment)."""
 
 _TEMPLATE = """
 environment: {environment}
@@ -98,62 +109,108 @@ drills:
     schedule: "0 10 * * 2"
     plan: dr-azure
     mode: rehearsal
-plans:
-  self-heal:
-    description: "Level 1: restart what is unhealthy in the primary cluster."
-    stages:
-      - {{name: find-unhealthy, kind: noop, drill: true}}
-      - {{name: restart-unhealthy, drill: false, {sleep}}}
-      - {{name: wait-rollout, drill: false, {sleep}}}
-      - {{name: verify-services, kind: noop, drill: true}}
-  region-failover:
-    description: "Level 2: fail over to the standby AWS region."
-    stages:
-      - {{name: check-replica-lag, kind: noop, drill: true}}
-      - {{name: promote-replica, drill: false, group: standby, {sleep}}}
-      - {{name: scale-standby-cluster, drill: false, group: standby, {sleep}}}
-      - {{name: switch-traffic, drill: false, {sleep}}}
-      - {{name: verify-services, kind: noop, drill: true}}
-      - {{name: notify, kind: noop, drill: true}}
-  dr-azure:
-    description: "Level 3: DR failover from AWS to Azure."
-    stages:
-      - {{name: check-replication-lag, kind: noop, drill: true}}
-      - {{name: catch-up-database, group: catch-up, drill: true, {sleep}}}
-      - {{name: sync-objects, group: catch-up, drill: true, {sleep}}}
-      - {{name: scale-azure-sql, group: azure-ready, drill: true, {sleep}}}
-      - {{name: scale-aks, group: azure-ready, drill: true, {sleep}}}
-      - {{name: deploy-services, drill: true, {sleep}}}
-      - {{name: fence-primary, drill: false, kind: noop}}
-      - {{name: switch-traffic, drill: false, {sleep}}}
-      - {{name: verify-services, kind: noop, drill: true}}
-      - {{name: notify, kind: noop, drill: true}}
-  failback:
-    description: "Return from Azure to AWS once the primary is healthy again."
-    stages:
-      - {{name: check-reverse-replication, kind: noop, drill: true}}
-      - {{name: sync-objects-back, drill: true, {sleep}}}
-      - {{name: scale-primary, drill: false, {sleep}}}
-      - {{name: switch-traffic-back, drill: false, {sleep}}}
-      - {{name: verify-services, kind: noop, drill: true}}
-      - {{name: scale-down-azure, drill: false, kind: noop}}
-      - {{name: notify, kind: noop, drill: true}}
+clouds:
+  aws: {{region: {region}}}
+  azure: {{subscription_id: sandbox, resource_group: phoenix-dr}}
+  clusters:
+    {eks}: {{}}
+    {aks}: {{}}
+recovery:
+  database:
+    replica: {replica}
+    catch_up_within: {catch_up}
+  objects:
+    bucket: {bucket}
+    container: {container}
+  azure_sql:
+    server: {sql_server}
+    database: {sql_database}
+    sku: {{name: P2, tier: Premium, capacity: 250}}
+    standby_sku: {{name: S0, tier: Standard, capacity: 10}}
+    failover_group: {failover_group}
+  aks:
+    cluster: {aks}
+    namespace: {namespace}
+    deployments: {{{deployments}}}
+    standby_replicas: 0
+  traffic:
+    profile: {profile}
+    dr_endpoint: azure-dr
+    aws_endpoint: aws-primary
+    route53:
+      zone_id: {zone}
+      name: {record}
+      dr_record: azure
+      primary_record: aws
+  verify:
+    urls: [http://{public}/health]
+  notify:
+    url: http://n8n.sandbox/webhook/phoenix
+    secret: env:{webhook_key}
+  self_heal:
+    cluster: {eks}
+    namespace: {namespace}
+    deployments: [{services}]
 """
 
 
 def sandbox_config_text(
     world: SimWorld, *, interval: float = 3.0, cooldown: float = 60.0, step: float = 0.5
 ) -> str:
+    """phoenix.yaml of the sandbox, with the built-in plans written out, their waits short."""
     top = world.topology
-    return _TEMPLATE.format(
+    text = _TEMPLATE.format(
         environment=ENVIRONMENT,
         health_check=top.health_check_id,
         replica=top.replica_db,
         interval=f"{interval:g}s",
         cooldown=f"{cooldown:g}s",
         approvers=", ".join(APPROVERS),
-        sleep=f"kind: sleep, params: {{seconds: {step:g}}}",
+        region=top.region,
+        eks=top.eks,
+        aks=top.aks,
+        catch_up=f"{max(5.0, step * 20):g}s",
+        bucket=top.bucket,
+        container=top.container,
+        sql_server=top.sql_server,
+        sql_database=top.sql_database,
+        failover_group=world.sql.failover_group,
+        namespace=top.namespace,
+        deployments=", ".join(f"{name}: 2" for name in top.services),
+        services=", ".join(top.services),
+        profile=top.traffic_profile,
+        zone=top.zone_id,
+        record=top.record,
+        public=PUBLIC_HOST,
+        webhook_key=WEBHOOK_KEY_VARIABLE,
     )
+    base = parse_config(text, "sandbox phoenix.yaml")
+    plans = {name: _quick(plan, step) for name, plan in builtin_plan_data(base).items()}
+    return text + yaml.safe_dump({"plans": plans}, sort_keys=False, width=100)
+
+
+def _quick(plan: dict[str, Any], step: float) -> dict[str, Any]:
+    """A built-in plan with the sandbox's pace: polls every ``step``, waits, per-attempt
+    timeouts and retry delays in seconds, not minutes."""
+    stages = []
+    for stage in plan["stages"]:
+        kind = REGISTRY.get(stage["kind"])
+        fields = kind.params.model_fields if kind is not None else {}
+        params = dict(stage.get("params", {}))
+        for name, value in (
+            ("poll_interval", f"{step:g}s"),
+            ("interval", f"{step:g}s"),
+            ("wait", f"{max(5.0, step * 20):g}s"),
+            ("timeout", "2s"),
+        ):
+            if name in fields:
+                params[name] = value
+        quick = {**stage, "params": params}
+        if stage["kind"] != "manual":
+            quick["timeout"] = "30s"
+            quick["retry"] = {"initial_interval": "1s", "maximum_interval": "2s"}
+        stages.append(quick)
+    return {**plan, "stages": stages}
 
 
 def sandbox_config(world: SimWorld, **tuning: float) -> PhoenixConfig:

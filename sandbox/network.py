@@ -51,7 +51,42 @@ class ObserverNetwork:
         return False
 
     def transport(self) -> httpx.AsyncBaseTransport:
+        """The probes' transport (the evaluation's HTTP signals)."""
         return ObserverTransport(self, ProbeTransport(httpx.create_ssl_context()))
+
+    def sync_transport(self) -> httpx.BaseTransport:
+        """The same network for blocking clients (the ``verify`` stage's checks)."""
+        return ObserverSyncTransport(self, httpx.HTTPTransport())
+
+    def route(self, request: httpx.Request) -> httpx.Response | httpx.Request:
+        """Where ``request`` goes: an answer of the DR side, or the request forwarded to the
+        reference service on loopback. Raises ``httpx.ConnectError`` / ``ConnectTimeout`` as
+        an unreachable host would."""
+        host = request.url.host
+        if host == PUBLIC_HOST and self.world.serving_side() == AZURE:
+            serves = self.world.azure_serves()
+            body = {"service": "dr-side", "status": "ok" if serves else "no pods ready on AKS"}
+            return httpx.Response(
+                200 if serves else 503, content=json.dumps(body).encode(), request=request
+            )
+        if host == PUBLIC_HOST:
+            service = self.services.a
+        elif host.endswith(AWS_SUFFIX):
+            try:
+                service = self.services.by_name(host.removesuffix(AWS_SUFFIX))
+            except KeyError:
+                raise httpx.ConnectError(f"{host}: name not known", request=request) from None
+        else:
+            raise httpx.ConnectError(f"{host}: not part of the sandbox", request=request)
+        cut = self.aws_link_cut()
+        if cut is not None:
+            raise httpx.ConnectTimeout(f"connect timeout: {cut}", request=request)
+        return httpx.Request(
+            request.method,
+            request.url.copy_with(scheme="http", host="127.0.0.1", port=service.port),
+            headers=request.headers,
+            extensions=request.extensions,
+        )
 
 
 class ObserverTransport(httpx.AsyncBaseTransport):
@@ -60,33 +95,25 @@ class ObserverTransport(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        network = self._network
-        if host == PUBLIC_HOST and network.world.serving_side() == AZURE:
-            serves = network.world.azure_serves()
-            body = {"service": "dr-side", "status": "ok" if serves else "no pods ready on AKS"}
-            return httpx.Response(
-                200 if serves else 503, content=json.dumps(body).encode(), request=request
-            )
-        if host == PUBLIC_HOST:
-            service = network.services.a
-        elif host.endswith(AWS_SUFFIX):
-            try:
-                service = network.services.by_name(host.removesuffix(AWS_SUFFIX))
-            except KeyError:
-                raise httpx.ConnectError(f"{host}: name not known", request=request) from None
-        else:
-            raise httpx.ConnectError(f"{host}: not part of the sandbox", request=request)
-        cut = network.aws_link_cut()
-        if cut is not None:
-            raise httpx.ConnectTimeout(f"connect timeout: {cut}", request=request)
-        forwarded = httpx.Request(
-            request.method,
-            request.url.copy_with(scheme="http", host="127.0.0.1", port=service.port),
-            headers=request.headers,
-            extensions=request.extensions,
-        )
-        return await self._inner.handle_async_request(forwarded)
+        routed = self._network.route(request)
+        if isinstance(routed, httpx.Response):
+            return routed
+        return await self._inner.handle_async_request(routed)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class ObserverSyncTransport(httpx.BaseTransport):
+    def __init__(self, network: ObserverNetwork, inner: httpx.BaseTransport) -> None:
+        self._network = network
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        routed = self._network.route(request)
+        if isinstance(routed, httpx.Response):
+            return routed
+        return self._inner.handle_request(routed)
+
+    def close(self) -> None:
+        self._inner.close()

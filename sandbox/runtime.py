@@ -1,6 +1,11 @@
 """The whole story on one machine: the Slack emulator, the reference services, the simulated
 clouds, and the real bot (``build_phoenix`` + Socket Mode + the scheduler, as ``phoenix run``
-starts them) wired to all of it, with a fault panel.
+starts them) wired to all of it, with a fault panel. The bot's recovery stages are the real
+ones, acting on the simulated clouds through ``sandbox.cloud``.
+
+The reference services stand for the pods of their EKS deployments: a service taken down
+from the panel is a deployment whose pods crash in the world, and a rollout restart of it
+(by the bot, through the cluster port) brings the service back.
 
     with Sandbox(SandboxOptions(workdir=path)) as sandbox:
         sandbox.inject("regional-outage")
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,8 +32,8 @@ from bot.wiring import Phoenix, build_phoenix
 from engine.adapters.clock import SystemClock
 from engine.adapters.sim import SimWorld
 from engine.execution import RunnerSettings
-from sandbox.actuator import Actuator
-from sandbox.config import sandbox_collector, sandbox_config
+from sandbox.cloud import SimCloudPorts
+from sandbox.config import SECRETS, sandbox_collector, sandbox_config
 from sandbox.network import ObserverNetwork
 from sandbox.services import ReferenceServices
 from sandbox.slack import Emulator, RateBudget
@@ -35,14 +41,14 @@ from sandbox.slack import Emulator, RateBudget
 log = logging.getLogger("sandbox")
 
 FAULTS: dict[str, str] = {
-    "service-a-down": "take Service A down (its endpoints answer 503)",
-    "service-b-down": "take Service B down",
+    "service-a-down": "crash Service A's pods (its endpoints answer 503 until a restart)",
+    "service-b-down": "crash Service B's pods",
     "service-b-slow": "slow Service B (1.5 s per answer)",
     "replication-lag": "raise the RDS replica lag to 420 s (past the 5-minute RPO)",
     "replication-lag-mild": "raise the RDS replica lag to 90 s",
     "eks-nodes-not-ready": "make every EKS node NotReady",
     "partition": "cut the observer (the bot) off from AWS; the internet still reaches it",
-    "regional-outage": "AWS us-east-1 goes dark: services, nodes, APIs",
+    "regional-outage": "AWS us-east-1's compute goes dark: services, nodes, EKS and RDS APIs",
     "restore": "restore everything (what was failed over stays failed over)",
 }
 
@@ -55,7 +61,8 @@ class SandboxOptions:
     """Seconds between evaluations."""
     cooldown: float = 60.0
     step: float = 0.5
-    """Seconds each simulated cloud step of a plan takes."""
+    """How often the stages poll the simulated clouds, in seconds; a change converges in
+    about twice that (at most a second)."""
     fast_slack: bool = False
     """Lift the emulator's post budget and speed the reporter up (headless scenarios)."""
 
@@ -76,7 +83,9 @@ class Sandbox:
         self.slack = Emulator()
         self.services: ReferenceServices | None = None
         self.phoenix: Phoenix | None = None
-        self.actuator: Actuator | None = None
+        self.clouds: SimCloudPorts | None = None
+        self._pods_down: dict[str, bool] = {}
+        self._pods_lock = threading.Lock()
         self._handler: SocketModeHandler | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,6 +97,9 @@ class Sandbox:
             slack.set_rate_budget("chat.postMessage", RateBudget(20.0, 20, scope="channel"))
         self.services = ReferenceServices(self.world, self.workdir)
         network = ObserverNetwork(self.world, self.services)
+        self._pods_down = {s.name: False for s in self.services.all()}
+        self.world.subscribe(self._follow_pods)
+        self.clouds = SimCloudPorts(self.config, self.world, network, SECRETS)
         settings = load_settings(
             {
                 "SLACK_BOT_TOKEN": slack.bot_token,
@@ -114,10 +126,9 @@ class Sandbox:
             scheduler_settings=SchedulerSettings(
                 drill_check=max(interval, 5.0), sweep_interval=max(interval, 2.0)
             ),
+            cloud_ports=self.clouds,
         )
         self.phoenix = phoenix
-        self.actuator = Actuator(self.world, self.services, phoenix.store)
-        phoenix.runner.hub.subscribe(self.actuator.on_event, name="sandbox-world")
         self._handler = SocketModeHandler(phoenix.app, slack.app_token)
         self._handler.connect()
         slack.wait_for_socket_connection()
@@ -161,9 +172,9 @@ class Sandbox:
         assert services is not None, "the sandbox is not started"
         world = self.world
         if fault == "service-a-down":
-            services.a.fault("down")
+            world.set_pods_failing(services.a.name, True)
         elif fault == "service-b-down":
-            services.b.fault("down")
+            world.set_pods_failing(services.b.name, True)
         elif fault == "service-b-slow":
             services.b.fault("slow")
         elif fault == "replication-lag":
@@ -183,6 +194,20 @@ class Sandbox:
         log.info("sandbox fault: %s", fault)
         world.changed()
         return FAULTS[fault]
+
+    def _follow_pods(self) -> None:
+        """The reference services follow their deployments' pods in the world (called after
+        every change of the world): crashing pods take the service down, new pods (a rollout
+        restart) bring it back."""
+        services = self.services
+        if services is None:
+            return
+        with self._pods_lock:
+            for service in services.all():
+                failing = self.world.pods_failing(service.name)
+                if failing != self._pods_down.get(service.name, False):
+                    self._pods_down[service.name] = failing
+                    service.fault("down" if failing else "restore")
 
     def snapshot(self) -> dict[str, object]:
         """The world and the services' fault switches, for the page."""

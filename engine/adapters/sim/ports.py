@@ -8,7 +8,7 @@ import itertools
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from engine.adapters.sim.world import (
     AWS,
@@ -138,7 +138,7 @@ class SimObjectStore:
 
     def _reach(self) -> None:
         if self._bucket.cloud == AWS:
-            self._world.aws_reachable(self._name)
+            self._world.aws_reachable(self._name, outlives_outage=True)
 
     def _info(self, key: str, with_metadata: bool = True) -> ObjectInfo | None:
         found = self._bucket.objects.get(key)
@@ -245,7 +245,7 @@ class SimRds:
         return True
 
     def replica_lag(self, instance: str, lookback: timedelta) -> ReplicaLag | None:
-        self._world.aws_reachable(f"CloudWatch ReplicaLag of {instance}")
+        self._world.aws_reachable(f"CloudWatch ReplicaLag of {instance}", outlives_outage=True)
         with self._world.lock:
             if instance not in self._world.databases:
                 return None
@@ -403,8 +403,10 @@ class SimKubernetes:
         return True
 
     def restart(self, namespace: str, name: str, at: datetime) -> bool:
+        """``kubectl rollout restart``: new pods replace the old (crashing ones too); the
+        ``restartedAt`` stamp is written as kubectl writes it."""
         cluster = self._cluster()
-        stamp = at.isoformat()
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self._world.lock:
             self._state(cluster, namespace, name)
             deployment = cluster.deployments[(namespace, name)]
@@ -412,6 +414,7 @@ class SimKubernetes:
                 return False
             deployment.restarted_at = stamp
             deployment.generation += 1
+            deployment.failing = False
             deployment.changed_at = self._world.clock.now()
         self._world.changed()
         return True

@@ -43,6 +43,8 @@ class SimDeployment:
     changed_at: datetime | None = None
     """When the spec last changed: pods are ready ``convergence`` seconds later."""
     restarted_at: str | None = None
+    failing: bool = False
+    """Its pods crash (a bad state, a leak ...): none is ready until a restart replaces them."""
 
 
 @dataclass
@@ -105,7 +107,9 @@ class SimFaults:
     nodes_not_ready: int = 0
     """EKS nodes whose Ready condition is False."""
     aws_outage: bool = False
-    """The primary region is down: nothing in it answers anyone."""
+    """The primary region's compute is down: its EKS cluster (nodes, pods, Kubernetes API),
+    the services behind its load balancer and the RDS control plane answer no one. S3 and
+    CloudWatch, regional services of their own, still answer (see ``aws_reachable``)."""
     partition: bool = False
     """The observer (the bot) cannot reach AWS; the rest of the internet can."""
 
@@ -215,11 +219,13 @@ class SimWorld:
 
     # ------------------------------------------------------------------ reachability
 
-    def aws_reachable(self, what: str) -> None:
-        """Raise ``CloudUnavailable`` when the observer cannot reach AWS (outage or partition)."""
+    def aws_reachable(self, what: str, *, outlives_outage: bool = False) -> None:
+        """Raise ``CloudUnavailable`` when the observer cannot reach AWS: a partition cuts
+        every API; a regional outage every API but those that ``outlive`` it (S3 and
+        CloudWatch, which a compute outage of the region leaves answering)."""
         with self.lock:
             faults = self.faults
-            if faults.aws_outage:
+            if faults.aws_outage and not outlives_outage:
                 raise CloudUnavailable(
                     f"{what}: AWS {self.topology.region} does not answer (regional outage)"
                 )
@@ -240,6 +246,8 @@ class SimWorld:
     def ready_replicas(self, cluster: SimCluster, deployment: SimDeployment) -> int:
         with self.lock:
             if cluster.cloud == AWS and self.faults.aws_outage:
+                return 0
+            if deployment.failing:
                 return 0
             ready_nodes = self.ready_nodes(cluster)
             if not ready_nodes:
@@ -287,6 +295,22 @@ class SimWorld:
                 node.ready = index >= count
         self.changed()
 
+    def set_pods_failing(self, service: str, failing: bool) -> None:
+        """The pods of ``service`` on EKS crash (or stop crashing): until a restart replaces
+        them, none is ready."""
+        with self.lock:
+            deployment = self.eks.deployments.get((self.topology.namespace, service))
+            if deployment is None:
+                where = f"no deployment {service!r} on {self.eks.name}"
+                raise CloudNotFound(where, resource=service)
+            deployment.failing = failing
+        self.changed()
+
+    def pods_failing(self, service: str) -> bool:
+        with self.lock:
+            deployment = self.eks.deployments.get((self.topology.namespace, service))
+            return deployment is not None and deployment.failing
+
     def set_aws_outage(self, down: bool) -> None:
         with self.lock:
             self.faults.aws_outage = down
@@ -303,6 +327,8 @@ class SimWorld:
             self.faults = SimFaults()
             for node in self.eks.nodes:
                 node.ready = True
+            for deployment in self.eks.deployments.values():
+                deployment.failing = False
         self.changed()
 
     # ------------------------------------------------------------------ a view for people
@@ -332,6 +358,7 @@ class SimWorld:
                     {"name": e.name, "priority": e.priority, "enabled": e.enabled}
                     for e in self.traffic.values()
                 ],
+                "webhooks": [event for _, event, _ in self.webhooks],
             }
 
 
