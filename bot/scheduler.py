@@ -3,10 +3,12 @@ jobs in each replica's own in-memory job store (job stores are never shared betw
 
 Only the leader evaluates and runs drill duties; every replica keeps trying for leadership and
 sweeps. Ticks are slots of ``evaluation.interval`` counted from the epoch, and each slot is
-claimed in the Store before it is evaluated, so over any stretch of time every slot is
-evaluated once: never twice (two replicas, or a paused old leader, cannot both claim it) and,
-with the leader lease shorter than a third of the interval, none is lost when the leader dies
-(the new leader evaluates the current slot as soon as it takes over).
+claimed in the Store (under the leader's lease token) before it is evaluated, so over any
+stretch of time every slot is evaluated once: never twice (two replicas cannot both lead; a
+new leader skips a slot its predecessor stored; a paused old leader drops its decision when
+it finds its lease gone) and, with the leader lease shorter than a third of the interval, none
+is lost when the leader dies, even mid-evaluation (the new leader evaluates the current slot
+as soon as it takes over).
 
 An evaluation that overruns into the next slot makes that tick skip (``max_instances=1``,
 ``coalesce``), counted in ``phoenix_ticks_skipped_total``: ticks never pile up.
@@ -122,11 +124,19 @@ class Evaluator:
     def _tick(self) -> TickResult | None:
         if not self.leadership.confirm():
             return None
+        lease = self.leadership.lease
+        if lease is None:
+            return None
         now = self.clock.now()
         slot = self.slot(now)
         env = self.config.environment
         claim_for = timedelta(seconds=max(self.interval * 4, 60))
-        if not self.store.claim(f"tick:{env}:{slot}", claim_for):
+        # The claim belongs to one leadership term (its lease token): a leader that dies
+        # after claiming a slot and before storing it does not take the slot to its grave.
+        # A slot the previous leader did store is recognised in the score history.
+        if not self.store.claim(f"tick:{env}:{slot}:{lease.token}", claim_for):
+            return None
+        if self._stored(slot):
             return None
         started = time.monotonic()
         readings = self._collect()
@@ -168,6 +178,10 @@ class Evaluator:
             extra={"slot": slot, "seconds": round(seconds, 3)},
         )
         return TickResult(slot, decision, seconds)
+
+    def _stored(self, slot: int) -> bool:
+        latest = self.store.score_history(limit=1)
+        return bool(latest) and self.slot(latest[-1].at) == slot
 
     def load_state(self) -> LevelState:
         samples = self.store.score_history(limit=1)

@@ -303,13 +303,6 @@ def _final(message: Message) -> list[dict[str, Any]] | None:
     return message.blocks if "Succeeded" in str(message.blocks) else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a leader killed after claiming a slot (tick:<env>:<slot>) and before storing its "
-    "evaluation loses that slot: the claim outlives its claimer, so the new leader's catch-up "
-    "finds it taken and never evaluates it (bot/scheduler.py Evaluator._tick)",
-)
 def test_a_leader_killed_mid_evaluation_loses_no_slot(world: World) -> None:
     cluster, health = world.cluster, world.health
     cluster.ensure(2, world.slack)
