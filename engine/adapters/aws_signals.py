@@ -8,10 +8,9 @@ Every botocore error becomes one short sentence on an ``unknown`` reading.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -26,6 +25,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from engine.adapters.single_signal import SingleSignalSource
 from engine.config import (
     AwsAccess,
     RdsReplicaLagSignal,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_route53 import Route53Client
 
-DEADLINE_SLACK: Final = 1.0
 REASON_LIMIT: Final = 200
 MAX_DATAPOINTS: Final = 1440
 """CloudWatch returns at most this many datapoints per call: the period grows with lookback."""
@@ -72,14 +71,12 @@ def _config(timeout: float) -> Config:
     )
 
 
-class Route53HealthCheck:
+class Route53HealthCheck(SingleSignalSource[Route53HealthCheckSignal]):
     """The ``SignalSource`` of one ``route53_health_check`` signal: the share of Route 53's
     checkers whose last report is a failure, judged by the signal's thresholds."""
 
     def __init__(self, signal: Route53HealthCheckSignal, clock: Clock, *, region: str) -> None:
-        self._signal = signal
-        self._clock = clock
-        self._timeout = signal.timeout.total_seconds()
+        super().__init__(signal, clock)
         access = signal.aws
         self._client: _LazyClient[Route53Client] = _LazyClient(
             lambda: boto3.session.Session().client(
@@ -90,20 +87,14 @@ class Route53HealthCheck:
             )
         )
 
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._timeout + DEADLINE_SLACK
-
     async def collect(self) -> list[Reading]:
         signal = self._signal
         try:
-            observations = await _in_thread(self._observations, self._timeout, "Route 53")
+            observations = await self._in_thread(
+                self._observations, f"Route 53 did not answer within {self._timeout:g}s"
+            )
         except SignalError as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         now = self._clock.now()
         if not observations:
             reason = f"health check {signal.health_check_id} has no checker reports yet"
@@ -130,14 +121,12 @@ class Route53HealthCheck:
         return [dict(o) for o in answer.get("HealthCheckObservations", [])]
 
 
-class RdsReplicaLag:
+class RdsReplicaLag(SingleSignalSource[RdsReplicaLagSignal]):
     """The ``SignalSource`` of one ``rds_replica_lag`` signal: the latest CloudWatch
     ``AWS/RDS ReplicaLag`` datapoint (seconds) within ``lookback``, judged by thresholds."""
 
     def __init__(self, signal: RdsReplicaLagSignal, clock: Clock, *, region: str) -> None:
-        self._signal = signal
-        self._clock = clock
-        self._timeout = signal.timeout.total_seconds()
+        super().__init__(signal, clock)
         access: AwsAccess = signal.aws
         self._client: _LazyClient[CloudWatchClient] = _LazyClient(
             lambda: boto3.session.Session().client(
@@ -148,20 +137,14 @@ class RdsReplicaLag:
             )
         )
 
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._timeout + DEADLINE_SLACK
-
     async def collect(self) -> list[Reading]:
         signal = self._signal
         try:
-            latest = await _in_thread(self._latest, self._timeout, "CloudWatch")
+            latest = await self._in_thread(
+                self._latest, f"CloudWatch did not answer within {self._timeout:g}s"
+            )
         except SignalError as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         now = self._clock.now()
         if latest is None:
             reason = (
@@ -200,17 +183,6 @@ class RdsReplicaLag:
             return None
         newest = max(points, key=lambda p: p["Timestamp"])
         return float(newest["Maximum"]), newest["Timestamp"]
-
-
-T = TypeVar("T")
-
-
-async def _in_thread(call: Callable[[], T], timeout: float, service: str) -> T:
-    try:
-        async with asyncio.timeout(timeout):
-            return await asyncio.to_thread(call)
-    except TimeoutError:
-        raise ProbeTimeout(f"{service} did not answer within {timeout:g}s") from None
 
 
 def _report(observation: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ from typing import Final
 
 import httpx
 
+from engine.adapters.single_signal import DEADLINE_SLACK
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading, Status
@@ -53,7 +54,7 @@ from engine.ports import Clock
 
 USER_AGENT: Final = "cloudphoenix-probe/0.1"
 DETAIL_LIMIT: Final = 300
-DEADLINE_SLACK: Final = 1.0
+
 PROBE_CPU: Final = 0.0005
 """Seconds of event-loop CPU one probe costs, pessimistically (0.3-0.6 ms measured on a slow
 two-core machine, garbage collection included): the source's deadline allows twice that."""

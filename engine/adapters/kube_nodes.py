@@ -9,11 +9,9 @@ touches the client's process-wide default configuration.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import threading
-from collections.abc import Sequence
 from typing import Any, Final
 
 import urllib3
@@ -21,43 +19,31 @@ from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import load_incluster_config, load_kube_config
 
+from engine.adapters.single_signal import SingleSignalSource
 from engine.config import EksNodesSignal, status_from_thresholds
 from engine.errors import BadAnswer, ProbeTimeout, SignalError
 from engine.model import Reading
 from engine.ports import Clock
 
-DEADLINE_SLACK: Final = 1.0
 DETAIL_LIMIT: Final = 300
 
 
-class KubeNodeReadiness:
+class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
     """The ``SignalSource`` of one ``eks_nodes`` signal."""
 
     def __init__(self, signal: EksNodesSignal, clock: Clock) -> None:
-        self._signal = signal
-        self._clock = clock
-        self._timeout = signal.timeout.total_seconds()
+        super().__init__(signal, clock)
         self._configuration: Configuration | None = None
         self._lock = threading.Lock()
-
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._timeout + DEADLINE_SLACK
 
     async def collect(self) -> list[Reading]:
         signal = self._signal
         try:
-            async with asyncio.timeout(self._timeout):
-                nodes = await asyncio.to_thread(self._list_nodes)
-        except TimeoutError:
-            reason = f"the Kubernetes API did not answer within {self._timeout:g}s"
-            return [Reading.unknown(signal.name, signal.vantage, reason, self._clock.now())]
+            nodes = await self._in_thread(
+                self._list_nodes, f"the Kubernetes API did not answer within {self._timeout:g}s"
+            )
         except SignalError as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         now = self._clock.now()
         if not nodes:
             reason = (

@@ -9,7 +9,6 @@ timeout even when the evaluation has stopped waiting for it.
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
 import math
 import re
@@ -22,12 +21,11 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
 
+from engine.adapters.single_signal import SingleSignalSource
 from engine.config import PromqlSignal, status_from_thresholds
 from engine.errors import BadAnswer, ProbeTimeout, SignalError
 from engine.model import Reading
-from engine.ports import Clock
 
-DEADLINE_SLACK: Final = 1.0
 REASON_LIMIT: Final = 200
 
 _REDUCERS: Final[dict[str, Callable[[Sequence[float]], float]]] = {
@@ -38,33 +36,19 @@ _REDUCERS: Final[dict[str, Callable[[Sequence[float]], float]]] = {
 }
 
 
-class PrometheusQuery:
+class PrometheusQuery(SingleSignalSource[PromqlSignal]):
     """The ``SignalSource`` of one ``promql`` signal."""
-
-    def __init__(self, signal: PromqlSignal, clock: Clock) -> None:
-        self._signal = signal
-        self._clock = clock
-        self._timeout = signal.timeout.total_seconds()
-
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._timeout + DEADLINE_SLACK
 
     async def collect(self) -> list[Reading]:
         signal = self._signal
         try:
-            async with asyncio.timeout(self._timeout):
-                result = await asyncio.to_thread(self._query)
+            result = await self._in_thread(
+                self._query,
+                f"query to {_shown(signal.prometheus.url)} timed out after {self._timeout:g}s",
+            )
             value, detail = reduce_result(result, signal.reduce)
-        except TimeoutError:
-            reason = f"query to {_shown(signal.prometheus.url)} timed out after {self._timeout:g}s"
-            return [Reading.unknown(signal.name, signal.vantage, reason, self._clock.now())]
         except SignalError as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         status = status_from_thresholds(value, signal.thresholds)
         return [Reading(signal.name, status, value, detail, signal.vantage, self._clock.now())]
 
