@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.followups import Followups
 from engine.approvals import DirectoryUnavailable
 from engine.errors import PhoenixError, RunError, StoreError
 from handlers import actions, blocks, commands, home, views
@@ -45,23 +46,29 @@ def build_app(
     services: Services,
     client: WebClient,
     *,
+    followups: Followups,
     signing_secret: str = "",
-    workers: int = 16,
 ) -> App:
     """The app, every listener registered. ``signing_secret`` is needed in HTTP mode only.
 
-    ``workers`` threads run listeners; acks never wait for one (each listener acks first).
+    A listener runs on the thread that answers Slack, up to its ack, and Bolt sends the ack
+    when the listener returns (``process_before_response``); what comes after the ack goes to
+    the ``followups`` threads, so an ack never waits for a store write, a Web API call or
+    another request's work. (Bolt's default instead runs the whole listener on its executor
+    and polls every 10 ms for the ack, and a burst queues acks behind other clicks' work.)
     """
+    on_error = _error_handler(services)
     app = App(
         client=client,
         signing_secret=signing_secret,
-        listener_executor=ThreadPoolExecutor(workers, thread_name_prefix="bolt-listener"),
+        process_before_response=True,
         ssl_check_enabled=True,
         url_verification_enabled=True,
     )
+    with_followups = replace(services, followup=followups.runner(on_error, client))
 
     def with_services(context: dict[str, Any], next: Callable[[], None]) -> None:
-        context[SERVICES_KEY] = services
+        context[SERVICES_KEY] = with_followups
         next()
 
     app.use(with_services)
@@ -72,11 +79,11 @@ def build_app(
         app.view(callback_id.value)(submitted)
     for event_type, listener in home.LISTENERS.items():
         app.event(event_type.value)(listener)
-    app.error(_error_handler(services))
+    app.error(on_error)
     return app
 
 
-def _error_handler(services: Services) -> Callable[..., BoltResponse | None]:
+def _error_handler(services: Services) -> Callable[[Exception, dict[str, Any], WebClient], None]:
     def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
         error_id = f"E{secrets.token_hex(4).upper()}"
         log.error(

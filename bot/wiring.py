@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import build_app
+from bot.followups import Followups
 from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.reporter import PROPOSAL, ReporterSettings, SlackReporter
@@ -64,6 +65,7 @@ class Phoenix:
     sweeper: Sweeper
     scheduler: PhoenixScheduler
     clouds: CloudPorts
+    followups: Followups
 
     def on_decision(self, decision: LevelDecision) -> Proposal | None:
         """What the evaluation tick calls with each level decision: a proposal (posted, in
@@ -129,6 +131,7 @@ class Phoenix:
     def close(self) -> None:
         self.scheduler.stop()
         self.leadership.resign()
+        self.followups.close()
         self.runner.close()
         self.clouds.close()
         self.reporter.close()
@@ -170,11 +173,12 @@ def build_phoenix(
     runner.hub.subscribe(count_runs, name="metrics")
     services = Services(desk=desk, board=reporter, config=config, clock=clock, drills=drills)
     secret = settings.slack_signing_secret
+    followups = Followups(listener_workers)
     app = build_app(
         services,
         client,
+        followups=followups,
         signing_secret=secret.get_secret_value() if secret else "",
-        workers=listener_workers,
     )
     schedule = scheduler_settings or SchedulerSettings()
     leadership = Leadership(store, runner.owner, schedule.ttl_for(config.evaluation.interval))
@@ -211,6 +215,7 @@ def build_phoenix(
         sweeper,
         scheduler,
         clouds,
+        followups,
     )
     phoenix_ref.append(phoenix)
 

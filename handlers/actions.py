@@ -1,15 +1,16 @@
-"""Buttons: ack, one engine call, then show the result — the proposal edited in place by the
-board, or an ephemeral sentence to the person whose click was refused (never silence)."""
+"""Buttons: ack, then (as a followup, off the thread that answers Slack) one engine call and
+the result — the proposal edited in place by the board, or an ephemeral sentence to the
+person whose click was refused (never silence)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from handlers import blocks, drills
-from handlers.context import Services, services
+from handlers.buttons import acked
+from handlers.context import Services
 from handlers.ids import ActionId
 from handlers.payloads import Click
 
@@ -21,9 +22,8 @@ def tell(client: WebClient, svc: Services, channel: str | None, user: str, text:
     )
 
 
-def on_approve(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
-    ack()
-    svc, click = services(context), Click.model_validate(body)
+@acked
+def on_approve(svc: Services, click: Click, client: WebClient) -> None:
     outcome = svc.desk.approve(click.value, click.user_id)
     if not outcome.allowed:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
@@ -31,10 +31,9 @@ def on_approve(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) 
         svc.board.publish(outcome.proposal)
 
 
-def on_approve_typed(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+@acked
+def on_approve_typed(svc: Services, click: Click, client: WebClient) -> None:
     """Level 3: check the approver first, then ask them to type the environment's name."""
-    ack()
-    svc, click = services(context), Click.model_validate(body)
     outcome = svc.desk.check_approve(click.value, click.user_id)
     if not outcome.allowed or outcome.proposal is None:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
@@ -44,10 +43,9 @@ def on_approve_typed(ack: Ack, body: dict[str, Any], context: Any, client: WebCl
     client.views_open(trigger_id=click.trigger_id, view=blocks.approve_modal(outcome.proposal))
 
 
-def on_decline(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+@acked
+def on_decline(svc: Services, click: Click, client: WebClient) -> None:
     """Check the person may decline, then ask why."""
-    ack()
-    svc, click = services(context), Click.model_validate(body)
     outcome = svc.desk.check_close(click.value, click.user_id, "decline")
     if not outcome.allowed or outcome.proposal is None:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
@@ -55,9 +53,8 @@ def on_decline(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) 
     client.views_open(trigger_id=click.trigger_id, view=blocks.decline_modal(outcome.proposal))
 
 
-def on_snooze(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
-    ack()
-    svc, click = services(context), Click.model_validate(body)
+@acked
+def on_snooze(svc: Services, click: Click, client: WebClient) -> None:
     outcome = svc.desk.snooze(click.value, click.user_id)
     if not outcome.allowed:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
@@ -66,15 +63,13 @@ def on_snooze(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -
 
 
 def _stage_control(action: str) -> Any:
-    def on_click(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
-        ack()
-        svc, click = services(context), Click.model_validate(body)
+    def on_click(svc: Services, click: Click, client: WebClient) -> None:
         outcome = svc.desk.resolve_paused(click.value, click.user_id, action)
         if not outcome.allowed:
             tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
 
     on_click.__name__ = f"on_{action}"
-    return on_click
+    return acked(on_click)
 
 
 LISTENERS: dict[ActionId, Any] = {

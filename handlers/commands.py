@@ -1,8 +1,9 @@
 """``/phoenix``: parse, ack, one engine call, respond.
 
 Read-only subcommands (status, history, help, usage) are answered in the ack itself, from the
-Store. The others ack at once and then do their one write; their answer follows through the
-response URL, and a proposal is posted to the incident channel by the board.
+Store. The others ack at once and hand their one write to the request's followup, off the
+thread that answers Slack; their answer follows through the response URL, and a proposal is
+posted to the incident channel by the board.
 """
 
 from __future__ import annotations
@@ -59,29 +60,40 @@ def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
     if isinstance(parsed, parsing.Failover | parsing.Failback):
         plan = parsed.plan if isinstance(parsed, parsing.Failover) else "failback"
         ack(response_type="ephemeral", text=f"Proposing plan {plan} in {svc.channel}…")
-        _propose(svc, payload, plan, respond)
-        return
-    if isinstance(parsed, parsing.Silence):
-        ack()
-        if _first(svc, payload):
-            silence = svc.desk.silence(parsed.duration, parsed.reason, payload.user_id)
-            respond(
-                response_type="in_channel",
-                text=(
-                    f"<@{payload.user_id}> silenced automatic proposals until "
-                    f"{silence.until:%Y-%m-%d %H:%M} UTC: {blocks.escape(silence.reason)}"
-                ),
-            )
+        svc.followup(command, lambda: _propose(svc, payload, plan, respond))
         return
     ack()
-    if _first(svc, payload):
-        ended = svc.desk.unsilence(payload.user_id)
-        text = (
-            f"<@{payload.user_id}> ended {len(ended)} silence(s): automatic proposals are back on."
-            if ended
-            else "No silence was active."
-        )
-        respond(response_type="in_channel" if ended else "ephemeral", text=text)
+    if isinstance(parsed, parsing.Silence):
+        svc.followup(command, lambda: _silence(svc, payload, parsed, respond))
+        return
+    svc.followup(command, lambda: _unsilence(svc, payload, respond))
+
+
+def _silence(
+    svc: Services, payload: SlashCommand, parsed: parsing.Silence, respond: Respond
+) -> None:
+    if not _first(svc, payload):
+        return
+    silence = svc.desk.silence(parsed.duration, parsed.reason, payload.user_id)
+    respond(
+        response_type="in_channel",
+        text=(
+            f"<@{payload.user_id}> silenced automatic proposals until "
+            f"{silence.until:%Y-%m-%d %H:%M} UTC: {blocks.escape(silence.reason)}"
+        ),
+    )
+
+
+def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
+    if not _first(svc, payload):
+        return
+    ended = svc.desk.unsilence(payload.user_id)
+    text = (
+        f"<@{payload.user_id}> ended {len(ended)} silence(s): automatic proposals are back on."
+        if ended
+        else "No silence was active."
+    )
+    respond(response_type="in_channel" if ended else "ephemeral", text=text)
 
 
 def _first(svc: Services, payload: SlashCommand) -> bool:

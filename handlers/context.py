@@ -3,7 +3,7 @@ the composition root. ``bot.app`` puts one ``Services`` there for every request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -41,6 +41,19 @@ class ProposalBoard(Protocol):
         ...
 
 
+class Followup(Protocol):
+    """Runs the rest of a listener after its ack, off the thread that answers Slack, so an
+    ack never waits for a store write or a Web API call. A failure of ``work`` reaches the
+    app's one error handler with the request's ``body`` (for who and where to tell)."""
+
+    def __call__(self, body: Mapping[str, Any], work: Callable[[], None]) -> None: ...
+
+
+def run_now(body: Mapping[str, Any], work: Callable[[], None]) -> None:
+    """The followup without a thread: the work runs inside the listener (tests, scripts)."""
+    work()
+
+
 @dataclass(frozen=True)
 class Services:
     desk: IncidentDesk
@@ -48,6 +61,7 @@ class Services:
     config: PhoenixConfig
     clock: Clock
     drills: DrillDesk | None = None
+    followup: Followup = run_now
 
     @property
     def channel(self) -> str:

@@ -1,6 +1,7 @@
 """Drills in Slack: ``/phoenix drill list | run <name> | skip <name>`` and the Postpone / Skip
 buttons of a drill announcement. Ack first, one engine call, then the announcement is edited
-in place and a note goes in its thread; a refused click gets an ephemeral sentence."""
+in place and a note goes in its thread; a refused click gets an ephemeral sentence. The work
+after the ack is the request's followup."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from engine.drill_desk import DrillDesk, DrillOutcome, parse_button_value, subje
 from engine.drills import Occurrence
 from engine.incidents import MessageRef
 from handlers import blocks, parsing
-from handlers.context import Services, services
+from handlers.buttons import acked
+from handlers.context import Services
 from handlers.ids import ActionId
 from handlers.payloads import Click, SlashCommand
 
@@ -69,6 +71,19 @@ def on_drill_command(
         ack(response_type="ephemeral", **blocks.drill_list_message(desk.agenda()).as_kwargs())
         return
     ack()
+    svc.followup(
+        payload.model_dump(), lambda: _drill_now(svc, desk, parsed, payload, respond, first)
+    )
+
+
+def _drill_now(
+    svc: Services,
+    desk: DrillDesk,
+    parsed: parsing.DrillRun | parsing.DrillSkip,
+    payload: SlashCommand,
+    respond: Respond,
+    first: Callable[[], bool],
+) -> None:
     if not first():
         return
     if isinstance(parsed, parsing.DrillRun):
@@ -84,9 +99,7 @@ def on_drill_command(
 
 
 def _drill_click(verb: str) -> Callable[..., None]:
-    def on_click(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
-        ack()
-        svc, click = services(context), Click.model_validate(body)
+    def on_click(svc: Services, click: Click, client: WebClient) -> None:
         desk = _desk(svc)
         parsed = parse_button_value(click.value)
         if parsed is None:
@@ -106,7 +119,7 @@ def _drill_click(verb: str) -> Callable[..., None]:
         show_outcome(svc, outcome, known)
 
     on_click.__name__ = f"on_drill_{verb}"
-    return on_click
+    return acked(on_click)
 
 
 def tell(client: WebClient, svc: Services, channel: str | None, user: str, text: str) -> None:

@@ -1,4 +1,6 @@
-"""Modals: the level-3 approval (the environment's name typed) and a decline's reason."""
+"""Modals: the level-3 approval (the environment's name typed) and a decline's reason. The
+typed name is checked before the ack (its errors are the ack); the rest is the request's
+followup."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from slack_sdk import WebClient
 from engine.records import AuditEvent, Surface
 from handlers import blocks
 from handlers.actions import tell
-from handlers.context import services
+from handlers.context import Services, services
 from handlers.ids import BlockId, CallbackId, InputId
 from handlers.payloads import Submission
 
@@ -21,18 +23,26 @@ def on_approve_submitted(ack: Ack, body: dict[str, Any], context: Any, client: W
     expected = svc.config.environment
     if typed != expected:
         ack(response_action="errors", errors=blocks.environment_mismatch(expected))
-        svc.desk.store.append_audit(
-            AuditEvent(
-                svc.clock.now(),
-                submission.user_id,
-                Surface.SLACK,
-                "approve.refused",
-                submission.run_id,
-                "the environment's name was mistyped",
-            )
-        )
+        svc.followup(body, lambda: _mistyped(svc, submission))
         return
     ack()
+    svc.followup(body, lambda: _approve(svc, submission, client))
+
+
+def _mistyped(svc: Services, submission: Submission) -> None:
+    svc.desk.store.append_audit(
+        AuditEvent(
+            svc.clock.now(),
+            submission.user_id,
+            Surface.SLACK,
+            "approve.refused",
+            submission.run_id,
+            "the environment's name was mistyped",
+        )
+    )
+
+
+def _approve(svc: Services, submission: Submission, client: WebClient) -> None:
     outcome = svc.desk.approve(submission.run_id, submission.user_id)
     if not outcome.allowed:
         tell(client, svc, None, submission.user_id, outcome.explanation)
@@ -42,7 +52,11 @@ def on_approve_submitted(ack: Ack, body: dict[str, Any], context: Any, client: W
 
 def on_decline_submitted(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
     ack()
-    svc, submission = services(context), Submission.model_validate(body)
+    svc = services(context)
+    svc.followup(body, lambda: _decline(svc, Submission.model_validate(body), client))
+
+
+def _decline(svc: Services, submission: Submission, client: WebClient) -> None:
     reason = submission.text(BlockId.REASON, InputId.REASON)
     outcome = svc.desk.decline(submission.run_id, submission.user_id, reason)
     if not outcome.allowed:

@@ -187,7 +187,8 @@ class Rig:
         raise TimeoutError(f"run {run_id} is {self.run(run_id).state}, not {states}")
 
     def settle(self, timeout: float = 15.0) -> None:
-        """Every message shows its latest state."""
+        """Every click's followup has run and every message shows its latest state."""
+        assert self.phoenix.followups.drain(timeout), "a click's followup did not finish"
         assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
 
     def audit(self, run_id: str) -> list[str]:

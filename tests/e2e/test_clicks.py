@@ -28,6 +28,11 @@ def test_the_same_person_cannot_approve_twice(rig: Rig) -> None:
     message = rig.posted(proposal.run_id)
     for _ in range(2):
         slack.click(ActionId.APPROVE_TYPED, user="UALICE", message_ts=message.ts)
+        # The modal (or the refusal) follows the ack, as on Slack: wait for it as a person does.
+        slack.wait_for(
+            lambda: slack.open_views("UALICE") or slack.ephemeral("UALICE"),
+            what="the approval modal or a refusal for UALICE",
+        )
         if slack.open_views("UALICE"):
             slack.submit_view(user="UALICE", values={InputId.ENVIRONMENT: "sandbox-prod"})
     [notice] = slack.wait_for_ephemeral("UALICE", 1)
