@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for thi
     moto,
     moto_server,
 )
+from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.jenkins_fake import JenkinsFake
 from tests.cloud.kube_fake import KubeFake
 from tests.cloud.object_fixtures import blob_service, body
@@ -38,6 +40,7 @@ from tests.stages.world import (
     seed_azure,
     world_yaml,
 )
+from tests.unit.runner_support import Kit
 
 OBJECTS = {f"assets/{i:03d}.bin": body(f"assets/{i:03d}.bin", 1000 + 37 * i) for i in range(40)}
 
@@ -137,6 +140,39 @@ def world(
         _service,
     )
     yield world
+    ports.close()
+
+
+class _Kit(Kit):
+    def close(self) -> None:
+        # The stand-ins serve keep-alive connections on threads of this process: those are
+        # the loopback servers', not the runner's, so the leftover-thread check is skipped.
+        for runner in self._runners:
+            runner.close(timeout=5)
+        for store in self._stores:
+            store.close()
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Kit]:
+    """Runners on one SQLite store, for whole plans through the runner."""
+    kit = _Kit(tmp_path)
+    yield kit
+    kit.close()
+
+
+@pytest.fixture
+def through_proxy(
+    world: World,
+    aws_proxy: FaultProxy,  # noqa: F811
+) -> Iterator[CloudPorts]:
+    """The world's AWS ports, reaching moto through ``aws_proxy`` (faults, call counts)."""
+    aws_cloud = world.config.clouds.aws.model_copy(update={"endpoint_url": aws_proxy.url})
+    clouds = world.config.clouds.model_copy(update={"aws": aws_cloud})
+    ports = build_cloud_ports(
+        world.config.model_copy(update={"clouds": clouds}), EnvSecrets({}), poll_interval=0.05
+    )
+    yield ports
     ports.close()
 
 

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from engine.drills import measure
@@ -14,51 +11,23 @@ from engine.records import Surface
 from engine.runs import RunMode, RunState, StageState
 from tests.cloud.object_fixtures import blob_service, blobs, s3_client
 from tests.stages.conftest import OBJECTS
-from tests.stages.world import BUCKET, DOMAIN, RolloutDriver, World, aws
+from tests.stages.world import (
+    BUCKET,
+    DOMAIN,
+    RolloutDriver,
+    World,
+    failover_roles,
+    replicas,
+)
 from tests.unit.runner_support import Kit
 
 pytestmark = pytest.mark.integration
-
-
-class _Kit(Kit):
-    def close(self) -> None:
-        # The stand-ins serve keep-alive connections on threads of this process: those are
-        # the loopback servers', not the runner's, so the leftover-thread check is skipped.
-        for runner in self._runners:
-            runner.close(timeout=5)
-        for store in self._stores:
-            store.close()
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> Iterator[Kit]:
-    kit = _Kit(tmp_path)
-    yield kit
-    kit.close()
-
-
-def _record_roles(world: World) -> dict[str, str]:
-    answer = aws("route53", world.moto).list_resource_record_sets(HostedZoneId=world.zone_id)
-    return {
-        r["SetIdentifier"]: r["Failover"]
-        for r in answer["ResourceRecordSets"]
-        if r.get("SetIdentifier") and r["Name"].rstrip(".") == DOMAIN
-    }
 
 
 def _endpoints(world: World) -> dict[str, tuple[int, str]]:
     with world.arm.lock:
         profile = world.arm.state.profiles["phoenix"]
         return {n: (e["priority"], e["status"]) for n, e in profile.items()}
-
-
-def _replicas(world: World, namespace: str) -> dict[str, int]:
-    with world.kube.lock:
-        return {
-            name: d["spec"]["replicas"]
-            for (ns, name), d in world.kube.deployments.items()
-            if ns == namespace
-        }
 
 
 def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> None:
@@ -75,9 +44,9 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
     # Every effect, in the stand-in it landed in.
     assert blobs(world.azurite.connection_string, world.container) == OBJECTS
     assert world.arm.state.databases[("dr-sql", "app")]["sku"]["name"] == "GP_Gen5_4"
-    assert _replicas(world, "shop") == {"service-a": 3, "service-b": 2}
+    assert replicas(world, "shop") == {"service-a": 3, "service-b": 2}
     assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
-    assert _record_roles(world) == {"azure": "PRIMARY", "aws": "SECONDARY"}
+    assert failover_roles(world, DOMAIN) == {"azure": "PRIMARY", "aws": "SECONDARY"}
     assert len(world.receiver.accepted) == 1
     assert world.receiver.accepted[0]["payload"]["run_id"] == run.run_id
     lag = stages["check-replication-lag"]
@@ -103,8 +72,8 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
     assert synced.facts["objects_copied"] == 2, synced.summary
     assert s3.get_object(Bucket=BUCKET, Key="assets/new.bin")["Body"].read() == b"written on azure"
     assert _endpoints(world) == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
-    assert _record_roles(world) == {"aws": "PRIMARY", "azure": "SECONDARY"}
-    assert _replicas(world, "shop") == {"service-a": 0, "service-b": 0}
+    assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
+    assert replicas(world, "shop") == {"service-a": 0, "service-b": 0}
     assert world.arm.state.databases[("dr-sql", "app")]["sku"]["name"] == "S0"
     assert len(world.receiver.accepted) == 2
     assert all(r.state is StageState.SUCCEEDED for r in records.values())
@@ -119,7 +88,7 @@ def test_a_rehearsal_never_switches_traffic(world: World, kit: Kit) -> None:
     stages = {r.stage: r for r in runner.store.get_stages(run.run_id)}
     assert stages["switch-traffic"].state is StageState.SKIPPED
     assert _endpoints(world) == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
-    assert _record_roles(world) == {"aws": "PRIMARY", "azure": "SECONDARY"}
+    assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
 
 
 def test_a_dry_run_drill_checks_every_stage_and_changes_nothing(world: World, kit: Kit) -> None:

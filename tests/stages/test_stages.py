@@ -4,15 +4,19 @@ a crash in the middle, then a resume that finishes without doing anything twice.
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from bot.wiring_cloud import CloudPorts
 from engine.cloud_ports import ObjectStore, ObjectWriter
 from engine.errors import (
+    CloudAccessDenied,
     CloudNotFound,
     CloudUnavailable,
     StageFatal,
@@ -20,15 +24,23 @@ from engine.errors import (
     SyncIncomplete,
 )
 from engine.runs import RunMode
-from engine.stages import PortKey, Ports
+from engine.stages import PortKey, Ports, StageResult
 from engine.stages.notify import delivery_id
 from engine.stages.ports import OBJECT_STORES, StoreKind
 from tests.cloud.arm_fake import arm_error
+from tests.cloud.aws_faults import query_error, rest_json_error
+from tests.cloud.fault_proxy import FaultProxy
+from tests.cloud.http_base import Fault
 from tests.cloud.kube_fake import status_fault
 from tests.cloud.object_fixtures import blob_service, blobs
 from tests.stages.conftest import OBJECTS
 from tests.stages.world import (
     DOMAIN,
+    NODE_GROUP,
+    REGION_DOMAIN,
+    STANDBY,
+    STANDBY_CLUSTER,
+    STANDBY_REPLICA,
     Context,
     Crash,
     RolloutDriver,
@@ -36,7 +48,10 @@ from tests.stages.world import (
     attempt,
     aws,
     facts,
+    failover_roles,
+    node_group_size,
     put_lag,
+    seed_standby_region,
 )
 
 pytestmark = pytest.mark.integration
@@ -81,6 +96,45 @@ def test_replication_without_a_reading_is_retried_then_succeeds(world: World) ->
         facts(attempt("replication_check", data, ctx(world, attempt=2)))["replication_lag_seconds"]
         == 3.0
     )
+
+
+def test_replication_resumed_after_a_crash_records_the_same_evidence(world: World) -> None:
+    # Two minutes ago the replica lagged 900s: the check waits for it to catch up, and the
+    # process dies while it waits.
+    put_lag(world.moto, "lagging-replica", 900, at=datetime.now(UTC) - timedelta(minutes=2))
+    data = {"instance": "lagging-replica", "catch_up_within": 5, **FAST}
+    with pytest.raises(Crash):
+        attempt("replication_check", data, ctx(world, crash_after=1))
+    # It caught up meanwhile; the resumed stage accepts the new reading, and reports what a
+    # check that was never interrupted reports.
+    put_lag(world.moto, "lagging-replica", 20)
+    resumed = attempt("replication_check", data, ctx(world))
+    assert facts(resumed)["replication_lag_seconds"] == 20.0
+    assert facts(resumed) == facts(attempt("replication_check", data, ctx(world)))
+
+
+def _json_error(status: int, code: str, **where: Any) -> Fault:
+    """CloudWatch (JSON protocol, query-compatible): the code in the body's ``__type``."""
+    body = json.dumps({"__type": code, "message": "injected"}).encode()
+    headers = (("Content-Type", "application/x-amz-json-1.0"),)
+    return Fault(status, body, headers, **where)
+
+
+def test_replication_cloudwatch_outage_then_success_and_denied_is_fatal(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    data = {"instance": "app-db-replica", **FAST}
+    read = "ReplicaLag"  # the metric, named in the request's body
+    aws_proxy.faults.add(_json_error(503, "ServiceUnavailable", path=read, times=-1))
+    with pytest.raises(CloudUnavailable, match="ServiceUnavailable"):
+        attempt("replication_check", data, Context(through_proxy.ports()))
+    aws_proxy.faults.clear()
+    again = attempt("replication_check", data, Context(through_proxy.ports(), attempt=2))
+    assert facts(again)["replication_lag_seconds"] == 12.0
+    aws_proxy.faults.add(_json_error(403, "AccessDenied", path=read))
+    with pytest.raises(CloudAccessDenied, match="cloudwatch:GetMetricStatistics") as denied:
+        attempt("replication_check", data, Context(through_proxy.ports(), attempt=3))
+    assert "app-db-replica" in str(denied.value)
 
 
 # ----------------------------------------------------------------------------- object_sync
@@ -322,6 +376,16 @@ def test_rollout_restart_resumed_after_a_crash_restarts_once(world: World) -> No
     assert len(world.kube.patches) == 1
 
 
+def test_rollout_restart_transient_api_fault_then_success(world: World, rollouts: None) -> None:
+    _break(world, "worker")
+    world.kube.faults.add(status_fault(503, "ServiceUnavailable", method="PATCH"))
+    with pytest.raises(CloudUnavailable):
+        attempt("rollout_restart", RESTART, ctx(world))
+    assert world.kube.patches == []
+    assert "restarted worker" in str(attempt("rollout_restart", RESTART, ctx(world, attempt=2)))
+    assert len(world.kube.patches) == 1
+
+
 def test_rollout_restart_of_an_unknown_cluster_is_fatal(world: World) -> None:
     with pytest.raises(StageFatal, match="no cluster 'nope'"):
         attempt("rollout_restart", {**RESTART, "cluster": "nope"}, ctx(world))
@@ -380,16 +444,132 @@ def test_traffic_switch_resumed_after_a_crash_finishes_the_switch(world: World) 
 # ----------------------------------------------------------------------------- region_failover
 
 
-def test_region_failover_promotes_switches_and_is_idempotent(world: World) -> None:
-    data = {
-        "region": "us-east-1",
-        "replica": "app-db-replica",
-        "route53": {"zone_id": world.zone_id, "name": DOMAIN, "primary": "azure"},
+def _failover(world: World) -> dict[str, Any]:
+    return {
+        "region": STANDBY,
+        "replica": STANDBY_REPLICA,
+        "route53": {"zone_id": world.zone_id, "name": REGION_DOMAIN, "primary": "west"},
+        "node_group": {"cluster": STANDBY_CLUSTER, "name": NODE_GROUP, "desired": 3},
         **FAST,
     }
-    assert "promoted app-db-replica" in str(attempt("region_failover", data, ctx(world)))
-    with pytest.raises(CloudNotFound):
-        attempt("region_failover", {**data, "replica": "nope"}, ctx(world))
+
+
+def _summary(result: StageResult | str) -> str:
+    assert isinstance(result, StageResult), result
+    return result.summary
+
+
+_PROMOTE = "Action=PromoteReadReplica"
+_RRSET = "/rrset"
+_SCALE = "/update-config"
+
+
+def _sent(proxy: FaultProxy) -> tuple[int, int, int]:
+    """(promotions, Route 53 changes, node group updates) sent through the proxy."""
+    return (
+        proxy.calls("POST", _PROMOTE),
+        proxy.calls("POST", _RRSET),
+        proxy.calls("POST", _SCALE),
+    )
+
+
+def _failed_over(world: World) -> None:
+    assert failover_roles(world, REGION_DOMAIN) == {"west": "PRIMARY", "east": "SECONDARY"}
+    assert node_group_size(world) == (0, 3, 3, "ACTIVE")
+    assert (
+        aws("rds", world.moto, STANDBY).describe_db_instances(DBInstanceIdentifier=STANDBY_REPLICA)[
+            "DBInstances"
+        ][0]["DBInstanceStatus"]
+        == "available"
+    )
+    # Route 53 of the other name (the dr-azure pair) is left alone.
+    assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
+
+
+def test_region_failover_scales_promotes_and_switches_once_each(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id)
+    context = Context(through_proxy.ports())
+    result = attempt("region_failover", _failover(world), context)
+    assert _summary(result).startswith("us-west-2 is primary: node group workers scaled to 3")
+    assert "promoted app-db-dr" in _summary(result)
+    assert "Route 53 api.example.com -> west" in _summary(result)
+    assert facts(result) == {"region": STANDBY}
+    assert _sent(aws_proxy) == (1, 1, 1)
+    _failed_over(world)
+
+
+def test_region_failover_already_done_sends_nothing(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id, promoted=True)
+    result = attempt("region_failover", _failover(world), Context(through_proxy.ports()))
+    assert _summary(result) == "us-west-2 is primary: already failed over"
+    assert _sent(aws_proxy) == (0, 0, 0)
+    _failed_over(world)
+
+
+def test_region_failover_throttled_then_succeeds_on_the_retry(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id)
+    # EKS throttles for longer than botocore's own attempts: the stage's attempt fails.
+    aws_proxy.faults.add(rest_json_error(429, "ThrottlingException", path=_SCALE, times=-1))
+    with pytest.raises(CloudUnavailable, match="ThrottlingException"):
+        attempt("region_failover", _failover(world), Context(through_proxy.ports()))
+    assert _sent(aws_proxy)[:2] == (0, 0)
+    assert failover_roles(world, REGION_DOMAIN) == {"east": "PRIMARY", "west": "SECONDARY"}
+    aws_proxy.faults.clear()
+    throttled = aws_proxy.calls("POST", _SCALE)
+    attempt("region_failover", _failover(world), Context(through_proxy.ports(), attempt=2))
+    assert _sent(aws_proxy) == (1, 1, throttled + 1)
+    _failed_over(world)
+
+
+def test_region_failover_missing_replica_or_denied_promotion_is_fatal_and_named(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id)
+    with pytest.raises(CloudNotFound, match="RDS instance nope"):
+        attempt("region_failover", {**_failover(world), "replica": "nope"}, ctx(world))
+    aws_proxy.faults.add(query_error(403, "AccessDenied", path=_PROMOTE))
+    with pytest.raises(CloudAccessDenied, match="rds:PromoteReadReplica") as denied:
+        attempt("region_failover", _failover(world), Context(through_proxy.ports()))
+    assert STANDBY_REPLICA in str(denied.value)
+    assert failover_roles(world, REGION_DOMAIN) == {"east": "PRIMARY", "west": "SECONDARY"}
+
+
+def test_region_failover_resumed_after_a_crash_does_each_step_once(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id)
+    # Dies once the node group is scaled, before the promotion.
+    with pytest.raises(Crash):
+        attempt("region_failover", _failover(world), Context(through_proxy.ports(), crash_after=1))
+    assert _sent(aws_proxy) == (0, 0, 1)
+    assert node_group_size(world)[2] == 3
+    result = attempt("region_failover", _failover(world), Context(through_proxy.ports()))
+    assert "node group" not in _summary(result)
+    assert "promoted app-db-dr" in _summary(result)
+    assert _sent(aws_proxy) == (1, 1, 1)
+    _failed_over(world)
+
+
+def test_region_failover_resumed_after_the_dns_change_does_not_change_it_again(
+    world: World, aws_proxy: FaultProxy, through_proxy: CloudPorts
+) -> None:
+    seed_standby_region(world.moto, world.zone_id)
+    # Dies right after Route 53 accepted the change (the third progress report).
+    with pytest.raises(Crash):
+        attempt("region_failover", _failover(world), Context(through_proxy.ports(), crash_after=3))
+    assert aws_proxy.calls("POST", _RRSET) == 1
+    result = attempt("region_failover", _failover(world), Context(through_proxy.ports()))
+    assert "Route 53" not in _summary(result)
+    # moto keeps naming the source of a promoted replica, so only the record and the node
+    # group are counted here; a promotion already done is covered by the test above.
+    assert _sent(aws_proxy)[1:] == (1, 1)
+    _failed_over(world)
 
 
 # ----------------------------------------------------------------------------- verify
@@ -400,13 +580,28 @@ def test_verify_retries_within_the_attempt_and_names_failing_endpoints(world: Wo
     urls = [f"{world.service.url}/health", f"{world.service.url}/ready"]
     data = {"urls": urls, "tries": 2, "interval": 0.01}
     assert "all 2 endpoint(s) answer" in str(attempt("verify", data, ctx(world)))
-    from tests.cloud.http_base import Fault
-
     world.service.faults.add(Fault(503, path="/ready", times=1))
     assert "all 2 endpoint(s) answer" in str(attempt("verify", data, ctx(world)))
     world.service.faults.add(Fault(503, path="/ready", times=-1))
     with pytest.raises(StageRetryable, match=r"1 of 2 endpoint\(s\) failing.*/ready: HTTP 503"):
         attempt("verify", data, ctx(world))
+
+
+def test_verify_resumed_after_a_crash_reports_the_same_result(world: World) -> None:
+    assert world.service is not None
+    urls = [f"{world.service.url}/health", f"{world.service.url}/ready"]
+    data = {"urls": urls, "tries": 3, "interval": 0.01}
+    # /ready fails its first try; the process dies while the stage waits to try it again.
+    world.service.faults.add(Fault(503, path="/ready", times=1))
+    with pytest.raises(Crash):
+        attempt("verify", data, ctx(world, crash_after=1))
+    hits = world.service.hits
+    resumed = attempt("verify", data, ctx(world))
+    assert isinstance(resumed, StageResult)
+    assert resumed.summary.startswith("all 2 endpoint(s) answer")
+    assert world.service.hits == hits + 2  # each endpoint once more, nothing else
+    fresh = attempt("verify", data, ctx(world))
+    assert facts(resumed)["endpoints_verified"] == facts(fresh)["endpoints_verified"] == 2
 
 
 # ----------------------------------------------------------------------------- notify_webhook
@@ -424,8 +619,6 @@ def test_notify_is_signed_and_delivered_once_per_run_and_stage(world: World) -> 
 
 
 def test_notify_transient_then_success_and_a_missing_secret_is_fatal(world: World) -> None:
-    from tests.cloud.http_base import Fault
-
     data = {"url": f"{world.receiver.url}/hook", "secret": "env:PHOENIX_WEBHOOK_SECRET"}
     world.receiver.faults.add(Fault(502))
     with pytest.raises(CloudUnavailable):
@@ -455,3 +648,19 @@ def test_jenkins_job_is_triggered_once_and_followed_to_its_result(world: World) 
     world.jenkins.finish("dr/broken", world.jenkins.start_next(), "FAILURE")
     with pytest.raises(StageFatal, match="ended FAILURE"):
         attempt("jenkins_job", broken, ctx(world, stage="b"))
+
+
+def test_jenkins_job_transient_trigger_fault_then_one_build_followed_once(world: World) -> None:
+    world.jenkins.add_job("dr/smoke")
+    data = {"job": "dr/smoke", **FAST}
+    world.jenkins.faults.add(Fault(503, method="POST", path="buildWithParameters"))
+    with pytest.raises(CloudUnavailable):
+        attempt("jenkins_job", data, ctx(world))
+    assert world.jenkins.triggers == 0
+    with pytest.raises(Crash):
+        attempt("jenkins_job", data, ctx(world, attempt=2, crash_after=1))
+    world.jenkins.finish("dr/smoke", world.jenkins.start_next(), "SUCCESS")
+    assert "build #1 succeeded" in str(attempt("jenkins_job", data, ctx(world, attempt=3)))
+    # Done already: a later attempt of the same stage follows the same build.
+    assert "build #1 succeeded" in str(attempt("jenkins_job", data, ctx(world, attempt=4)))
+    assert world.jenkins.triggers == 1

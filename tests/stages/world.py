@@ -34,6 +34,12 @@ REGION = "us-east-1"
 STANDBY = "us-west-2"
 BUCKET = "app-assets"
 DOMAIN = "app.example.com"
+STANDBY_REPLICA = "app-db-dr"
+"""The cross-region read replica of ``app-db`` in the standby region (level 2)."""
+REGION_DOMAIN = "api.example.com"
+"""The name whose Route 53 failover pair a region failover switches: ``east`` -> ``west``."""
+STANDBY_CLUSTER = "standby"
+NODE_GROUP = "workers"
 
 
 class StaticBearer(SansIOHTTPPolicy[Any, Any]):
@@ -90,6 +96,10 @@ recovery:
   verify: {{urls: ["{service}/health", "{service}/ready"]}}
   notify: {{url: "{receiver}/webhook/phoenix", secret: env:PHOENIX_WEBHOOK_SECRET}}
   self_heal: {{cluster: eks-primary, namespace: prod}}
+  region_failover:
+    replica: {STANDBY_REPLICA}
+    route53: {{zone_id: {zone}, name: {REGION_DOMAIN}, dr_record: west, primary_record: east}}
+    node_group: {{cluster: {STANDBY_CLUSTER}, name: {NODE_GROUP}, desired: 3}}
 """
 
 
@@ -165,14 +175,113 @@ def seed_aws(moto: Moto, objects: dict[str, bytes], lag: float = 12.0) -> str:
     return zone_id
 
 
-def put_lag(moto: Moto, instance: str, seconds: float, region: str = REGION) -> None:
+def seed_standby_region(moto: Moto, zone_id: str, *, promoted: bool = False) -> None:
+    """What a region failover acts on: the cross-region read replica of ``app-db`` in the
+    standby region (lag 4s), the standby EKS cluster's node group at 0 nodes, and the Route 53
+    failover pair of ``REGION_DOMAIN`` (``east`` PRIMARY, ``west`` SECONDARY).
+
+    ``promoted``: the state after a completed failover instead — a standalone instance (what
+    RDS describes once a promotion finished; moto keeps naming the source after promoting),
+    ``west`` PRIMARY, and the node group at 3 nodes."""
+    west = aws("rds", moto, STANDBY)
+    if promoted:
+        west.create_db_instance(
+            DBInstanceIdentifier=STANDBY_REPLICA,
+            Engine="postgres",
+            DBInstanceClass="db.r6g.large",
+            MasterUsername="phoenix",
+            MasterUserPassword="not-a-secret-1",
+            AllocatedStorage=20,
+        )
+    else:
+        source = aws("rds", moto).describe_db_instances(DBInstanceIdentifier="app-db")
+        west.create_db_instance_read_replica(
+            DBInstanceIdentifier=STANDBY_REPLICA,
+            SourceDBInstanceIdentifier=source["DBInstances"][0]["DBInstanceArn"],
+            DBInstanceClass="db.r6g.large",
+        )
+    put_lag(moto, STANDBY_REPLICA, 4, STANDBY)
+    eks = aws("eks", moto, STANDBY)
+    role = "arn:aws:iam::123456789012:role/eks"
+    eks.create_cluster(
+        name=STANDBY_CLUSTER, roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1"]}
+    )
+    size = 3 if promoted else 0
+    eks.create_nodegroup(
+        clusterName=STANDBY_CLUSTER,
+        nodegroupName=NODE_GROUP,
+        nodeRole=role,
+        subnets=["subnet-1"],
+        scalingConfig={"minSize": 0, "maxSize": 3 if promoted else 2, "desiredSize": size},
+    )
+    roles = ("SECONDARY", "PRIMARY") if promoted else ("PRIMARY", "SECONDARY")
+    aws("route53", moto).change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": REGION_DOMAIN,
+                        "Type": "A",
+                        "SetIdentifier": ident,
+                        "Failover": role,
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": value}],
+                    },
+                }
+                for ident, role, value in (
+                    ("east", roles[0], "192.0.2.30"),
+                    ("west", roles[1], "192.0.2.40"),
+                )
+            ]
+        },
+    )
+
+
+def failover_roles(world: World, name: str) -> dict[str, str]:
+    """Set identifier -> failover role of the Route 53 records of ``name``."""
+    answer = aws("route53", world.moto).list_resource_record_sets(HostedZoneId=world.zone_id)
+    return {
+        r["SetIdentifier"]: r["Failover"]
+        for r in answer["ResourceRecordSets"]
+        if r.get("SetIdentifier") and r["Name"].rstrip(".") == name
+    }
+
+
+def node_group_size(world: World) -> tuple[int, int, int, str]:
+    """(min, max, desired, status) of the standby node group, as EKS describes it."""
+    raw = aws("eks", world.moto, STANDBY).describe_nodegroup(
+        clusterName=STANDBY_CLUSTER, nodegroupName=NODE_GROUP
+    )["nodegroup"]
+    c = raw["scalingConfig"]
+    return c["minSize"], c["maxSize"], c["desiredSize"], raw["status"]
+
+
+def replicas(world: World, namespace: str) -> dict[str, int]:
+    """Deployment -> its desired replicas in ``namespace`` of the Kubernetes fake."""
+    with world.kube.lock:
+        return {
+            name: d["spec"]["replicas"]
+            for (ns, name), d in world.kube.deployments.items()
+            if ns == namespace
+        }
+
+
+def put_lag(
+    moto: Moto,
+    instance: str,
+    seconds: float,
+    region: str = REGION,
+    at: datetime | None = None,
+) -> None:
     aws("cloudwatch", moto, region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
                 "MetricName": "ReplicaLag",
                 "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance}],
-                "Timestamp": datetime.now(UTC),
+                "Timestamp": at or datetime.now(UTC),
                 "Value": seconds,
                 "Unit": "Seconds",
             }
