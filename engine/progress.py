@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from engine.runs import ProgressEvent
@@ -53,20 +54,38 @@ class Subscription:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def drain(self, timeout: float) -> bool:
+        """Wait until every event offered so far was handed to the subscriber (and it
+        returned); False if that took over ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(left)
+        return True
+
     def _deliver(self) -> None:
         while True:
             event = self._queue.get()
-            if event is _STOP:
-                return
-            assert isinstance(event, ProgressEvent)
             try:
-                self._subscriber(event)
-            except Exception:
-                self.failures += 1
-                log.exception(
-                    "progress subscriber failed",
-                    extra={"subscriber": self.name, "run_id": event.run_id, "seq": event.seq},
-                )
+                if event is _STOP:
+                    return
+                assert isinstance(event, ProgressEvent)
+                self._hand_over(event)
+            finally:
+                self._queue.task_done()
+
+    def _hand_over(self, event: ProgressEvent) -> None:
+        try:
+            self._subscriber(event)
+        except Exception:
+            self.failures += 1
+            log.exception(
+                "progress subscriber failed",
+                extra={"subscriber": self.name, "run_id": event.run_id, "seq": event.seq},
+            )
 
 
 class ProgressHub:
@@ -91,6 +110,13 @@ class ProgressHub:
             subscriptions = list(self._subscriptions)
         for subscription in subscriptions:
             subscription.offer(event)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every subscriber has been handed every event published so far."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        return all(s.drain(max(0.0, deadline - time.monotonic())) for s in subscriptions)
 
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued and stop every subscription's thread (within ``timeout``)."""

@@ -189,6 +189,7 @@ class Rig:
     def settle(self, timeout: float = 15.0) -> None:
         """Every click's followup has run and every message shows its latest state."""
         assert self.phoenix.followups.drain(timeout), "a click's followup did not finish"
+        assert self.phoenix.runner.hub.drain(timeout), "progress events were not delivered"
         assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
 
     def audit(self, run_id: str) -> list[str]:
