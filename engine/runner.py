@@ -102,6 +102,12 @@ class Runner:
     def store(self) -> Store:
         return self._services.store
 
+    def executing(self) -> frozenset[str]:
+        """The runs this runner is executing now (an execution ends after its last event is
+        published)."""
+        with self._active_lock:
+            return frozenset(self._active)
+
     def _sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
 

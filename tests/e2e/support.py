@@ -181,7 +181,7 @@ class Rig:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = self.run(run_id)
-            if run.state in states:
+            if run.state in states and run_id not in self.phoenix.runner.executing():
                 return run
             time.sleep(0.02)
         raise TimeoutError(f"run {run_id} is {self.run(run_id).state}, not {states}")
