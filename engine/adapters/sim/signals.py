@@ -12,6 +12,7 @@ from typing import Final
 
 from engine.adapters.sim.ports import SimKubernetes, SimRds
 from engine.adapters.sim.world import SimWorld
+from engine.adapters.single_signal import SingleSignalSource
 from engine.config import (
     EksNodesSignal,
     RdsReplicaLagSignal,
@@ -34,61 +35,42 @@ CHECKER_REGIONS: Final = (
 )
 
 
-class SimReplicaLag:
+class SimReplicaLag(SingleSignalSource[RdsReplicaLagSignal]):
     """``rds_replica_lag`` read from the world's RDS through the ``ReplicationLagSource``."""
 
     def __init__(self, signal: RdsReplicaLagSignal, world: SimWorld, clock: Clock) -> None:
-        self._signal = signal
+        super().__init__(signal, clock)
         self._rds = SimRds(world)
-        self._clock = clock
-
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._signal.timeout.total_seconds()
 
     async def collect(self) -> Sequence[Reading]:
         signal = self._signal
         try:
             lag = self._rds.replica_lag(signal.db_instance, signal.lookback)
         except CloudUnavailable as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         if lag is None:
-            reason = f"no ReplicaLag datapoint for {signal.db_instance}"
-            return [Reading.unknown(signal.name, signal.vantage, reason, self._clock.now())]
+            return self._unknown(f"no ReplicaLag datapoint for {signal.db_instance}")
         status = status_from_thresholds(lag.seconds, signal.thresholds)
         detail = f"{signal.db_instance} lags {lag.seconds:g}s"
         return [Reading(signal.name, status, lag.seconds, detail, signal.vantage, lag.at)]
 
 
-class SimNodeReadiness:
+class SimNodeReadiness(SingleSignalSource[EksNodesSignal]):
     """``eks_nodes``: the share of the world's EKS nodes that are not Ready."""
 
     def __init__(self, signal: EksNodesSignal, world: SimWorld, clock: Clock) -> None:
-        self._signal = signal
+        super().__init__(signal, clock)
         self._cluster = SimKubernetes(world, world.topology.eks)
-        self._clock = clock
-
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._signal.timeout.total_seconds()
 
     async def collect(self) -> Sequence[Reading]:
         signal = self._signal
         try:
             nodes = self._cluster.nodes()
         except CloudUnavailable as exc:
-            return [Reading.unknown(signal.name, signal.vantage, str(exc), self._clock.now())]
+            return self._unknown(str(exc))
         now = self._clock.now()
         if not nodes:
-            return [Reading.unknown(signal.name, signal.vantage, "the cluster has no nodes", now)]
+            return self._unknown("the cluster has no nodes")
         not_ready = [n.name for n in nodes if not n.ready]
         share = len(not_ready) / len(nodes)
         status = status_from_thresholds(share, signal.thresholds)
@@ -98,7 +80,7 @@ class SimNodeReadiness:
         return [Reading(signal.name, status, share, detail, signal.vantage, now)]
 
 
-class SimHealthCheck:
+class SimHealthCheck(SingleSignalSource[Route53HealthCheckSignal]):
     """``route53_health_check``: Route 53's checkers probe the public endpoint from outside
     both clouds, so a partition of the observer does not blind them. ``public_answers`` says
     whether the public endpoint answers from the internet right now (a blocking call: it runs
@@ -110,17 +92,8 @@ class SimHealthCheck:
         clock: Clock,
         public_answers: Callable[[], bool],
     ) -> None:
-        self._signal = signal
-        self._clock = clock
+        super().__init__(signal, clock)
         self._public_answers = public_answers
-
-    @property
-    def signals(self) -> Sequence[str]:
-        return [self._signal.name]
-
-    @property
-    def deadline(self) -> float:
-        return self._signal.timeout.total_seconds()
 
     async def collect(self) -> Sequence[Reading]:
         signal = self._signal
