@@ -77,8 +77,14 @@ class Route53HealthCheck(SingleSignalSource[Route53HealthCheckSignal]):
 
     def __init__(self, signal: Route53HealthCheckSignal, clock: Clock, *, region: str) -> None:
         super().__init__(signal, clock)
+        access = signal.aws
         self._client: _LazyClient[Route53Client] = _LazyClient(
-            _maker("route53", region, signal.aws, self._timeout)
+            lambda: boto3.session.Session().client(
+                "route53",
+                region_name=region,
+                endpoint_url=access.endpoint_url,
+                config=_config(self._timeout),
+            )
         )
 
     async def collect(self) -> list[Reading]:
@@ -121,8 +127,14 @@ class RdsReplicaLag(SingleSignalSource[RdsReplicaLagSignal]):
 
     def __init__(self, signal: RdsReplicaLagSignal, clock: Clock, *, region: str) -> None:
         super().__init__(signal, clock)
+        access: AwsAccess = signal.aws
         self._client: _LazyClient[CloudWatchClient] = _LazyClient(
-            _maker("cloudwatch", region, signal.aws, self._timeout)
+            lambda: boto3.session.Session().client(
+                "cloudwatch",
+                region_name=region,
+                endpoint_url=access.endpoint_url,
+                config=_config(self._timeout),
+            )
         )
 
     async def collect(self) -> list[Reading]:
@@ -171,16 +183,6 @@ class RdsReplicaLag(SingleSignalSource[RdsReplicaLagSignal]):
             return None
         newest = max(points, key=lambda p: p["Timestamp"])
         return float(newest["Maximum"]), newest["Timestamp"]
-
-
-def _maker(service: str, region: str, access: AwsAccess, timeout: float) -> Callable[[], Any]:
-    """Makes the boto3 client a signal reads through (in its worker thread, on first use)."""
-    return lambda: boto3.session.Session().client(  # type: ignore[call-overload]
-        service,
-        region_name=region,
-        endpoint_url=access.endpoint_url,
-        config=_config(timeout),
-    )
 
 
 def _report(observation: dict[str, Any]) -> str:
