@@ -7,7 +7,7 @@ configuration model itself validates, can use them without an import cycle.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -28,8 +28,23 @@ def _check_name(value: str) -> str:
     return value
 
 
+SecretKind = Literal["env", "secretsmanager", "keyvault"]
+"""Where a ``SecretRef`` is held: the process environment, AWS Secrets Manager, Key Vault."""
+
+
+def secret_kind(reference: str) -> SecretKind | None:
+    """The kind of a secret reference; ``None`` when it is not a reference at all."""
+    if _ENV_REF.match(reference):
+        return "env"
+    if _AWS_SM_REF.match(reference):
+        return "secretsmanager"
+    if _KEY_VAULT_REF.match(reference):
+        return "keyvault"
+    return None
+
+
 def _check_secret_ref(value: str) -> str:
-    if _ENV_REF.match(value) or _AWS_SM_REF.match(value) or _KEY_VAULT_REF.match(value):
+    if secret_kind(value) is not None:
         return value
     # The value may be a pasted secret: never echo it back.
     raise ValueError(

@@ -6,6 +6,7 @@ these ``from exc`` at their boundary.
     PhoenixError
     ├── ConfigError            a phoenix.yaml that cannot be used; carries one Problem per fault
     ├── SecretError            a secret reference that cannot be resolved (never the value)
+    │   └── SecretUnavailable  the secret store did not answer, throttled us or failed (5xx)
     ├── SignalError            a collector could not produce a reading
     │   ├── ProbeTimeout       the probe ran past its timeout
     │   └── BadAnswer          the far end answered, but not with anything we can read
@@ -63,6 +64,11 @@ class ConfigError(PhoenixError):
 
 class SecretError(PhoenixError):
     """A secret reference that cannot be resolved. The message names the reference only."""
+
+
+class SecretUnavailable(SecretError):
+    """The secret store could not be reached, throttled us or failed on its side: another try
+    later may succeed (a refused or missing secret is a plain ``SecretError``)."""
 
 
 class SignalError(PhoenixError):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from engine.config_types import SecretRef, Url
-from engine.errors import SecretError, StageFatal
+from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
 from engine.retry import RetryPolicy
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
@@ -84,6 +84,8 @@ class NotifyWebhook(Stage[NotifyParams]):
 def _secret(ctx: StageContext, params: NotifyParams) -> str:
     try:
         return ctx.ports.get(SECRETS).resolve(params.secret)
+    except SecretUnavailable as exc:
+        raise StageRetryable(f"the webhook's signing secret: {exc}") from exc
     except SecretError as exc:
         raise StageFatal(f"the webhook's signing secret: {exc}") from exc
 

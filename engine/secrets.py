@@ -1,0 +1,113 @@
+"""Secret references resolved by kind, and a short cache in front of the cloud stores.
+
+A ``SecretRef`` names where a secret is held (``engine.config_types.secret_kind``):
+``env:VAR``, an AWS Secrets Manager ARN or a Key Vault secret URI. ``SecretsByKind`` hands
+each reference to the resolver of its kind; the composition root supplies them (the
+environment's from ``bot.settings``, the clouds' from ``engine.adapters``).
+
+``CachedSecrets`` keeps a resolved value for a short time, so that a probe's bearer token is
+not fetched from the cloud on every evaluation. Only answers are kept, never a failure, and
+a rotated secret is read again once its value has aged past the TTL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Final, Protocol
+
+from engine.config_types import SecretKind, secret_kind
+from engine.errors import SecretError
+from engine.stages.ports import SecretResolver
+
+SECRET_TTL: Final = timedelta(minutes=5)
+"""How long a value read from a cloud secret store is used before it is read again."""
+
+_LABELS: Final[dict[SecretKind, str]] = {
+    "env": "environment",
+    "secretsmanager": "AWS Secrets Manager",
+    "keyvault": "Azure Key Vault",
+}
+
+
+class SecretStore(SecretResolver, Protocol):
+    """A resolver that holds connections (SDK clients) until it is closed."""
+
+    def close(self) -> None: ...
+
+
+class SecretsByKind:
+    """Resolves each reference through the resolver of its kind. A kind without a resolver
+    is refused by name; errors name the reference, never a value."""
+
+    def __init__(
+        self,
+        env: SecretResolver,
+        *,
+        secrets_manager: SecretStore | None = None,
+        key_vault: SecretStore | None = None,
+    ) -> None:
+        self._env = env
+        self._stores: dict[SecretKind, SecretStore | None] = {
+            "secretsmanager": secrets_manager,
+            "keyvault": key_vault,
+        }
+
+    def resolve(self, reference: str) -> str:
+        kind = secret_kind(reference)
+        if kind is None:
+            # Possibly a pasted secret: never echo it.
+            raise SecretError(
+                "not a secret reference: env:VAR, a Secrets Manager ARN or a Key Vault secret URI"
+            )
+        if kind == "env":
+            return self._env.resolve(reference)
+        store = self._stores[kind]
+        if store is None:
+            raise SecretError(f"cannot resolve {reference}: no {_LABELS[kind]} client is wired")
+        return store.resolve(reference)
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            if store is not None:
+                store.close()
+
+
+class CachedSecrets:
+    """Keeps each value ``source`` resolved for ``ttl``; failures are never kept, so the next
+    call asks again. ``monotonic`` is the clock (seconds), swappable in tests."""
+
+    def __init__(
+        self,
+        source: SecretStore,
+        ttl: timedelta = SECRET_TTL,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._ttl = ttl.total_seconds()
+        self._monotonic = monotonic
+        self._values: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, reference: str) -> str:
+        now = self._monotonic()
+        with self._lock:
+            kept = self._values.get(reference)
+        if kept is not None and now - kept[0] < self._ttl:
+            return kept[1]
+        value = self._source.resolve(reference)
+        with self._lock:
+            self._values[reference] = (now, value)
+        return value
+
+    def forget(self) -> None:
+        """Drop every kept value: the next call of each reference reads the store."""
+        with self._lock:
+            self._values.clear()
+
+    def close(self) -> None:
+        self.forget()
+        self._source.close()
