@@ -63,15 +63,19 @@ def check_config(args: argparse.Namespace) -> int:
 
 def score_now(args: argparse.Namespace) -> int:
     from bot.process import prepare_process
-    from bot.settings import EnvSecrets
+    from bot.wiring_secrets import build_secrets
     from bot.wiring_signals import build_collector
 
     config = load_or_report(args.config)
     if config is None:
         return 2
-    collector = build_collector(config, secrets=EnvSecrets().resolve)
+    secrets = build_secrets(config.clouds)
+    collector = build_collector(config, secrets=secrets.resolve)
     prepare_process()
-    readings = collector.collect()
+    try:
+        readings = collector.collect()
+    finally:
+        secrets.close()
     decision = assess(score(readings, config, collector.clock.now()), config)
     if args.json:
         print(json.dumps(decision_as_dict(decision, config)))

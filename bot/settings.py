@@ -15,7 +15,8 @@
     PHOENIX_DRILL_CHECK    seconds between looks at drill duties (30)
     PHOENIX_LOG_FORMAT     json (default) | text
 
-Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``).
+Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``);
+``bot.wiring_secrets`` adds the cloud secret stores beside it.
 
 Tokens are ``SecretStr``: their repr and str never show the value, so they cannot reach a log.
 ``load_settings`` turns every fault into a ``SettingsError`` whose message is one line naming
@@ -132,16 +133,17 @@ def _one_line(exc: ValidationError) -> str:
 
 
 class EnvSecrets:
-    """Resolves ``env:VAR`` secret references from the process environment. Other kinds of
-    reference (Secrets Manager, Key Vault) are refused by name: this resolver has no client
-    for them. Errors name the reference, never a value."""
+    """Resolves ``env:VAR`` secret references from the process environment (or ``environ``).
+    Cloud references are for ``bot.wiring_secrets.build_secrets``, which puts this resolver
+    beside the Secrets Manager and Key Vault ones; given one alone, it refuses it by name.
+    Errors name the reference, never a value."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
 
     def resolve(self, reference: str) -> str:
         if not reference.startswith("env:"):
-            raise SecretError(f"cannot resolve {reference}: only env:VAR references are wired")
+            raise SecretError(f"cannot resolve {reference}: not an env:VAR reference")
         value = self._environ.get(reference[4:])
         if not value:
             raise SecretError(f"secret {reference} is not set")

@@ -17,7 +17,7 @@ from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.reporter import PROPOSAL, ReporterSettings, SlackReporter
 from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
-from bot.settings import EnvSecrets, Settings
+from bot.settings import Settings
 from bot.slack_directory import SlackGroups
 from bot.sweeper import Sweeper
 from bot.wiring_cloud import CloudPorts, build_cloud_ports
@@ -186,7 +186,7 @@ def build_phoenix(
     evaluator = Evaluator(
         config,
         store,
-        collect or build_collector(config, clock, secrets=EnvSecrets().resolve).collect,
+        collect or build_collector(config, clock, secrets=clouds.secrets.resolve).collect,
         lambda decision: phoenix_ref[0].on_decision(decision),
         clock=clock,
         leadership=leadership,

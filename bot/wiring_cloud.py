@@ -2,10 +2,11 @@
 section, on first use (a cloud the plans never touch is never contacted), one per resource
 coordinates, closed together.
 
-Secrets named by reference (``env:VAR``) are resolved here, at the time of use, and never
-logged. Tests reach stand-ins through ``clouds`` overrides (``endpoint_url``, ``arm_url``, a
-cluster's ``api_url``) plus the ``azure_credential`` / ``azure_client_options`` hooks below,
-which production leaves alone.
+Secrets named by reference (``env:VAR``, a Secrets Manager ARN, a Key Vault URI) are resolved
+at the time of use through one resolver (``bot.wiring_secrets``), owned and closed with the
+ports, and never logged. Tests reach stand-ins through ``clouds`` overrides (``endpoint_url``,
+``arm_url``, ``key_vault_url``, a cluster's ``api_url``) plus the ``azure_credential`` /
+``azure_client_options`` hooks below, which production leaves alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from bot.settings import EnvSecrets
+from bot.wiring_secrets import build_secrets
 from engine.adapters.aws_clients import AwsTarget
 from engine.adapters.aws_eks import EksNodeGroups
 from engine.adapters.aws_rds import CloudWatchReplicaLag, RdsInstances
@@ -43,7 +44,7 @@ from engine.cloud_ports import (
     WebhookSender,
 )
 from engine.config import Clouds, PhoenixConfig
-from engine.errors import SecretError, StageFatal
+from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
 from engine.stages import PortKey, Ports
 from engine.stages.ports import (
     AWS_INFRA,
@@ -57,6 +58,7 @@ from engine.stages.ports import (
     WEBHOOKS,
     HttpChecks,
     LagSource,
+    SecretResolver,
     StoreKind,
 )
 
@@ -70,7 +72,7 @@ class CloudPorts:
         self,
         clouds: Clouds,
         default_region: str,
-        secrets: EnvSecrets | Any,
+        secrets: SecretResolver,
         *,
         azure_credential: Any = None,
         azure_client_options: Mapping[str, Any] | None = None,
@@ -86,6 +88,11 @@ class CloudPorts:
         self._poll_interval = poll_interval
         self._made: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
+
+    @property
+    def secrets(self) -> SecretResolver:
+        """The resolver of every secret reference (stages and signals share it, and its cache)."""
+        return self._secrets
 
     # -- ObjectStores
 
@@ -191,6 +198,9 @@ class CloudPorts:
             made, self._made = list(self._made.values()), {}
         for adapter in made:
             adapter.close()
+        close = getattr(self._secrets, "close", None)
+        if close is not None:
+            close()
 
     # -- internals
 
@@ -237,13 +247,19 @@ class CloudPorts:
     def _secret(self, reference: str) -> str:
         try:
             value: str = self._secrets.resolve(reference)
+        except SecretUnavailable as exc:
+            raise StageRetryable(str(exc)) from exc
         except SecretError as exc:
             raise StageFatal(str(exc)) from exc
         return value
 
 
 def build_cloud_ports(
-    config: PhoenixConfig, secrets: EnvSecrets | Any | None = None, **options: Any
+    config: PhoenixConfig, secrets: SecretResolver | None = None, **options: Any
 ) -> CloudPorts:
-    """The stage ports of ``config``; ``CloudPorts.ports()`` is what the runner takes."""
-    return CloudPorts(config.clouds, config.primary.region, secrets or EnvSecrets(), **options)
+    """The stage ports of ``config``; ``CloudPorts.ports()`` is what the runner takes. Without
+    ``secrets``, references resolve from the environment and the configured clouds, with the
+    ``azure_credential`` given for Key Vault too."""
+    if secrets is None:
+        secrets = build_secrets(config.clouds, azure_credential=options.get("azure_credential"))
+    return CloudPorts(config.clouds, config.primary.region, secrets, **options)

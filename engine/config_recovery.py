@@ -44,6 +44,9 @@ class AzureCloud(Model):
     """Default resource group of Azure SQL and Traffic Manager."""
     arm_url: Url | None = None
     """The Resource Manager endpoint; Azure's public cloud when not given."""
+    key_vault_url: Url | None = None
+    """Every Key Vault secret reference read at this one URL instead of its vault's own: a
+    stand-in. Not for production (each reference names its vault)."""
     storage: BlobAccess = BlobAccess()
 
 

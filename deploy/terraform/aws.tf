@@ -136,6 +136,17 @@ data "aws_iam_policy_document" "bot" {
       resources = local.nodegroup_arns
     }
   }
+
+  # The secrets phoenix.yaml references by ARN (webhook keys, bearer tokens ...): read only.
+  dynamic "statement" {
+    for_each = length(var.secretsmanager_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "SecretValues"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = var.secretsmanager_secret_arns
+    }
+  }
 }
 
 resource "aws_iam_policy" "bot" {

@@ -1,7 +1,8 @@
 # The bot's Azure identity: a user-assigned managed identity that trusts the cluster's service
 # account token (workload identity federation), with custom roles holding exactly the ARM
-# actions the adapters call (engine/adapters/azure_*.py) and Storage Blob Data Contributor on
-# the containers it synchronises into.
+# actions the adapters call (engine/adapters/azure_*.py), Storage Blob Data Contributor on
+# the containers it synchronises into and Key Vault Secrets User on the vaults whose secrets
+# phoenix.yaml references.
 
 data "azurerm_resource_group" "dr" {
   name = var.azure_resource_group_name
@@ -82,6 +83,14 @@ resource "azurerm_role_assignment" "blob" {
   for_each             = toset(var.azure_storage_container_ids)
   scope                = each.value
   role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.bot.principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+resource "azurerm_role_assignment" "key_vault" {
+  for_each             = toset(var.azure_key_vault_ids)
+  scope                = each.value
+  role_definition_name = "Key Vault Secrets User"
   principal_id         = azurerm_user_assigned_identity.bot.principal_id
   principal_type       = "ServicePrincipal"
 }

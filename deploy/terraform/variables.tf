@@ -91,6 +91,12 @@ variable "eks_node_groups" {
   default = []
 }
 
+variable "secretsmanager_secret_arns" {
+  description = "Secrets Manager secrets phoenix.yaml references, by full ARN as written there; the bot reads their current value. A secret encrypted with a customer managed KMS key also needs kms:Decrypt for the bot's role in that key's policy."
+  type        = list(string)
+  default     = []
+}
+
 # --- Azure (the DR side)
 
 variable "azure_subscription_id" {
@@ -123,6 +129,12 @@ variable "azure_traffic_manager_profile_ids" {
 
 variable "azure_storage_container_ids" {
   description = "Blob containers the bot synchronises into (resource manager ids of the containers)."
+  type        = list(string)
+  default     = []
+}
+
+variable "azure_key_vault_ids" {
+  description = "Key Vaults (Azure RBAC permission model) whose secrets phoenix.yaml references: the bot gets Key Vault Secrets User on each. A vault that uses access policies needs a get-secret policy for the bot's identity instead."
   type        = list(string)
   default     = []
 }

@@ -106,8 +106,10 @@ class _Probe:
 class HttpProbes:
     """The ``SignalSource`` of every ``http`` signal.
 
-    ``secrets`` resolves a signal's ``bearer_token`` reference (e.g. ``env:VAR``) at each
-    collection; the token goes into the Authorization header and nowhere else.
+    ``secrets`` resolves a signal's ``bearer_token`` reference (``env:VAR``, a Secrets Manager
+    ARN, a Key Vault URI) at each collection; the bot's resolver keeps a cloud secret's value
+    for a few minutes, so that is not a cloud call per evaluation. The token goes into the
+    Authorization header and nowhere else.
     ``max_in_flight`` caps concurrent probes (default: what the open-files limit allows);
     past it a probe waits, and its timeout starts only when it is sent.
     """

@@ -43,3 +43,9 @@ def rest_json_error(status: int, code: str, **where: Any) -> Fault:
         ("x-amzn-ErrorType", f"{code}:http://internal"),
     )
     return Fault(status, body, headers, **where)
+
+
+def json_error(status: int, code: str, message: str = "injected", **where: Any) -> Fault:
+    """Secrets Manager (json 1.1): the error type and message in a JSON body."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return Fault(status, body, (("Content-Type", "application/x-amz-json-1.1"),), **where)

@@ -1,10 +1,12 @@
 """The base of the local HTTP fakes: a quiet threading server on loopback, HTTP/1.1 keep-alive
-without Nagle's delay, JSON helpers, and a switch to fail the next requests on purpose."""
+without Nagle's delay, JSON helpers, a switch to fail the next requests on purpose, and
+optionally TLS (for clients that refuse a bearer token over plain http)."""
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +58,15 @@ class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is None:
+            return sock, address
+        # The handshake happens on the request's own thread (``JsonHandler.setup``), so a slow
+        # client cannot hold up the accepting one.
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hung up early is expected in these tests
@@ -64,6 +75,11 @@ class QuietServer(ThreadingHTTPServer):
 class JsonHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -115,10 +131,13 @@ class JsonHandler(BaseHTTPRequestHandler):
 class FakeServer:
     """Owns a ``QuietServer`` on a free loopback port, served from a daemon thread."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.faults = FaultList()
         self.lock = threading.Lock()
         self._httpd = QuietServer((LOOPBACK, 0), handler)
+        self._httpd.tls = tls
         self._httpd.owner = self  # type: ignore[attr-defined]
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -126,7 +145,8 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        scheme = "http" if self._httpd.tls is None else "https"
+        return f"{scheme}://{LOOPBACK}:{self.port}"
 
     def stop(self) -> None:
         self._httpd.shutdown()

@@ -30,6 +30,7 @@ IAM_PREFIX = {
     "cloudwatch": "cloudwatch",
     "route53": "route53",
     "eks": "eks",
+    "secretsmanager": "secretsmanager",
 }
 # S3 operations whose IAM action is not named after the operation.
 S3_ACTIONS = {
@@ -59,6 +60,9 @@ BLOBS = "microsoft.storage/storageaccounts/blobservices/containers/blobs"
 BLOB_DATA_CONTRIBUTOR = {
     f"{BLOBS}/{a}" for a in ("read", "write", "delete", "add/action", "move/action")
 }
+SECRETS = "microsoft.keyvault/vaults/secrets"
+# The data actions of the built-in role "Key Vault Secrets User".
+KEY_VAULT_SECRETS_USER = {f"{SECRETS}/getsecret/action", f"{SECRETS}/readmetadata/action"}
 
 
 def unquote(value: Any) -> Any:
@@ -115,7 +119,7 @@ def policy_actions() -> set[str]:
 CALL = re.compile(r"\.([a-z][a-z0-9_]*)\(")
 NAMED_OPERATION = re.compile(r'\.(?:get_paginator|generate_presigned_url)\(\s*"([a-z0-9_]+)"')
 SERVICE = re.compile(r'(?:aws_client|\.client)\(\s*"([a-z0-9-]+)"')
-DECLARED = re.compile(r'"((?:s3|rds|cloudwatch|route53|eks):[A-Za-z0-9]+)"')
+DECLARED = re.compile(r'"((?:s3|rds|cloudwatch|route53|eks|secretsmanager):[A-Za-z0-9]+)"')
 
 
 def adapter_operations() -> set[tuple[str, str]]:
@@ -152,6 +156,7 @@ def test_the_scan_finds_the_calls_it_must() -> None:
         ("route53", "GetHealthCheckStatus"),
         ("s3", "ListObjectsV2"),
         ("s3", "CompleteMultipartUpload"),
+        ("secretsmanager", "GetSecretValue"),
     ):
         assert expected in operations
 
@@ -236,9 +241,17 @@ def test_the_azure_roles_hold_exactly_the_actions_the_adapters_declare() -> None
     assert data
     assert data <= BLOB_DATA_CONTRIBUTOR
     declared -= data
+    secrets = {a for a in declared if a.startswith(SECRETS)}
+    assert secrets
+    assert secrets <= KEY_VAULT_SECRETS_USER
+    declared -= secrets
     assert declared - granted == set(), "declared by an adapter but not granted"
     assert granted - declared - AZURE_ALSO == set(), "granted but never used"
     # Blob data goes through the data plane: the built-in data role, on the containers only.
     blob = block("resource", "azurerm_role_assignment", "blob")
     assert blob["role_definition_name"] == "Storage Blob Data Contributor"
     assert blob["scope"] == "${each.value}"
+    # Secrets too: the built-in role that reads secret values, on the named vaults only.
+    vault = block("resource", "azurerm_role_assignment", "key_vault")
+    assert vault["role_definition_name"] == "Key Vault Secrets User"
+    assert vault["scope"] == "${each.value}"

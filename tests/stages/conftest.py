@@ -12,6 +12,7 @@ import pytest
 
 from bot.settings import EnvSecrets
 from bot.wiring_cloud import CloudPorts, build_cloud_ports
+from bot.wiring_secrets import build_secrets
 from engine.config import PhoenixConfig, parse_config
 from tests.cloud.arm_fake import ArmFake
 from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
@@ -116,7 +117,7 @@ def world(
     )
     ports: CloudPorts = build_cloud_ports(
         config,
-        EnvSecrets(environ),
+        build_secrets(config.clouds, environ=environ),
         azure_credential=UnusedCredential(),
         azure_client_options={
             "authentication_policy": StaticBearer(),
