@@ -35,9 +35,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.sweeper import Sweeper
-from engine.config import PhoenixConfig
+from engine.config import Drill, PhoenixConfig
 from engine.drill_desk import DrillDesk, subject
-from engine.drills import Announce, Miss, Start, current_occurrence
+from engine.drills import Announce, Miss, Start
 from engine.errors import StoreError
 from engine.levels import decide, start_cooldown
 from engine.model import LevelDecision, LevelState, Reading
@@ -206,7 +206,12 @@ class Evaluator:
 
 
 class DrillDuties:
-    """Announce, start or let go of drills as they fall due (the leader only)."""
+    """Announce, start or let go of drills as they fall due (the leader only).
+
+    Announcements are claimed under the leader lease's token, like evaluation slots: a new
+    leader makes those its predecessor did not note (a postponed drill's announcements at its
+    new time included, since what is due comes from the notes in the Store), and a paused old
+    leader drops its announcement when it finds its lease gone."""
 
     def __init__(
         self,
@@ -227,17 +232,8 @@ class DrillDuties:
             return
         for drill, duty in self.drills.due(self.clock.now()):
             if isinstance(duty, Announce):
-                if self.drills.announced(drill, duty.occurrence, duty.offsets):
-                    occurrence = current_occurrence(
-                        drill, self.drills.notes(drill.name), self.clock.now()
-                    )
-                    self.board.show(
-                        subject(drill.name),
-                        announcement_role(occurrence),
-                        blocks.drill_announcement(drill, occurrence),
-                        channel=drill.channel or self.config.slack.channel,
-                    )
-                    log.info("drill announced", extra={"drill": drill.name})
+                if not self._announce(drill, duty):
+                    return
             elif isinstance(duty, Start):
                 run = self.drills.start_scheduled(drill, duty.occurrence)
                 if run is not None:
@@ -245,6 +241,28 @@ class DrillDuties:
                     self.drills.launch(drill.name, run)
             elif isinstance(duty, Miss):
                 self.drills.miss(drill, duty.occurrence)
+
+    def _announce(self, drill: Drill, duty: Announce) -> bool:
+        """Post one announcement (if this term has not, and no earlier term noted it); False
+        once leadership is lost."""
+        lease = self.leadership.lease if self.leadership.confirm() else None
+        if lease is None:
+            log.warning("leadership lost before a drill announcement: it is left to the next")
+            return False
+        occurrence = self.drills.announce(drill, duty.occurrence, duty.offsets, lease.token)
+        if occurrence is None:
+            return True
+        self.board.show(
+            subject(drill.name),
+            announcement_role(occurrence, occurrence.announcements[-1]),
+            blocks.drill_announcement(drill, occurrence, now=self.clock.now()),
+            channel=drill.channel or self.config.slack.channel,
+        )
+        log.info(
+            "drill announced",
+            extra={"drill": drill.name, "due": occurrence.due.isoformat(), "offsets": duty.offsets},
+        )
+        return True
 
 
 class PhoenixScheduler:

@@ -2,16 +2,23 @@
 
 What happened to each occurrence is kept as ``DrillNote``s in the audit log (subject
 ``drill:<name>``), beside the audit events of who did it; ``engine.drills`` folds them into the
-current occurrence and its duties. Every effect is claimed once in the Store (an announcement,
-a start, a postpone of one announced time), so a leader change, a Slack retry or a double
-click never announces, starts or postpones twice.
+current occurrence and its duties. Every effect is claimed once in the Store (a start, a
+postpone of one announced time), so a leader change, a Slack retry or a double click never
+starts or postpones twice.
+
+An announcement is claimed the way an evaluation slot is: under the leader lease's token, then
+checked against the notes. Within one leadership term the claim makes it once (however many
+duty checks overlap); across terms the note is the record, so a new leader neither repeats an
+announcement its predecessor noted nor loses one its predecessor claimed and died before
+noting. Because the notes are in the Store, a postponed drill's announcements at its new time
+are made by whichever replica leads then.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -20,6 +27,7 @@ from engine.approvals import DirectoryUnavailable
 from engine.config import Drill, PhoenixConfig
 from engine.drills import (
     POSTPONES,
+    Announce,
     DrillNote,
     DrillReport,
     Duty,
@@ -81,6 +89,18 @@ def parse_button_value(value: str) -> tuple[str, datetime, datetime] | None:
         return None
 
 
+def announcement_claim(
+    environment: str, occurrence: Occurrence, offsets: tuple[float, ...], term: int
+) -> str:
+    """The Store claim of one announcement of ``occurrence`` (at its current due time) by the
+    leader of lease token ``term``."""
+    spelled = ",".join(f"{o:g}" for o in offsets)
+    return (
+        f"drill:{environment}:{occurrence.key}:announce:"
+        f"{occurrence.due:%Y%m%dT%H%MZ}:{spelled}:{term}"
+    )
+
+
 class DrillDesk:
     def __init__(
         self,
@@ -107,9 +127,11 @@ class DrillDesk:
         for event in self.store.list_audit(subject=subject(name), limit=_HISTORY):
             if event.action in NoteKind.__members__.values():
                 try:
-                    found.append(DrillNote.model_validate_json(event.detail))
+                    note = DrillNote.model_validate_json(event.detail)
                 except ValidationError:
                     log.warning("unreadable drill note", extra={"drill": name, "seq": event.seq})
+                    continue
+                found.append(note.model_copy(update={"at": event.at}))
         return found
 
     def occurrence(self, name: str, now: datetime | None = None) -> Occurrence:
@@ -159,23 +181,41 @@ class DrillDesk:
 
     # ------------------------------------------------------------------ the scheduler's duties
 
-    def announced(self, drill: Drill, occurrence: Occurrence, offsets: tuple[float, ...]) -> bool:
-        """Claim the announcement; True for the one replica that must post it."""
-        key = f"drill:{occurrence.key}:announce:{','.join(f'{o:g}' for o in offsets)}"
+    def announce(
+        self, drill: Drill, occurrence: Occurrence, offsets: tuple[float, ...], term: int
+    ) -> Occurrence | None:
+        """Claim and note the announcement of ``offsets`` before ``occurrence``'s due time;
+        the occurrence as announced for the one caller that must post it, else None.
+
+        ``term`` is the leader lease's token: the claim belongs to one leadership term, and the
+        notes (read again after claiming) say whether an earlier term announced it already."""
+        key = announcement_claim(self.config.environment, occurrence, offsets, term)
         if not self.store.claim(key, _CLAIM_TTL):
-            return False
-        self._note(
-            drill.name,
-            DrillNote(
-                kind=NoteKind.ANNOUNCED,
-                occurrence=occurrence.scheduled,
-                due=occurrence.due,
-                by=BOT,
-                offsets=offsets,
-            ),
-            Surface.SCHEDULER,
+            return None
+        now = self.clock.now()
+        fresh = current_occurrence(drill, self.notes(drill.name), now)
+        still = [d for d in duties(drill, fresh, now) if isinstance(d, Announce)]
+        if (
+            fresh.key != occurrence.key
+            or fresh.due != occurrence.due
+            or not still
+            or still[0].offsets != offsets
+        ):
+            return None
+        note = DrillNote(
+            kind=NoteKind.ANNOUNCED,
+            occurrence=occurrence.scheduled,
+            due=occurrence.due,
+            by=BOT,
+            offsets=offsets,
+            at=now,
         )
-        return True
+        self._note(drill.name, note, Surface.SCHEDULER)
+        return replace(
+            fresh,
+            announced=fresh.announced | set(offsets),
+            announcements=(*fresh.announcements, note),
+        )
 
     def miss(self, drill: Drill, occurrence: Occurrence) -> bool:
         if not self.store.claim(f"drill:{occurrence.key}:start", _CLAIM_TTL):
@@ -307,14 +347,7 @@ class DrillDesk:
             ),
             Surface.SLACK,
         )
-        skipped = Occurrence(
-            occurrence.drill,
-            occurrence.scheduled,
-            occurrence.due,
-            occurrence.announced,
-            occurrence.postponed_by,
-            user,
-        )
+        skipped = replace(occurrence, skipped_by=user)
         text = f"<@{user}> skipped drill {name} due {occurrence.due:%Y-%m-%d %H:%M} UTC."
         return DrillOutcome(True, text, drill, skipped)
 

@@ -11,6 +11,12 @@ Which occurrence is current: an open postponed one (the earliest), else the firs
 the last one closed (started, skipped or missed — by its due time, so a postponed occurrence
 swallows firings it was pushed past) and after ``now - grace``, so a firing missed while no
 replica ran is let go rather than run hours late.
+
+Announcements: each offset is announced once per due time, at ``due - offset``. A postpone
+moves the due time, so the offsets apply afresh to the new time — except those whose moment
+came before the postpone itself (never announced late). A moment that falls exactly at the
+postpone counts: it is announced at once. Without a postpone, offsets a restart let pile up
+are announced together in one message.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.config import Drill, Objectives
 from engine.cron import next_time, parse_cron, zone
@@ -59,6 +65,10 @@ class DrillNote(BaseModel):
     offsets: tuple[float, ...] = ()
     """Announcements: the offsets (seconds before the due time) this announcement covers."""
     run_id: str | None = None
+    at: datetime | None = Field(default=None, exclude=True)
+    """When the note was made: the time of its audit event, filled in when it is read (so the
+    stored JSON stays what every version reads). A postpone's moment bounds the announcements
+    it brings back."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +77,23 @@ class Occurrence:
     scheduled: datetime
     due: datetime
     announced: frozenset[float] = frozenset()
-    postponed_by: tuple[str, ...] = ()
+    """The offsets announced for the current due time (a postpone starts them afresh)."""
+    postponements: tuple[DrillNote, ...] = ()
     skipped_by: str | None = None
     run_id: str | None = None
     missed: bool = False
+    announcements: tuple[DrillNote, ...] = ()
+    """Every announcement made of the occurrence, for any due time, oldest first."""
+
+    @property
+    def postponed_by(self) -> tuple[str, ...]:
+        return tuple(note.by for note in self.postponements)
+
+    @property
+    def postponed_at(self) -> datetime | None:
+        """When the last postpone was made; None if it was never postponed (or the note
+        predates the time stamp)."""
+        return self.postponements[-1].at if self.postponements else None
 
     @property
     def key(self) -> str:
@@ -120,16 +143,21 @@ def _due(notes: Sequence[DrillNote], scheduled: datetime) -> datetime:
 def _fold(drill: str, scheduled: datetime, notes: Sequence[DrillNote]) -> Occurrence:
     due = scheduled
     announced: set[float] = set()
-    postponed: list[str] = []
+    announcements: list[DrillNote] = []
+    postponed: list[DrillNote] = []
     skipped: str | None = None
     run_id: str | None = None
     missed = False
     for note in notes:
         if note.kind is NoteKind.POSTPONED:
             due = note.due
-            postponed.append(note.by)
+            postponed.append(note)
+            announced = set()
         elif note.kind is NoteKind.ANNOUNCED:
-            announced.update(note.offsets)
+            announcements.append(note)
+            # An announcement of a due time a postpone has since moved covers nothing now.
+            if note.due == due:
+                announced.update(note.offsets)
         elif note.kind is NoteKind.SKIPPED:
             skipped = note.by
         elif note.kind is NoteKind.STARTED:
@@ -137,7 +165,15 @@ def _fold(drill: str, scheduled: datetime, notes: Sequence[DrillNote]) -> Occurr
         elif note.kind is NoteKind.MISSED:
             missed = True
     return Occurrence(
-        drill, scheduled, due, frozenset(announced), tuple(postponed), skipped, run_id, missed
+        drill,
+        scheduled,
+        due,
+        frozenset(announced),
+        tuple(postponed),
+        skipped,
+        run_id,
+        missed,
+        tuple(announcements),
     )
 
 
@@ -182,6 +218,7 @@ def duties(
                 for offset in drill.announce
                 if occurrence.due - offset <= now
                 and offset.total_seconds() not in occurrence.announced
+                and _ahead_of_postpone(occurrence, occurrence.due - offset)
             ),
             reverse=True,
         )
@@ -189,9 +226,20 @@ def duties(
     return [Announce(occurrence, due_offsets)] if due_offsets else []
 
 
+def _ahead_of_postpone(occurrence: Occurrence, moment: datetime) -> bool:
+    """Whether an announcement moment still counts after the last postpone: one that had
+    passed when the drill was postponed is let go, one that falls on the postpone is made."""
+    postponed_at = occurrence.postponed_at
+    return postponed_at is None or moment >= postponed_at
+
+
 def announcement_times(drill: Drill, occurrence: Occurrence) -> list[datetime]:
-    """When the occurrence is announced, earliest first."""
-    return sorted(occurrence.due - offset for offset in drill.announce)
+    """When the occurrence is announced (for its current due time), earliest first."""
+    return sorted(
+        occurrence.due - offset
+        for offset in drill.announce
+        if _ahead_of_postpone(occurrence, occurrence.due - offset)
+    )
 
 
 # ----------------------------------------------------------------------------- reports

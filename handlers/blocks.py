@@ -525,24 +525,36 @@ def thread_note(text: str) -> Rendered:
 _DRILL = ":test_tube: *DR DRILL — not an incident*"
 
 
-def drill_announcement(drill: Drill, occurrence: Occurrence, note: str = "") -> Rendered:
-    """The announcement of a drill, with Postpone and Skip while it can still be moved."""
+def drill_announcement(
+    drill: Drill, occurrence: Occurrence, note: str = "", *, now: datetime | None = None
+) -> Rendered:
+    """The announcement of a drill, with Postpone and Skip while it can still be moved, and
+    who postponed it, when, and to what time. ``now`` is given when an announcement is made:
+    it then says how soon the drill starts (an edit leaves that out: it would go stale)."""
     mode = (
         "dry run: every precondition and permission checked, nothing changed"
         if drill.mode == "dry-run"
         else "rehearsal: the drill stages run against the DR side; production traffic stays"
     )
+    soon = ""
+    if now is not None and occurrence.due > now and not occurrence.closed:
+        minutes = round((occurrence.due - now).total_seconds() / 60)
+        soon = f" in {format_duration(timedelta(minutes=max(minutes, 1)))}"
     if occurrence.skipped_by is not None:
         when = f"~{_when(occurrence.due)}~ — *skipped* by <@{occurrence.skipped_by}>"
     else:
-        when = f"*{_when(occurrence.due)}*"
-        if occurrence.postponed_by:
-            when += f" (postponed from {_when(occurrence.scheduled)})"
+        when = f"*{_when(occurrence.due)}*{soon}"
     lines = [
         f"{_DRILL} · drill `{escape(drill.name)}` of plan `{escape(drill.plan)}`",
         f"*When:* {when}",
-        f"*Mode:* {mode}",
     ]
+    if occurrence.postponements:
+        moves = "; then ".join(
+            f"by <@{p.by}>" + (f" at {_when(p.at)}" if p.at else "") + f" to {_when(p.due)}"
+            for p in occurrence.postponements
+        )
+        lines.append(f"*Postponed* from {_when(occurrence.scheduled)} {moves}")
+    lines.append(f"*Mode:* {mode}")
     if note:
         lines.append(escape_links_kept(note))
     blocks: list[Block] = [_md("\n".join(lines))]
@@ -559,7 +571,11 @@ def drill_announcement(drill: Drill, occurrence: Occurrence, note: str = "") -> 
             )
         )
     blocks.append(_context("Only approvers may postpone or skip; every click is audited."))
-    text = f"DR drill {drill.name} (not an incident): {_when(occurrence.due)}"
+    text = f"DR drill {drill.name} (not an incident){soon}: {_when(occurrence.due)}"
+    if occurrence.skipped_by is not None:
+        text += ", skipped"
+    elif occurrence.postponements:
+        text += ", postponed"
     return Rendered(text, _dump(blocks))
 
 

@@ -12,7 +12,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from engine.drill_desk import DrillDesk, DrillOutcome, parse_button_value, subject
-from engine.drills import Occurrence
+from engine.drills import DrillNote, Occurrence
 from engine.incidents import MessageRef
 from handlers import blocks, parsing
 from handlers.buttons import acked
@@ -21,8 +21,11 @@ from handlers.ids import ActionId
 from handlers.payloads import Click, SlashCommand
 
 
-def announcement_role(occurrence: Occurrence) -> str:
-    return f"announce:{occurrence.key}"
+def announcement_role(occurrence: Occurrence, announcement: DrillNote) -> str:
+    """The message of one announcement: each is posted on its own (people are notified of
+    every one) and edited in place as the occurrence moves on."""
+    offsets = ",".join(f"{o:g}" for o in announcement.offsets)
+    return f"announce:{occurrence.key}:{announcement.due:%Y%m%dT%H%MZ}:{offsets}"
 
 
 def channel_of(svc: Services, drill_channel: str | None) -> str:
@@ -36,25 +39,34 @@ def _desk(svc: Services) -> DrillDesk:
 
 
 def show_outcome(svc: Services, outcome: DrillOutcome, known: MessageRef | None = None) -> None:
-    """Edit the announcement to the occurrence's new state and note who did what in its
-    thread (when the occurrence was announced at all)."""
+    """Edit every announcement of the occurrence to its new state (who postponed it and when,
+    the new time; skipped) and note who did what in the thread of the one clicked (``known``),
+    or else of the latest. Nothing is posted when the occurrence was never announced."""
     drill, occurrence = outcome.drill, outcome.occurrence
     if drill is None or occurrence is None:
         return
-    key, role = subject(drill.name), announcement_role(occurrence)
-    known = known or svc.desk.message_of(key, role)
-    if known is None:
+    key = subject(drill.name)
+    rendered = blocks.drill_announcement(drill, occurrence)
+    shown: list[tuple[str, MessageRef]] = []
+    for announcement in occurrence.announcements:
+        role = announcement_role(occurrence, announcement)
+        ref = svc.desk.message_of(key, role)
+        if ref is not None:
+            shown.append((role, ref))
+    if known is not None and known not in [ref for _, ref in shown]:
+        # A message the Store does not name (posted before announcements had a role each).
+        shown.append((f"announce:{occurrence.key}", known))
+    if not shown:
         return
-    channel = known.channel
-    svc.board.show(
-        key, role, blocks.drill_announcement(drill, occurrence), channel=channel, known=known
-    )
+    for role, ref in shown:
+        svc.board.show(key, role, rendered, channel=ref.channel, known=ref)
+    thread = next(((role, ref) for role, ref in shown if ref == known), shown[-1])
     svc.board.show(
         key,
         f"note:{occurrence.key}:{svc.clock.now().timestamp()}",
         blocks.thread_note(outcome.explanation),
-        channel=channel,
-        parent=(key, role),
+        channel=thread[1].channel,
+        parent=(key, thread[0]),
     )
 
 
