@@ -233,15 +233,6 @@ def _ahead_of_postpone(occurrence: Occurrence, moment: datetime) -> bool:
     return postponed_at is None or moment >= postponed_at
 
 
-def announcement_times(drill: Drill, occurrence: Occurrence) -> list[datetime]:
-    """When the occurrence is announced (for its current due time), earliest first."""
-    return sorted(
-        occurrence.due - offset
-        for offset in drill.announce
-        if _ahead_of_postpone(occurrence, occurrence.due - offset)
-    )
-
-
 # ----------------------------------------------------------------------------- reports
 
 _CUTOVER = ("switch", "fence", "cutover", "promote")
