@@ -10,6 +10,12 @@ leaves the slot dirty, so the final state always lands once the budget allows.
 
 One worker thread makes every call; ``publish`` and ``on_event`` only change slots, so a
 listener that publishes never waits for Slack.
+
+Where a run's messages live is kept in the Store (``IncidentDesk.remember_message``), so a
+replica that resumes a run whose executor died edits the proposal, stage and summary messages
+already in the thread instead of posting them again. It reads them (and the events it missed)
+once, when it first sees the run; after a post it claims the message's role, and if another
+replica claimed it first, deletes its own post and edits that replica's message instead.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from slack_sdk.errors import SlackApiError
 from engine.config import PhoenixConfig
 from engine.drill_desk import DrillDesk
 from engine.drills import DrillReport
+from engine.errors import StoreError
 from engine.incidents import IncidentDesk, MessageRef
 from engine.proposals import Proposal, RunSummary, StageView
 from engine.runs import EventKind, ProgressEvent, Run, RunState
@@ -38,6 +45,7 @@ log = logging.getLogger("bot.reporter")
 Monotonic = Callable[[], float]
 PROPOSAL = "proposal"
 SUMMARY = "summary"
+STAGE = "stage:"
 _RPO_WORDS = ("lag", "replication", "rpo", "catch-up", "sync")
 
 
@@ -103,6 +111,11 @@ class _Track:
     views: dict[str, StageView] = field(default_factory=dict)
     started: dict[str, datetime] = field(default_factory=dict)
     summaries: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, MessageRef] = field(default_factory=dict)
+    """The run's messages (by role) the Store knew of when this reporter first saw the run."""
+    missed: list[ProgressEvent] = field(default_factory=list)
+    """The run's events from before that, still to fold (after the thread's head is shown,
+    so that a stage message never posted yet goes to the head's channel)."""
 
 
 @dataclass
@@ -112,6 +125,8 @@ class ReporterStats:
     coalesced: int = 0
     rate_limited: int = 0
     failures: int = 0
+    withdrawn: int = 0
+    """Own posts deleted because another replica had posted (and claimed) the message."""
 
 
 class SlackReporter:
@@ -193,12 +208,9 @@ class SlackReporter:
         with self._cond:
             track = self._tracks.get(run_id)
         if track is None:
-            run = self._desk.store.get_run(run_id)
-            if run is None:
+            track = self._first_sight(event)
+            if track is None:
                 return
-            track = _Track(run.stages)
-            with self._cond:
-                track = self._tracks.setdefault(run_id, track)
         if event.kind in (
             EventKind.RUN_STARTED,
             EventKind.RUN_RESUMED,
@@ -212,8 +224,25 @@ class SlackReporter:
             else:
                 self._show_drill_header(run_id)
         with self._cond:
+            self._catch_up(track)
             self._fold(track, event)
             self._cond.notify_all()
+
+    def _first_sight(self, event: ProgressEvent) -> _Track | None:
+        """Read what the Store knows of a run this reporter has not seen yet: its stages, the
+        messages any replica posted for it, and its events before ``event`` (a run this
+        replica resumes was begun by another). Once per run, never per event."""
+        run_id = event.run_id
+        store = self._desk.store
+        run = store.get_run(run_id)
+        if run is None:
+            return None
+        missed = (
+            [e for e in store.list_events(run_id) if e.seq < event.seq] if event.seq > 1 else []
+        )
+        fresh = _Track(run.stages, messages=self._desk.messages_of(run_id), missed=missed)
+        with self._cond:
+            return self._tracks.setdefault(run_id, fresh)
 
     # ------------------------------------------------------------------ control
 
@@ -291,26 +320,42 @@ class SlackReporter:
         self._cond.notify_all()
 
     def _fold(self, track: _Track, event: ProgressEvent) -> None:
+        for stage in dict.fromkeys(self._apply(track, event)):
+            self._show_stage(track, track.views[stage])
+        if event.kind is EventKind.RUN_FINISHED and track.views:
+            self._show_summary(track, event)
+
+    def _catch_up(self, track: _Track) -> None:
+        """Fold the events another replica reported: each stage they touched shows its latest
+        state once (its message, found in the Store, is edited; a state the dead replica
+        had not landed yet lands now), and the summary will count those stages."""
+        missed, track.missed = track.missed, []
+        changed: dict[str, None] = {}
+        for event in missed:
+            changed.update(dict.fromkeys(self._apply(track, event)))
+        for stage in changed:
+            self._show_stage(track, track.views[stage])
+
+    def _apply(self, track: _Track, event: ProgressEvent) -> list[str]:
+        """Fold ``event`` into the run's stage views; the stages whose view it changed."""
         run_id, stage = event.run_id, event.stage
+        changed = []
         if stage is not None and stage in track.stages:
             view = track.views.get(stage) or StageView(
                 run_id, stage, track.stages.index(stage) + 1, len(track.stages), "pending"
             )
-            view = self._stage_change(track, view, event)
-            track.views[stage] = view
-            self._show_stage(run_id, view)
+            track.views[stage] = self._stage_change(track, view, event)
+            changed.append(stage)
         if event.kind is EventKind.RUN_PAUSED and stage in track.views:
-            view = replace(track.views[stage], controls=True)
-            track.views[stage] = view
-            self._show_stage(run_id, view)
+            track.views[stage] = replace(track.views[stage], controls=True)
+            changed.append(stage)
         if event.kind is EventKind.RUN_FINISHED:
             for name, view in list(track.views.items()):
                 if view.controls or view.state in ("running", "retrying"):
                     ended = "aborted" if event.run_state is RunState.ABORTED else view.state
                     track.views[name] = replace(view, controls=False, state=ended)
-                    self._show_stage(run_id, track.views[name])
-            if track.views:
-                self._show_summary(track, event)
+                    changed.append(name)
+        return changed
 
     def _stage_change(self, track: _Track, view: StageView, event: ProgressEvent) -> StageView:
         stage = view.stage
@@ -352,13 +397,15 @@ class SlackReporter:
             return replace(view, state="skipped", message=event.message, controls=False)
         return view
 
-    def _show_stage(self, run_id: str, view: StageView) -> None:
+    def _show_stage(self, track: _Track, view: StageView) -> None:
+        role = STAGE + view.stage
         self._set(
-            run_id,
-            f"stage:{view.stage}",
+            view.run_id,
+            role,
             blocks.stage_message(view),
-            channel=self._channel_of(run_id),
-            parent=(run_id, PROPOSAL),
+            channel=self._channel_of(view.run_id),
+            parent=(view.run_id, PROPOSAL),
+            known=track.messages.get(role),
         )
 
     def _show_summary(self, track: _Track, event: ProgressEvent) -> None:
@@ -374,6 +421,7 @@ class SlackReporter:
                     blocks.drill_report_message(report),
                     channel=self._channel_of(run.run_id),
                     parent=(run.run_id, PROPOSAL),
+                    known=track.messages.get(SUMMARY),
                 )
                 return
         objectives = self._config.objectives
@@ -406,6 +454,7 @@ class SlackReporter:
             blocks.summary_message(summary),
             channel=self._channel_of(run.run_id),
             parent=(run.run_id, PROPOSAL),
+            known=track.messages.get(SUMMARY),
         )
 
     # ------------------------------------------------------------------ the worker
@@ -482,15 +531,14 @@ class SlackReporter:
 
     def _send(self, slot: _Slot, rendered: Rendered, thread_ts: str | None) -> None:
         posting = slot.ts is None
+        posted: MessageRef | None = None
         try:
             if posting:
                 extra = {"thread_ts": thread_ts} if thread_ts else {}
                 response = self._client.chat_postMessage(
                     channel=slot.channel, **rendered.as_kwargs(), **extra
                 )
-                channel, ts = str(response["channel"]), str(response["ts"])
-                if slot.role == PROPOSAL or slot.parent is None:
-                    self._desk.remember_message(slot.run_id, slot.role, MessageRef(channel, ts))
+                posted = MessageRef(str(response["channel"]), str(response["ts"]))
             else:
                 assert slot.ts is not None
                 self._client.chat_update(channel=slot.channel, ts=slot.ts, **rendered.as_kwargs())
@@ -502,15 +550,51 @@ class SlackReporter:
             with self._cond:
                 self._count_failure(slot)
             return
+        landed: Rendered | None = rendered
+        if posted is not None and _shared(slot):
+            kept = self._claim(slot, posted)
+            if kept != posted:
+                self._withdraw(slot, posted)
+                posted, landed = kept, None  # edit the survivor to this replica's state
         with self._cond:
-            if posting:
-                slot.channel, slot.ts = channel, ts
+            if posted is not None:
+                slot.channel, slot.ts = posted.channel, posted.ts
                 slot.last_sent = self._clock()
                 self.stats.posts += 1
             else:
                 self.stats.edits += 1
-            slot.landed = rendered
+            slot.landed = landed
             slot.failures = 0
+
+    def _claim(self, slot: _Slot, posted: MessageRef) -> MessageRef:
+        """Record where ``slot``'s message was posted, unless another replica recorded its
+        own first; the message that holds the role either way."""
+        where = {"run_id": slot.run_id, "role": slot.role}
+        try:
+            return self._desk.remember_message(slot.run_id, slot.role, posted)
+        except StoreError as exc:
+            log.warning("could not record where a message was posted: %s", exc, extra=where)
+        except Exception:
+            log.exception("could not record where a message was posted", extra=where)
+        # The message is out all the same: keep editing it here, never post it again (nor
+        # let the worker die). A replica that takes the run over will not find it and will
+        # post the role a second time.
+        return posted
+
+    def _withdraw(self, slot: _Slot, posted: MessageRef) -> None:
+        """Delete this replica's copy of a message another replica posted first."""
+        where = {"run_id": slot.run_id, "role": slot.role}
+        try:
+            self._client.chat_delete(channel=posted.channel, ts=posted.ts)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("a second copy of a message stays in the thread: %s", error, extra=where)
+            return
+        except Exception:
+            log.exception("a second copy of a message stays in the thread", extra=where)
+            return
+        with self._cond:
+            self.stats.withdrawn += 1
 
     def _failed(self, slot: _Slot, exc: SlackApiError, posting: bool) -> None:
         status = getattr(exc.response, "status_code", None)
@@ -538,6 +622,13 @@ class SlackReporter:
             slot.landed = slot.desired
             if slot.ts is None:
                 slot.ts = ""
+
+
+def _shared(slot: _Slot) -> bool:
+    """Whether the Store keeps where ``slot``'s message is, for every replica to edit it: a
+    top-level message, a proposal or drill header, and a run's stage and summary messages
+    (a thread note is said once and never edited)."""
+    return slot.parent is None or slot.role in (PROPOSAL, SUMMARY) or slot.role.startswith(STAGE)
 
 
 def _retry_after(exc: SlackApiError) -> float:

@@ -59,6 +59,8 @@ BOT = "phoenix"
 _OPEN = frozenset({RunState.PROPOSED, RunState.AWAITING_APPROVAL})
 _CLOSINGS = ("proposal.decline", "proposal.snooze", "proposal.expire")
 _DEDUPE_TTL = timedelta(days=1)
+_MESSAGE = "slack.message"
+"""The audit action that records where a message of a run was posted: ``role channel ts``."""
 
 
 @dataclass(frozen=True)
@@ -325,18 +327,32 @@ class IncidentDesk:
         incident = self.store.get_incident(record.incident_id) if record.incident_id else None
         return Proposal(record, run, approvals, stand, closed_by, run.reason, incident)
 
-    def message_of(self, run_id: str, role: str) -> MessageRef | None:
-        """Where the bot posted the proposal (``proposal``) or a thread message of the run."""
-        found = None
+    def messages_of(self, run_id: str) -> dict[str, MessageRef]:
+        """Where the bot posted each message of ``run_id`` (the proposal, a stage's thread
+        message, the summary), by role; one read of the Store for all of them."""
+        found: dict[str, MessageRef] = {}
         for event in self.store.list_audit(subject=run_id, limit=1000):
-            if event.action == "slack.message":
-                kind, channel, ts = event.detail.split(" ", 2)
-                if kind == role:
-                    found = MessageRef(channel, ts)
+            if event.action == _MESSAGE:
+                role, channel, ts = event.detail.rsplit(" ", 2)
+                found.setdefault(role, MessageRef(channel, ts))
         return found
 
-    def remember_message(self, run_id: str, role: str, ref: MessageRef) -> None:
-        self._audit(BOT, Surface.SLACK, "slack.message", run_id, f"{role} {ref.channel} {ref.ts}")
+    def message_of(self, run_id: str, role: str) -> MessageRef | None:
+        """Where the bot posted the proposal (``proposal``) or a thread message of the run."""
+        return self.messages_of(run_id).get(role)
+
+    def remember_message(self, run_id: str, role: str, ref: MessageRef) -> MessageRef:
+        """Claim ``(run_id, role)`` for the message just posted at ``ref``; return the message
+        that holds the role: ``ref``, or the one another replica posted and recorded first.
+
+        The first record of a role wins. The Store numbers audit events in one order that
+        every replica reads alike, so two replicas that posted the same message at once
+        agree on the survivor, and the loser (told so by a return value that is not its
+        ``ref``) removes its own post. A record is written only after its post: a replica
+        that dies between the two leaves a message nobody knows of, and the next replica
+        posts a second one; that duplicate is the price of never losing a message."""
+        self._audit(BOT, Surface.SLACK, _MESSAGE, run_id, f"{role} {ref.channel} {ref.ts}")
+        return self.messages_of(run_id).get(role, ref)
 
     # ------------------------------------------------------------------ clicks
 
