@@ -2,7 +2,8 @@
 Slack emulator. Every slot is evaluated exactly once, by the one leader; one proposal per
 incident; a leader killed with SIGKILL is replaced within the leader lease (plus an interval)
 with no slot evaluated twice and no second proposal; an executor killed mid-stage leaves a run
-that another replica's sweeper completes, each stage's side effect exactly once.
+that another replica's sweeper completes, each stage's side effect exactly once, and the
+incident thread still holds one message per stage, edited by the replica that took over.
 
 The tests share one cluster and run in the order written (the later ones kill replicas).
 """
@@ -263,6 +264,14 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
 
     held = wait_for(lambda: lease(world, run_lease_name(run_id)), 5, "the run's lease")
     executor = cluster.by_owner(held.owner)
+
+    def shown() -> dict[str, str] | None:
+        """Killed once the thread shows the running stage: a kill between a post and its
+        record would leave a second copy of that one message, which the design accepts."""
+        found = stage_messages(world, run_id)
+        return found if {"stage:fence", "stage:smoke"} <= found.keys() else None
+
+    posted = wait_for(shown, 15, f"the executor's stage messages{cluster}")
     killed_at = time.monotonic()
     cluster.kill(executor)
     resumed = wait_for(
@@ -294,9 +303,29 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
 
     wait_for(summaries, 15, f"the summary in the thread{cluster}")
     assert len(summaries()) == 1
+    replies = slack.replies(CHANNEL, message.ts)
+    for stage in ("fence", "smoke", "switch"):
+        assert len([r for r in replies if f" {stage}: " in r.text]) == 1, [r.text for r in replies]
+    assert len(replies) == 4, "one message per stage and the summary"
+    smoke = posted["stage:smoke"]
+    wait_for(
+        lambda: slack.message(smoke).text.endswith("smoke: succeeded"),
+        15,
+        f"the heir to edit the smoke stage's message{cluster}",
+    )
     assert "Succeeded" in str(wait_for(lambda: _final(slack.message(message.ts)), 15, "final"))
     assert_one_proposal_per_incident(world)
     assert not list(slack.ack_failures()), "a delivery was not acked on time"
+
+
+def stage_messages(world: World, run_id: str) -> dict[str, str]:
+    """The ts of each of the run's messages recorded in the Store, by role."""
+    found: dict[str, str] = {}
+    for event in world.store.list_audit(subject=run_id, limit=1000):
+        if event.action == "slack.message":
+            role, _channel, ts = event.detail.rsplit(" ", 2)
+            found.setdefault(role, ts)
+    return found
 
 
 def _final(message: Message) -> list[dict[str, Any]] | None:
