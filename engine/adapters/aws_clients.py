@@ -13,7 +13,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.utils import parse_timestamp
 
-from engine.adapters.aws_s3_listing import FastListingParserFactory
+from engine.adapters.aws_s3_listing import FastListingParserFactory, replace_200_error_check
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def _botocore_session() -> botocore.session.Session:
     # dateutil's general parser costs ~0.1 ms a timestamp: half the time of parsing an S3
     # listing. AWS's timestamps are ISO 8601, which the standard library parses in C.
     session.register_component("response_parser_factory", FastListingParserFactory(_timestamp))
+    replace_200_error_check(session.get_component("event_emitter"))
     return session
 
 

@@ -6,6 +6,12 @@ it holding the GIL that concurrent transfers need. This parser reads the same pa
 ElementTree in one pass and builds the very same dict; anything it does not know (a field a
 newer S3 adds) sends the page back to botocore's own parser. Every other answer is parsed
 by botocore as usual.
+
+S3 may answer 200 with an ``<Error>`` body, or a body cut short; botocore finds those by
+parsing every 200 body once more before its parser runs (``_handle_200_error``), which for a
+listing page costs as much again as reading it. For ListObjectsV2 the page is read once here
+instead: an ``<Error>`` root or a body that does not parse is turned into the same status 500
+that botocore's check gives it, so retries and errors behave as before.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any, Final
 
+from botocore.handlers import _handle_200_error  # type: ignore[attr-defined]  # not in the stubs
 from botocore.parsers import ResponseParserFactory, RestXMLParser
 
 _NS: Final = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -30,6 +37,11 @@ _TOP_TEXT: Final = frozenset(
 )
 _TOP_INT: Final = frozenset({"MaxKeys", "KeyCount"})
 _OBJECT_TEXT: Final = frozenset({"Key", "ETag", "StorageClass", "ChecksumType"})
+_LISTING: Final = "ListObjectsV2"
+
+
+class _ErrorBody(Exception):
+    """A 200 answer whose body is an S3 error, or not a whole XML document."""
 
 
 class _Unknown(Exception):
@@ -51,7 +63,12 @@ class FastListingParser(RestXMLParser):
             return super().parse(response, shape)
         try:
             payload = _page(response["body"], self._timestamp)
-        except (_Unknown, ET.ParseError, ValueError):
+        except _ErrorBody:
+            # What botocore's own check (skipped for listings) does: a 500, so the error is
+            # parsed, raised and retried like any other.
+            response["status_code"] = 500
+            return super().parse(response, shape)
+        except (_Unknown, ValueError):
             return super().parse(response, shape)
         headers = response["headers"]
         metadata: dict[str, Any] = {}
@@ -85,8 +102,28 @@ class FastListingParserFactory(ResponseParserFactory):
         return super().create_parser(protocol_name)
 
 
+def check_200_error_except_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> Any:
+    """botocore's check of 200 bodies for an embedded error, for every S3 operation but
+    ListObjectsV2, whose pages ``FastListingParser`` checks while it reads them."""
+    if operation_model.name == _LISTING:
+        return None
+    return _handle_200_error(operation_model, response_dict, **kwargs)
+
+
+def replace_200_error_check(emitter: Any) -> None:
+    """Swap botocore's check of 200 bodies for ``check_200_error_except_listing``, in the
+    same place in the handler order. Use together with ``FastListingParserFactory``."""
+    emitter.unregister("before-parse.s3.*", _handle_200_error)
+    emitter.register_first("before-parse.s3.*", check_200_error_except_listing)
+
+
 def _page(body: bytes, timestamp: Callable[[str], Any]) -> dict[str, Any]:
-    root = ET.fromstring(body)  # noqa: S314 - S3's own answer, parsed as botocore would
+    try:
+        root = ET.fromstring(body)  # noqa: S314 - S3's own answer, parsed as botocore would
+    except ET.ParseError as exc:
+        raise _ErrorBody(str(exc)) from exc
+    if _local(root.tag) == "Error":
+        raise _ErrorBody(root.tag)
     if _local(root.tag) != "ListBucketResult":
         raise _Unknown(root.tag)
     parsed: dict[str, Any] = {}

@@ -6,9 +6,15 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from engine.adapters.aws_clients import AwsTarget, aws_client
-from tests.cloud.object_fixtures import OPENED, REGION, make_bucket
+from engine.adapters.aws_s3 import S3Bucket
+from engine.errors import CloudUnavailable
+from tests.cloud.aws_faults import s3_error
+from tests.cloud.fault_proxy import FaultProxy
+from tests.cloud.http_base import Fault
+from tests.cloud.object_fixtures import OPENED, REGION, make_bucket, s3_store
 from tests.cloud.stand_ins import Moto
 
 pytestmark = pytest.mark.integration
@@ -65,3 +71,51 @@ def test_an_unknown_element_falls_back_to_botocore() -> None:
     )
     with pytest.raises(_Unknown):
         _page(page, str)
+
+
+# A listing page is checked for an error embedded in a 200 by the fast parser alone;
+# botocore's own check (a second parse of every page) is skipped for listings only.
+
+
+def test_a_200_listing_page_holding_an_error_is_retried(moto: Moto, aws_proxy: FaultProxy) -> None:
+    make_bucket(moto.url, "listing", {key: key.encode() for key in KEYS})
+    aws_proxy.faults.add(s3_error(200, "InternalError", method="GET", path="list-type=2"))
+    store = S3Bucket("listing", AwsTarget(region=REGION, endpoint_url=aws_proxy.url))
+    OPENED.append(store)
+
+    assert sorted(o.key for o in store.list()) == sorted(KEYS)
+    assert aws_proxy.calls("GET", "list-type=2") == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
+        b"<Message>injected</Message></Error>",
+        b'<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>list',
+    ],
+    ids=["error-body", "cut-short"],
+)
+def test_a_200_listing_page_that_is_no_listing_is_an_error(
+    moto: Moto, aws_proxy: FaultProxy, body: bytes
+) -> None:
+    make_bucket(moto.url, "listing", {"k": b"v"})
+    headers = (("Content-Type", "application/xml"),)
+    aws_proxy.faults.add(Fault(200, body, headers, method="GET", path="list-type=2"))
+
+    with pytest.raises(CloudUnavailable):
+        list(s3_store(aws_proxy.url, "listing").list())
+
+
+def test_other_operations_keep_botocores_check_of_200_bodies(
+    moto: Moto, aws_proxy: FaultProxy
+) -> None:
+    make_bucket(moto.url, "listing", {"k": b"v"})
+    aws_proxy.faults.add(s3_error(200, "InternalError", method="PUT", path="/listing/copy"))
+    client = aws_client("s3", AwsTarget(region=REGION, endpoint_url=aws_proxy.url, max_attempts=1))
+    OPENED.append(client)
+
+    with pytest.raises(ClientError, match="InternalError"):
+        client.copy_object(
+            Bucket="listing", Key="copy", CopySource={"Bucket": "listing", "Key": "k"}
+        )
