@@ -8,10 +8,17 @@ environment's from ``bot.settings``, the clouds' from ``engine.adapters``).
 ``CachedSecrets`` keeps a resolved value for a short time, so that a probe's bearer token is
 not fetched from the cloud on every evaluation. Only answers are kept, never a failure, and
 a rotated secret is read again once its value has aged past the TTL.
+
+A secret store can be down exactly when it matters: Secrets Manager in the failed region
+during a DR failover. When the store is *unavailable* (``SecretUnavailable``: unreachable,
+throttled, 5xx) the last value read is still used for up to ``SECRET_STALE_FOR``, with a
+warning, so probes keep their tokens and the webhook its key. A refused or missing secret
+(revoked, deleted) is never answered from the cache.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,11 +26,16 @@ from datetime import timedelta
 from typing import Final, Protocol
 
 from engine.config_types import SecretKind, secret_kind
-from engine.errors import SecretError
+from engine.errors import SecretError, SecretUnavailable
 from engine.stages.ports import SecretResolver
 
 SECRET_TTL: Final = timedelta(minutes=5)
 """How long a value read from a cloud secret store is used before it is read again."""
+
+SECRET_STALE_FOR: Final = timedelta(hours=24)
+"""How long a value read earlier is still used while its store is unavailable."""
+
+log = logging.getLogger("engine.secrets")
 
 _LABELS: Final[dict[SecretKind, str]] = {
     "env": "environment",
@@ -77,17 +89,20 @@ class SecretsByKind:
 
 class CachedSecrets:
     """Keeps each value ``source`` resolved for ``ttl``; failures are never kept, so the next
-    call asks again. ``monotonic`` is the clock (seconds), swappable in tests."""
+    call asks again. While ``source`` is unavailable, a value read less than ``stale_for``
+    ago is used instead. ``monotonic`` is the clock (seconds), swappable in tests."""
 
     def __init__(
         self,
         source: SecretStore,
         ttl: timedelta = SECRET_TTL,
         *,
+        stale_for: timedelta = SECRET_STALE_FOR,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._source = source
         self._ttl = ttl.total_seconds()
+        self._stale_for = stale_for.total_seconds()
         self._monotonic = monotonic
         self._values: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
@@ -98,7 +113,21 @@ class CachedSecrets:
             kept = self._values.get(reference)
         if kept is not None and now - kept[0] < self._ttl:
             return kept[1]
-        value = self._source.resolve(reference)
+        try:
+            value = self._source.resolve(reference)
+        except SecretUnavailable as exc:
+            if kept is None or now - kept[0] >= self._stale_for:
+                raise
+            log.warning(
+                "secret store unavailable; using the value read %.0f s ago: %s",
+                now - kept[0],
+                exc,
+            )
+            return kept[1]
+        except SecretError:
+            with self._lock:
+                self._values.pop(reference, None)
+            raise
         with self._lock:
             self._values[reference] = (now, value)
         return value

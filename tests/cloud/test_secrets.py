@@ -253,15 +253,35 @@ def test_a_probes_bearer_token_is_read_once_per_ttl_not_once_per_evaluation(
     aws_proxy.faults.add(json_error(500, "InternalServiceError", path="SecretId"))
     ticks.past_ttl()
 
-    failed = evaluate()  # the store is down: unknown, never down, and asked again next time
-    assert failed.status == Status.UNKNOWN
+    # The store is down (its region failed): the last token keeps the probe judging, and the
+    # store is asked again at the next evaluation.
+    assert evaluate().status == Status.OK
+    aws_proxy.faults.clear()
+    assert evaluate().status == Status.OK
+    assert sent == ["Bearer token-1"] * 4 + ["Bearer token-2"]
+    assert reads(aws_proxy, arn) == 3
+
+
+def test_a_probe_whose_token_was_never_read_is_unknown_while_the_store_is_down(
+    moto: Moto, aws_proxy: FaultProxy, sm: SecretsByKind
+) -> None:
+    arn = create(moto, "phoenix/probe-token", "token-1")
+    aws_proxy.faults.add(json_error(500, "InternalServiceError", path="SecretId"))
+    signal = HttpSignal.model_validate(
+        {"name": "api", "kind": "http", "targets": ["http://api/health"], "bearer_token": arn}
+    )
+    probes = HttpProbes(
+        [signal],
+        _Clock(),
+        secrets=sm.resolve,
+        transport_factory=lambda: httpx.MockTransport(lambda _: httpx.Response(200)),
+    )
+    [failed] = asyncio.run(probes.collect())
+    assert failed.status == Status.UNKNOWN, "unknown, never down"
     assert failed.detail == (
         f"bearer token {arn} could not be resolved: cannot read secret {arn}: "
         "Secrets Manager answered InternalServiceError"
     )
-    assert evaluate().status == Status.OK
-    assert sent == ["Bearer token-1"] * 3 + ["Bearer token-2"]
-    assert reads(aws_proxy, arn) == 3
 
 
 # ----------------------------------------------------------------------------- Key Vault

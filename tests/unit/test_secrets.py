@@ -111,3 +111,38 @@ def test_a_failure_is_never_kept() -> None:
     store.fail = None
     assert cached.resolve(ARN) == "v1"
     assert store.reads == 3
+
+
+def test_an_unavailable_store_is_bridged_with_the_last_value_for_a_bounded_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, ticks = Store({ARN: "v1"}), Ticks()
+    cached = CachedSecrets(
+        store, timedelta(minutes=5), stale_for=timedelta(hours=1), monotonic=ticks
+    )
+    assert cached.resolve(ARN) == "v1"
+    store.fail = SecretUnavailable(f"cannot read secret {ARN}: Secrets Manager is unreachable")
+
+    ticks.now = 3599.0  # the region is down: the last value keeps probes and webhooks going
+    assert cached.resolve(ARN) == "v1"
+    assert store.reads == 2, "the store is still asked each time past the TTL"
+    assert "v1" not in caplog.text
+    assert ARN in caplog.text
+
+    ticks.now = 3600.0
+    with pytest.raises(SecretUnavailable):
+        cached.resolve(ARN)
+
+
+def test_a_refused_or_missing_secret_is_never_answered_from_the_cache() -> None:
+    store, ticks = Store({ARN: "v1"}), Ticks()
+    cached = CachedSecrets(store, timedelta(minutes=5), monotonic=ticks)
+    assert cached.resolve(ARN) == "v1"
+
+    ticks.now = 301.0
+    store.fail = SecretError(f"cannot read secret {ARN}: AccessDenied")
+    with pytest.raises(SecretError):
+        cached.resolve(ARN)
+    store.fail = SecretUnavailable(f"cannot read secret {ARN}: Secrets Manager is unreachable")
+    with pytest.raises(SecretUnavailable):
+        cached.resolve(ARN)  # revoked first: nothing is kept to bridge with
