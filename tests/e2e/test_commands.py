@@ -140,5 +140,7 @@ def test_any_text_gets_an_ephemeral_answer_never_an_error(module_rig: Rig, text:
     if words and words[0].lower() in ("silence", "unsilence", "failover", "failback", "drill"):
         return  # a valid one acts; its answer may follow through the response URL
     answers = slack.ephemeral("UCAROL")[before:]
-    assert answers, f"no answer to {text!r}"
-    assert all(a.source == "ack" for a in answers)
+    # A response-URL answer to an earlier example may land here late; Slack's own error
+    # notice (source "slack") may not.
+    assert [a for a in answers if a.source == "ack"], f"no answer to {text!r}"
+    assert not [a for a in answers if a.source == "slack"], answers
