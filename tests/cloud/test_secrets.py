@@ -222,11 +222,8 @@ class _Clock:
         return datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def test_a_probes_bearer_token_is_read_once_per_ttl_not_once_per_evaluation(
-    moto: Moto, aws_proxy: FaultProxy, sm: SecretsByKind, ticks: Ticks
-) -> None:
-    arn = create(moto, "phoenix/probe-token", "token-1")
-    sent: list[str | None] = []
+def _probes(arn: str, sm: SecretsByKind, sent: list[str | None]) -> HttpProbes:
+    """An http signal whose bearer token is ``arn``; the service records what it was sent."""
 
     def service(request: httpx.Request) -> httpx.Response:
         sent.append(request.headers.get("Authorization"))
@@ -235,12 +232,20 @@ def test_a_probes_bearer_token_is_read_once_per_ttl_not_once_per_evaluation(
     signal = HttpSignal.model_validate(
         {"name": "api", "kind": "http", "targets": ["http://api/health"], "bearer_token": arn}
     )
-    probes = HttpProbes(
+    return HttpProbes(
         [signal],
         _Clock(),
         secrets=sm.resolve,
         transport_factory=lambda: httpx.MockTransport(service),
     )
+
+
+def test_a_probes_bearer_token_is_read_once_per_ttl_not_once_per_evaluation(
+    moto: Moto, aws_proxy: FaultProxy, sm: SecretsByKind, ticks: Ticks
+) -> None:
+    arn = create(moto, "phoenix/probe-token", "token-1")
+    sent: list[str | None] = []
+    probes = _probes(arn, sm, sent)
 
     def evaluate() -> Reading:
         [reading] = asyncio.run(probes.collect())
@@ -267,17 +272,11 @@ def test_a_probe_whose_token_was_never_read_is_unknown_while_the_store_is_down(
 ) -> None:
     arn = create(moto, "phoenix/probe-token", "token-1")
     aws_proxy.faults.add(json_error(500, "InternalServiceError", path="SecretId"))
-    signal = HttpSignal.model_validate(
-        {"name": "api", "kind": "http", "targets": ["http://api/health"], "bearer_token": arn}
-    )
-    probes = HttpProbes(
-        [signal],
-        _Clock(),
-        secrets=sm.resolve,
-        transport_factory=lambda: httpx.MockTransport(lambda _: httpx.Response(200)),
-    )
+    sent: list[str | None] = []
+    probes = _probes(arn, sm, sent)
     [failed] = asyncio.run(probes.collect())
     assert failed.status == Status.UNKNOWN, "unknown, never down"
+    assert sent == [], "no probe is sent without its token"
     assert failed.detail == (
         f"bearer token {arn} could not be resolved: cannot read secret {arn}: "
         "Secrets Manager answered InternalServiceError"
