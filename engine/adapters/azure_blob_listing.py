@@ -51,16 +51,21 @@ def list_blobs(container: ContainerClient, prefix: str) -> Iterator[ObjectInfo]:
         finally:
             response.close()
         if response.status_code != 200:
-            kind = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
-            error = kind(response=response)
-            error.error_code = response.headers.get("x-ms-error-code")  # type: ignore[attr-defined]
-            raise error
+            raise storage_error(response)
         root = ET.fromstring(content)  # noqa: S314 - the storage service's own answer
         for blob in root.iterfind("Blobs/Blob"):
             yield _info(blob)
         marker = root.findtext("NextMarker") or ""
         if not marker:
             return
+
+
+def storage_error(response: Any) -> HttpResponseError:
+    """The SDK's error for a non-success answer to a request sent through the pipeline."""
+    kind = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
+    error = kind(response=response)
+    error.error_code = response.headers.get("x-ms-error-code")  # type: ignore[attr-defined]
+    return error
 
 
 def _info(blob: ET.Element) -> ObjectInfo:

@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from engine.adapters.azure_blob import BlobContainer
 from engine.adapters.azure_blob_listing import _sdk_listing
@@ -175,3 +176,41 @@ def _storage_error(status: int, code: str, **where: Any) -> Fault:
     )
     headers = (("Content-Type", "application/xml"), ("x-ms-error-code", code))
     return Fault(status, body_.encode(), headers, **where)
+
+
+ODD_KEYS = [
+    "a b/ä ö ü.bin",
+    "odd&chars=%41+?#x",
+    "日本/データ.txt",
+    "~tilde/semi;colon",
+    "emoji/🙂",
+]
+
+
+def test_odd_key_names_are_written_read_and_listed_as_they_are(store: ObjectStore) -> None:
+    for key in ODD_KEYS:
+        _write(store, key, key.encode(), origin="odd")
+
+    assert sorted(o.key for o in store.list()) == sorted(ODD_KEYS)
+    for key in ODD_KEYS:
+        head = store.head(key)
+        assert head is not None
+        assert (head.size, head.metadata) == (len(key.encode()), {"origin": "odd"})
+        reader = store.open(key)
+        try:
+            assert b"".join(reader.chunks()) == key.encode()
+        finally:
+            reader.close()
+
+
+def test_a_blob_body_that_does_not_match_its_md5_is_refused(
+    azurite: Azurite, container_name: str
+) -> None:
+    container: BlobContainer = blob_store(azurite.connection_string, container_name)
+    wrong = hashlib.md5(b"other bytes", usedforsecurity=False).digest()
+
+    with pytest.raises(HttpResponseError) as raised:
+        container.put_blob("k", b"these bytes", wrong, {}, "application/octet-stream")
+
+    assert raised.value.status_code == 400  # Md5Mismatch on Azure, InvalidOperation on Azurite
+    assert container.head("k") is None
