@@ -1,9 +1,11 @@
 """The ``ObjectStore`` of one S3 bucket (boto3).
 
-Reads stream the body in ``read_chunk`` pieces. Writes buffer at most one part: a body that
-fits in one part is one PutObject; a larger one is a multipart upload whose metadata is set by
-a copy of the object onto itself once the body (and so its hash) is known. Every upload
-carries a Content-MD5 that S3 checks, so a body damaged on the way is refused.
+Reads stream the body in ``read_chunk`` pieces, each object fetched by one signed request
+without botocore's per-call machinery where the client allows it (see ``aws_s3_get``).
+Writes buffer at most one part: a body that fits in one part is one PutObject; a larger one is
+a multipart upload whose metadata is set by a copy of the object onto itself once the body
+(and so its hash) is known. Every upload carries a Content-MD5 that S3 checks, so a body
+damaged on the way is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from engine.adapters.aws_clients import AwsTarget, aws_client
 from engine.adapters.aws_errors import aws_error, error_code, http_status
+from engine.adapters.aws_s3_get import DirectGet
 from engine.cloud_ports import ObjectInfo
 from engine.errors import CloudRejected
 
@@ -61,7 +64,9 @@ class S3Bucket:
         self._read_chunk = read_chunk
         self._part_size = part_size
         self._list_concurrency = list_concurrency
-        self._s3: S3Client = aws_client("s3", target or AwsTarget(), session)
+        target = target or AwsTarget()
+        self._s3: S3Client = aws_client("s3", target, session)
+        self._direct: DirectGet | None = DirectGet.for_bucket(self._s3, bucket, target.max_attempts)
 
     @property
     def name(self) -> str:
@@ -125,7 +130,10 @@ class S3Bucket:
 
     def open(self, key: str) -> _S3Reader:
         try:
-            answer = self._s3.get_object(Bucket=self._bucket, Key=key)
+            if self._direct is not None:
+                answer: Any = self._direct.get(key)
+            else:
+                answer = self._s3.get_object(Bucket=self._bucket, Key=key)
         except Exception as exc:
             raise aws_error(exc, resource=self._where(key), action=_ACTIONS["get"]) from exc
         return _S3Reader(_info(key, answer), answer["Body"], self._read_chunk, self._where(key))
