@@ -145,12 +145,12 @@ def _stop_before_send(request: Any, **kwargs: Any) -> None:
     raise _Built(request.url, authorization)
 
 
-def _built_request(client: Any, bucket: str) -> tuple[str, str] | None:
+def _built_request(client: Any, bucket: str, key: str = _PROBE) -> tuple[str, str] | None:
     """The URL and Authorization header of the GetObject botocore would send (nothing is)."""
     events = client.meta.events
     events.register_first("before-send.s3.GetObject", _stop_before_send)
     try:
-        client.get_object(Bucket=bucket, Key=_PROBE)
+        client.get_object(Bucket=bucket, Key=key)
     except _Built as built:
         return built.url, built.authorization
     except Exception:  # noqa: BLE001 - whatever else stops it, the client's own path is used

@@ -107,3 +107,25 @@ def test_an_unsigned_client_keeps_get_object(moto: Moto) -> None:
     OPENED.append(client)
 
     assert DirectGet.for_bucket(client, "direct", 1) is None
+
+
+def test_the_request_is_signed_as_botocore_signs_get_object(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    import botocore.auth
+
+    from engine.adapters.aws_s3_get import _built_request
+
+    monkeypatch.setattr(
+        botocore.auth, "get_current_datetime", lambda: datetime(2030, 1, 2, tzinfo=UTC)
+    )
+    client = _client(moto.url)
+    direct = _direct(moto.url, "direct")
+
+    for key in KEYS:
+        built = _built_request(client, "direct", key)
+        ours = direct._signed(key)
+        assert built is not None
+        assert (ours.url, ours.headers["Authorization"]) == built, key
