@@ -1,7 +1,8 @@
 """The ``http`` signal kind: health endpoints probed over HTTP, thousands at a time.
 
 One ``HttpProbes`` source serves every http signal of a configuration. Each ``collect()``
-opens one ``httpx.AsyncClient`` for all of them and probes every target concurrently. A
+probes every target of all of them concurrently, over one transport (and one
+``httpx.AsyncClient`` when the transport is httpx's or a test's). A
 target fails on a connection error, a timeout, an unexpected status or an answer that is
 not HTTP, and is slow past ``slow_after``. A signal folds its targets: all ok -> ok, some
 failing or slow -> degraded, all failing -> down; ``value`` is the share failing. When a
@@ -12,11 +13,16 @@ Why a transport of our own: httpx's default transport (httpcore over anyio) cost
 1 ms of CPU per request, and its pool scans every connection on each request and release,
 so 6,000 concurrent probes took over 10 s of CPU on two cores and timed themselves out. A
 probe needs no pool and no keep-alive: one short connection per target, then the status
-line and headers. ``ProbeTransport`` does just that on an asyncio protocol (TLS included),
-behind httpx's transport seam; ``transport_factory`` swaps it (``httpx.MockTransport`` in
-tests, ``httpx.AsyncHTTPTransport`` to go through a proxy). The client builds each request
-(default headers, URL) and the transport sends it: the client's per-request machinery
-(redirects, auth flows, a cookie jar) is of no use to a probe and cost as much as the rest.
+line and headers. ``ProbeTransport`` does just that on an asyncio protocol (TLS included).
+By default the probes use it directly: each target's request line and each signal's header
+lines are encoded once (as httpx's client would build them) and reused by every evaluation
+(the lines of a signal with a bearer token again only when the token changes), and one loop
+timer bounds each probe. Building an httpx request and response per probe, under three
+nested timeouts, cost as much CPU as the rest of the probe, sockets included.
+``transport_factory`` puts any httpx transport in its place (``httpx.MockTransport`` in
+tests, ``httpx.AsyncHTTPTransport`` to go through a proxy, the sandbox's network): the client
+then builds each request (default headers, URL) and the transport sends it, without the
+client's per-request machinery (redirects, auth flows, a cookie jar), of no use to a probe.
 
 How probes run: all at once, up to what the open-files limit allows, started in batches
 with the event loop turning between them so that answers are read while later probes
@@ -38,11 +44,11 @@ import resource
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -92,7 +98,7 @@ class TargetResult:
     elapsed: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Probe:
     signal: int
     method: str
@@ -101,6 +107,15 @@ class _Probe:
     timeout: float
     slow_after: float | None
     expect: frozenset[int]
+    # The target as the built-in transport reaches it, worked out once per process: where
+    # to connect, and the request line with and without the Host header httpx would add.
+    host: str
+    port: int
+    tls: bool
+    literal: bool
+    """``host`` is an IP address: nothing to resolve."""
+    line: bytes
+    head: bytes
 
 
 class HttpProbes:
@@ -128,22 +143,22 @@ class HttpProbes:
         self._signals = tuple(signals)
         self._clock = clock
         self._secrets = secrets
-        self._transport_factory = transport_factory or self._probe_transport
+        self._transport_factory = transport_factory
         self._max_in_flight = max_in_flight
         self._probes = [
-            _Probe(
-                signal=index,
-                method=signal.method,
-                url=httpx.URL(url),
-                label=f"{signal.method} {display_url(url)}",
-                timeout=signal.timeout.total_seconds(),
-                slow_after=signal.slow_after.total_seconds() if signal.slow_after else None,
-                expect=frozenset(signal.expect_status),
-            )
+            _probe_of(index, signal, url)
             for index, signal in enumerate(self._signals)
             for url in signal.targets
         ]
+        self._tls = any(p.tls for p in self._probes)
         self._ssl_context: ssl.SSLContext | None = None
+        # Header lines per signal, keyed by the headers they encode; those that need no
+        # bearer token are known now, and every evaluation reuses them.
+        self._tails: dict[int, tuple[tuple[tuple[str, str], ...], _Tail]] = {
+            index: (tuple(signal.headers.items()), _tail_of(dict(signal.headers)))
+            for index, signal in enumerate(self._signals)
+            if signal.bearer_token is None
+        }
 
     @property
     def signals(self) -> Sequence[str]:
@@ -160,39 +175,17 @@ class HttpProbes:
         headers, problems = await self._headers()
         probes = [p for p in self._probes if p.signal not in problems]
         results: list[TargetResult | None] = [None] * len(probes)
-        transport = self._transport_factory()
         slots = _Slots(self._in_flight())
         lag = LoopLag()
-
-        async def run(client: httpx.AsyncClient, index: int, probe: _Probe) -> None:
-            try:
-                request = client.build_request(
-                    probe.method, probe.url, headers=headers[probe.signal], timeout=probe.timeout
-                )
-                results[index] = await _probe(transport, request, probe, lag)
-            finally:
-                slots.release()
-
         watcher = asyncio.create_task(lag.watch())
         try:
-            async with (
-                httpx.AsyncClient(
-                    transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
-                ) as client,
-                asyncio.TaskGroup() as group,
-            ):
-                # Started in batches, not all at once: answers are read between batches, so
-                # no probe waits on a backlog of thousands of starts to be judged. A probe
-                # that could no longer finish before the deadline is not started at all.
-                for index, probe in enumerate(probes):
-                    await slots.acquire()
-                    if time.monotonic() + probe.timeout > finish_by:  # too late to judge
-                        slots.release()
-                        results[index] = TargetResult(probe.label, Outcome.UNPROBED, LATE)
-                        continue
-                    group.create_task(run(client, index, probe))
-                    if index % BATCH == BATCH - 1:
-                        await asyncio.sleep(0)
+            if self._transport_factory is None:
+                await self._probe_directly(probes, headers, results, slots, lag, finish_by)
+            else:
+                transport = self._transport_factory()
+                await self._probe_through(
+                    transport, probes, headers, results, slots, lag, finish_by
+                )
         finally:
             watcher.cancel()
         per_signal: dict[int, list[TargetResult]] = {}
@@ -206,6 +199,75 @@ class HttpProbes:
             else fold(signal, per_signal[index], now)
             for index, signal in enumerate(self._signals)
         ]
+
+    async def _probe_directly(
+        self,
+        probes: Sequence[_Probe],
+        headers: dict[int, dict[str, str]],
+        results: list[TargetResult | None],
+        slots: _Slots,
+        lag: LoopLag,
+        finish_by: float,
+    ) -> None:
+        """The built-in transport, without httpx's request and response objects: each
+        target's request is bytes made once (its signal's headers once per signal, again
+        only when they change, as a rotated bearer token does)."""
+        loop = asyncio.get_running_loop()
+        if self._tls and self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context()
+        connector = ProbeTransport(self._ssl_context)
+        tails = {index: self._tail(index, wanted) for index, wanted in headers.items()}
+
+        async def run(index: int, probe: _Probe) -> None:
+            try:
+                tail = tails[probe.signal]
+                if tail.error:
+                    results[index] = TargetResult(probe.label, Outcome.UNPROBED, tail.error)
+                    return
+                payload = (probe.line if tail.has_host else probe.head) + tail.lines
+                results[index] = await _exchange(connector, probe, payload, lag, loop)
+            finally:
+                slots.release()
+
+        try:
+            await _start_all(probes, results, run, slots, finish_by)
+        finally:
+            await connector.aclose()
+
+    async def _probe_through(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        probes: Sequence[_Probe],
+        headers: dict[int, dict[str, str]],
+        results: list[TargetResult | None],
+        slots: _Slots,
+        lag: LoopLag,
+        finish_by: float,
+    ) -> None:
+        """A transport given by ``transport_factory``: the client builds each request (default
+        headers, URL) and the transport sends it as is."""
+
+        async def run(index: int, probe: _Probe) -> None:
+            try:
+                request = client.build_request(
+                    probe.method, probe.url, headers=headers[probe.signal], timeout=probe.timeout
+                )
+                results[index] = await _probe(transport, request, probe, lag)
+            finally:
+                slots.release()
+
+        async with httpx.AsyncClient(
+            transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
+        ) as client:
+            await _start_all(probes, results, run, slots, finish_by)
+
+    def _tail(self, index: int, headers: dict[str, str]) -> _Tail:
+        key = tuple(headers.items())
+        cached = self._tails.get(index)
+        if cached is None or cached[0] != key:
+            cached = (key, _tail_of(headers))
+            self._tails[index] = cached
+        return cached[1]
 
     async def _headers(self) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
         """Each signal's request headers, and why a signal cannot be probed at all."""
@@ -245,10 +307,27 @@ class HttpProbes:
             return max(1, self._max_in_flight)
         return max(1, min(len(self._probes), _open_file_room()))
 
-    def _probe_transport(self) -> httpx.AsyncBaseTransport:
-        if self._ssl_context is None:
-            self._ssl_context = httpx.create_ssl_context()
-        return ProbeTransport(self._ssl_context)
+
+async def _start_all(
+    probes: Sequence[_Probe],
+    results: list[TargetResult | None],
+    run: Callable[[int, _Probe], Coroutine[None, None, None]],
+    slots: _Slots,
+    finish_by: float,
+) -> None:
+    """Every probe, in batches, not all at once: answers are read between batches, so no
+    probe waits on a backlog of thousands of starts to be judged. A probe that could no
+    longer finish before the deadline is not started at all."""
+    async with asyncio.TaskGroup() as group:
+        for index, probe in enumerate(probes):
+            await slots.acquire()
+            if time.monotonic() + probe.timeout > finish_by:  # too late to judge
+                slots.release()
+                results[index] = TargetResult(probe.label, Outcome.UNPROBED, LATE)
+                continue
+            group.create_task(run(index, probe))
+            if index % BATCH == BATCH - 1:
+                await asyncio.sleep(0)
 
 
 class _Slots:
@@ -308,33 +387,93 @@ class LoopLag:
 async def _probe(
     transport: httpx.AsyncBaseTransport, request: httpx.Request, probe: _Probe, lag: LoopLag
 ) -> TargetResult:
-    """One target, once. The client built the request; the transport sends it as is: a
-    probe wants none of the client's per-request machinery (redirects, auth flows, a cookie
-    jar carried from one service to the next), which costs as much CPU as the probe."""
+    """One target, once, through an httpx transport. The client built the request; the
+    transport sends it as is: a probe wants none of the client's per-request machinery
+    (redirects, auth flows, a cookie jar carried from one service to the next), which costs
+    as much CPU as the probe."""
     started = time.monotonic()
     try:
         async with asyncio.timeout(probe.timeout):
             response = await transport.handle_async_request(request)
             await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
-        ended = time.monotonic()
-        # The timer itself firing late is a stall too, and the latest one.
-        stall = lag.stalled(started, ended) + max(0.0, ended - started - probe.timeout)
-        if stall > STALL_SHARE * probe.timeout:
-            return TargetResult(probe.label, Outcome.UNPROBED, _stall_reason(stall))
-        return TargetResult(probe.label, Outcome.FAILED, f"timed out after {probe.timeout:g}s")
+        return _timed_out(probe, started, lag)
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-        local = local_error(exc)
-        if local:
-            return TargetResult(probe.label, Outcome.UNPROBED, local)
-        return TargetResult(probe.label, Outcome.FAILED, failure_reason(exc))
+        return _network_failure(probe, exc)
     except Exception as exc:  # noqa: BLE001 - our own fault: the target is not judged
-        reason = clip(f"{type(exc).__name__}: {exc}", 120)
-        return TargetResult(probe.label, Outcome.UNPROBED, reason)
+        return _own_fault(probe, exc)
+    return _judge(probe, response.status_code, started, time.monotonic(), lag)
+
+
+async def _exchange(
+    connector: ProbeTransport,
+    probe: _Probe,
+    payload: bytes,
+    lag: LoopLag,
+    loop: asyncio.AbstractEventLoop,
+) -> TargetResult:
+    """One target, once, on the built-in transport: connect, send ``payload``, read the
+    status line and headers. One loop timer bounds the whole exchange, from this probe's
+    own start; the failures are those ``_probe`` reports for the same far end."""
+    started = time.monotonic()
+    answer = _AnswerHead(loop, None)
+    task = asyncio.current_task(loop)
+    assert task is not None
+    timer = loop.call_later(probe.timeout, answer.expire, task)
+    transport: asyncio.Transport | None = None
+    try:
+        transport = await connector.open(probe.host, probe.port, probe.tls, answer, probe.literal)
+        transport.write(payload)
+        status, _headers = await answer.head
+    except asyncio.CancelledError:
+        if not answer.expired:
+            raise
+        task.uncancel()
+        return _timed_out(probe, started, lag)
+    except TimeoutError:  # the kernel gave up connecting: a timeout, as httpx reports it
+        return _timed_out(probe, started, lag)
+    except OSError as exc:  # could not connect; ssl.SSLError and socket.gaierror included
+        error = httpx.ConnectError(_os_reason(exc))
+        error.__cause__ = exc
+        return _network_failure(probe, error)
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        return _network_failure(probe, exc)
+    except Exception as exc:  # noqa: BLE001 - our own fault: the target is not judged
+        return _own_fault(probe, exc)
+    finally:
+        timer.cancel()
+        answer.head.cancel()  # nobody is left to hear of what the closing brings
+        if transport is not None:
+            transport.abort()
+    return _judge(probe, status, started, time.monotonic(), lag)
+
+
+def _timed_out(probe: _Probe, started: float, lag: LoopLag) -> TargetResult:
     ended = time.monotonic()
+    # The timer itself firing late is a stall too, and the latest one.
+    stall = lag.stalled(started, ended) + max(0.0, ended - started - probe.timeout)
+    if stall > STALL_SHARE * probe.timeout:
+        return TargetResult(probe.label, Outcome.UNPROBED, _stall_reason(stall))
+    return TargetResult(probe.label, Outcome.FAILED, f"timed out after {probe.timeout:g}s")
+
+
+def _network_failure(probe: _Probe, exc: Exception) -> TargetResult:
+    local = local_error(exc)
+    if local:
+        return TargetResult(probe.label, Outcome.UNPROBED, local)
+    return TargetResult(probe.label, Outcome.FAILED, failure_reason(exc))
+
+
+def _own_fault(probe: _Probe, exc: Exception) -> TargetResult:
+    reason = clip(f"{type(exc).__name__}: {exc}", 120)
+    return TargetResult(probe.label, Outcome.UNPROBED, reason)
+
+
+def _judge(probe: _Probe, status: int, started: float, ended: float, lag: LoopLag) -> TargetResult:
+    """An answer's status and timing against what the signal expects."""
     elapsed = ended - started
-    if response.status_code not in probe.expect:
-        return TargetResult(probe.label, Outcome.FAILED, f"HTTP {response.status_code}", elapsed)
+    if status not in probe.expect:
+        return TargetResult(probe.label, Outcome.FAILED, f"HTTP {status}", elapsed)
     if probe.slow_after is not None and elapsed > probe.slow_after:
         stall = lag.stalled(started, ended)
         if stall > STALL_SHARE * probe.slow_after:
@@ -436,9 +575,10 @@ class ProbeTransport(httpx.AsyncBaseTransport):
 
     Host names are resolved once per transport (one collection), however many targets
     share them; the ``timeout`` extension's connect and read values bound those phases.
+    ``HttpProbes`` uses ``open`` directly, with requests it encoded itself.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None) -> None:
         self._ssl_context = ssl_context
         self._resolved: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
 
@@ -450,9 +590,10 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         port = url.port or (443 if tls else 80)
         timeouts = request.extensions.get("timeout", {})
         payload = _encode(request, await request.aread())
+        answer = _AnswerHead(asyncio.get_running_loop(), request)
         try:
             async with asyncio.timeout(timeouts.get("connect")):
-                transport, answer = await self._connect(request, url.host, port, tls)
+                transport = await self.open(url.host, port, tls, answer, _is_address(url.host))
         except TimeoutError as exc:
             raise httpx.ConnectTimeout("connect timed out", request=request) from exc
         except OSError as exc:  # ssl.SSLError and socket.gaierror included
@@ -475,29 +616,27 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             pending.cancel()
         self._resolved.clear()
 
-    async def _connect(
-        self, request: httpx.Request, host: str, port: int, tls: bool
-    ) -> tuple[asyncio.Transport, _AnswerHead]:
+    async def open(
+        self, host: str, port: int, tls: bool, answer: _AnswerHead, literal: bool
+    ) -> asyncio.Transport:
+        """A connection to ``host`` (an IP address when ``literal``) whose answer goes to
+        ``answer``. Raises OSError (ssl.SSLError and socket.gaierror included)."""
         loop = asyncio.get_running_loop()
+        if tls and self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context()
         context = self._ssl_context if tls else None
         server_hostname = host if tls else None
-        try:
-            ipaddress.ip_address(host)
-            addresses = [host]
-        except ValueError:
-            addresses = await self._resolve(host, port)
+        addresses = [host] if literal else await self._resolve(host, port)
         last: OSError = OSError(f"no address for {host}")
         for address in addresses:
             try:
-                return await loop.create_connection(
-                    lambda: _AnswerHead(loop, request),
-                    address,
-                    port,
-                    ssl=context,
-                    server_hostname=server_hostname,
+                transport, _ = await loop.create_connection(
+                    lambda: answer, address, port, ssl=context, server_hostname=server_hostname
                 )
             except OSError as exc:
                 last = exc
+            else:
+                return transport
         raise last
 
     async def _resolve(self, host: str, port: int) -> list[str]:
@@ -506,21 +645,33 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         if pending is None:
             pending = asyncio.ensure_future(_addresses(host, port))
             # Every waiter may be cancelled: never leave an exception unretrieved.
-            pending.add_done_callback(lambda f: f.cancelled() or f.exception())
+            pending.add_done_callback(_retrieve)
             self._resolved[key] = pending
         return await asyncio.shield(pending)
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Marks an outcome as heard, for a future that may outlive everyone awaiting it."""
+    if not future.cancelled():
+        future.exception()
+
+
 class _AnswerHead(asyncio.Protocol):
     """Collects an answer until its status line and headers are in: ``head`` then holds
-    them, or the reason the far end's answer cannot be read."""
+    them, or the reason the far end's answer cannot be read. ``expire`` is the probe's
+    timeout firing: it cancels the task waiting for this answer and says so."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, request: httpx.Request) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, request: httpx.Request | None) -> None:
         self.head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = loop.create_future()
         # A probe given up on (timeout, cancelled connect) leaves no one to await this.
-        self.head.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.head.add_done_callback(_retrieve)
+        self.expired = False
         self._request = request
         self._buffer = b""
+
+    def expire(self, waiting: asyncio.Task[object]) -> None:
+        self.expired = True
+        waiting.cancel()
 
     def data_received(self, data: bytes) -> None:
         if self.head.done():
@@ -587,6 +738,70 @@ def parse_head(buffer: bytes) -> tuple[int, list[tuple[bytes, bytes]]] | None:
 async def _addresses(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+REQUEST_HEADERS: Final = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))
+"""What httpx's client sends by default (with our User-Agent): the built-in transport sends
+the same request a client would have built."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """A signal's header lines, ``Connection: close`` and the blank line that ends them; or
+    why they cannot be sent (``error``), which leaves its targets unprobed."""
+
+    lines: bytes
+    has_host: bool = False
+    """The signal sets its own Host header: the target's is left out."""
+    error: str = ""
+
+
+def _probe_of(signal_index: int, signal: HttpSignal, target: str) -> _Probe:
+    url = httpx.URL(target)
+    tls = url.scheme == "https"
+    line = b"%s %s HTTP/1.1\r\n" % (signal.method.encode("ascii"), url.raw_path)
+    return _Probe(
+        signal=signal_index,
+        method=signal.method,
+        url=url,
+        label=f"{signal.method} {display_url(target)}",
+        timeout=signal.timeout.total_seconds(),
+        slow_after=signal.slow_after.total_seconds() if signal.slow_after else None,
+        expect=frozenset(signal.expect_status),
+        host=url.host,
+        port=url.port or (443 if tls else 80),
+        tls=tls,
+        literal=_is_address(url.host),
+        line=line,
+        head=line + b"Host: %s\r\n" % url.netloc,
+    )
+
+
+def _tail_of(headers: dict[str, str]) -> _Tail:
+    """The header lines after Host, merged as httpx's client merges them."""
+    try:
+        merged = httpx.Headers(REQUEST_HEADERS)
+        merged["User-Agent"] = USER_AGENT
+        merged.update(headers)
+        raw = merged.raw
+    except Exception as exc:  # noqa: BLE001 - e.g. a value httpx cannot encode
+        return _Tail(b"", error=clip(f"{type(exc).__name__}: {exc}", 120))
+    lines: list[bytes] = []
+    for name, value in raw:
+        if not _TOKEN.fullmatch(name) or b"\r" in value or b"\n" in value:
+            return _Tail(b"", error="LocalProtocolError: a request header is malformed")
+        if name.lower() != b"connection":
+            lines.append(b"%s: %s\r\n" % (name, value))
+    lines.append(b"Connection: close\r\n\r\n")
+    return _Tail(b"".join(lines), has_host="host" in merged)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _encode(request: httpx.Request, body: bytes) -> bytes:

@@ -1,8 +1,10 @@
 """The http signal kind against real servers on loopback: health endpoints that answer,
-fail, hang, talk garbage, reset, refuse, or speak TLS."""
+fail, hang, talk garbage, reset, refuse, or speak TLS; on asyncio's own event loop and on
+uvloop, which the bot's evaluations run on."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,17 +12,41 @@ from typing import Any
 
 import httpx
 import pytest
+import uvloop
 
 from engine.adapters.clock import SystemClock
 from engine.adapters.http_probes import HttpProbes
 from engine.collect import Collector
 from engine.config import HttpSignal
-from engine.model import Reading, Status
+from engine.model import Reading, Status, Vantage
 
 from .conftest import ReadOne
 from .servers import HealthServer, RawTcpServer, closed_port, self_signed_tls
 
 pytestmark = pytest.mark.integration
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
+
+
+@pytest.fixture(params=[None, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def loop_factory(request: pytest.FixtureRequest) -> LoopFactory:
+    factory: LoopFactory = request.param
+    return factory
+
+
+@pytest.fixture
+def read(loop_factory: LoopFactory) -> ReadOne:
+    """Collect one source through the real Collector, on each event loop."""
+
+    def read_one(source: HttpProbes) -> Reading:
+        (name,) = source.signals
+        collector = Collector(
+            [source], {name: Vantage.INTERNAL}, SystemClock(), loop_factory=loop_factory
+        )
+        (reading,) = collector.collect()
+        return reading
+
+    return read_one
 
 
 def http_signal(*targets: str, name: str = "svc", **fields: Any) -> HttpSignal:
@@ -156,6 +182,28 @@ def test_headers_and_the_bearer_token_are_sent_and_the_token_never_shows(
     assert "not-the-token" not in wrong.detail
 
 
+def test_a_rotated_bearer_token_is_sent_at_the_next_evaluation(
+    read: ReadOne, health_server: HealthServer
+) -> None:
+    signal = http_signal(f"{health_server.base}/auth", bearer_token="env:PROBE_TOKEN")
+    tokens = ["not-the-token", health_server.expected_token]
+    source = HttpProbes([signal], SystemClock(), secrets=lambda ref: tokens[0])
+    assert read(source).status == Status.DOWN
+    tokens.pop(0)  # rotated between two evaluations of the same source
+    assert read(source).status == Status.OK
+
+
+def test_a_header_that_would_split_the_request_leaves_the_signal_unknown(
+    read: ReadOne, health_server: HealthServer
+) -> None:
+    signal = http_signal(f"{health_server.base}/ok", headers={"X-Probe": "a\r\nX-Other: b"})
+    reading = probe(read, signal)
+    assert reading.status == Status.UNKNOWN
+    assert reading.detail == (
+        "could not probe 1 of 1 targets: LocalProtocolError: a request header is malformed"
+    )
+
+
 def test_a_bearer_token_that_cannot_be_resolved_is_unknown(
     read: ReadOne, health_server: HealthServer
 ) -> None:
@@ -223,7 +271,7 @@ def test_a_trusted_certificate_is_probed_over_tls(
 
 
 def test_many_signals_share_one_evaluation_within_about_the_timeout(
-    health_server: HealthServer, raw_servers: dict[str, RawTcpServer]
+    health_server: HealthServer, raw_servers: dict[str, RawTcpServer], loop_factory: LoopFactory
 ) -> None:
     base = health_server.base
     signals = [
@@ -235,7 +283,8 @@ def test_many_signals_share_one_evaluation_within_about_the_timeout(
         for i in range(10)
     ]
     source = HttpProbes(signals, SystemClock())
-    collector = Collector([source], {s.name: s.vantage for s in signals}, SystemClock())
+    vantages = {s.name: s.vantage for s in signals}
+    collector = Collector([source], vantages, SystemClock(), loop_factory=loop_factory)
     started = time.monotonic()
     readings = collector.collect()
     elapsed = time.monotonic() - started
