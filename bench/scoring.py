@@ -15,8 +15,8 @@ while timing them).
 The evaluation runs in a process prepared as `phoenix run` prepares its own
 (``bot.process.prepare_process``: open-files limit raised, start-up objects frozen out of the
 cyclic garbage collector, higher thresholds). ``--untuned`` skips that, to compare: with the
-default thresholds, full collections over the thousands of probes in flight cost about as
-much CPU as the probes themselves.
+default thresholds, full collections over the thousands of probes in flight add about a
+quarter to the evaluation's CPU.
 """
 
 from __future__ import annotations
