@@ -56,6 +56,12 @@ def _check_secret_ref(value: str) -> str:
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("must be an http:// or https:// URL")
+    if "@" in value.split("/", 3)[2]:
+        # The credentials would be a secret written in the file: never echo them.
+        raise ValueError(
+            "must not carry credentials (user:password@): a probe sends a bearer_token "
+            "secret reference instead"
+        )
     return value
 
 

@@ -134,6 +134,13 @@ def test_secret_headers_are_refused() -> None:
     assert "abc" not in found
 
 
+def test_a_url_carrying_credentials_is_refused_without_echo() -> None:
+    text = "signals: [{name: a, kind: http, targets: ['https://probe:hunter2@a.example/h']}]"
+    (found,) = problems(text)
+    assert found.startswith("signals[0].targets[0]: must not carry credentials")
+    assert "hunter2" not in found
+
+
 def test_check_config_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
