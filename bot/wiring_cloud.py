@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from bot.wiring_secrets import build_secrets
@@ -46,6 +47,7 @@ from engine.cloud_ports import (
 from engine.config import Clouds, PhoenixConfig
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
 from engine.stages import PortKey, Ports
+from engine.stages.objects import MAX_CONCURRENCY
 from engine.stages.ports import (
     AWS_INFRA,
     AZURE,
@@ -98,7 +100,8 @@ class CloudPorts:
 
     def store(self, kind: StoreKind, name: str) -> ObjectStore:
         if kind == "s3":
-            return self._once(("s3", name), lambda: S3Bucket(name, self._aws(None)))
+            target = replace(self._aws(None), max_pool_connections=MAX_CONCURRENCY)
+            return self._once(("s3", name), lambda: S3Bucket(name, target))
         return self._once(("blob", name), lambda: self._blob(name))
 
     # -- Databases
@@ -236,10 +239,12 @@ class CloudPorts:
         storage = self._clouds.azure.storage
         if storage.connection_string is not None:
             return BlobContainer.from_connection_string(
-                self._secret(storage.connection_string), container
+                self._secret(storage.connection_string), container, pool_size=MAX_CONCURRENCY
             )
         if storage.account_url is not None:
-            return BlobContainer.from_account(storage.account_url, container)
+            return BlobContainer.from_account(
+                storage.account_url, container, pool_size=MAX_CONCURRENCY
+            )
         raise StageFatal(
             "no Blob Storage account: set clouds.azure.storage.account_url (or connection_string)"
         )

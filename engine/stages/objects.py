@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Final
 
 from pydantic import Field, field_validator
 
@@ -21,6 +22,9 @@ from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import OBJECT_STORES, StoreKind
 from engine.stages.registry import Stage, StageResult, stage_kind
 from engine.sync import Deletion, SyncOptions, SyncProgress, sync
+
+MAX_CONCURRENCY: Final = 256
+"""Transfers one sync may run at a time; object store clients keep this many connections."""
 
 _LOCATION = re.compile(
     r"^(?P<kind>s3|blob)://(?P<name>[a-z0-9][a-z0-9.-]{1,62})(?:/(?P<prefix>.*))?$"
@@ -44,7 +48,7 @@ class ObjectSyncParams(Params):
     plan says which."""
     max_delete: int | None = Field(default=None, ge=0)
     """Under ``mirror``, refuse to delete more than this many objects in one sync."""
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=16, ge=1, le=MAX_CONCURRENCY)
 
     @field_validator("source", "destination")
     @classmethod
