@@ -31,16 +31,19 @@ def list_blobs(container: ContainerClient, prefix: str) -> Iterator[ObjectInfo]:
     if send is None:
         yield from _sdk_listing(container, prefix)
         return
+    url, _, sas = container.url.partition("?")  # a SAS token rides in the container's URL
     marker = ""
     while True:
         query = f"restype=container&comp=list&include=metadata&maxresults={PAGE_SIZE}"
+        if sas:
+            query += f"&{sas}"
         if prefix:
             query += f"&prefix={quote(prefix, safe='')}"
         if marker:
             query += f"&marker={quote(marker, safe='')}"
         request = HttpRequest(
             "GET",
-            f"{container.url}?{query}",
+            f"{url}?{query}",
             headers={"x-ms-version": container.api_version, "Accept": "application/xml"},
         )
         # Streamed: otherwise the pipeline's ContentDecodePolicy parses every page into a

@@ -117,6 +117,32 @@ def test_the_fast_blob_listing_matches_the_sdks(azurite: Azurite, container_name
     )
 
 
+def test_a_container_reached_through_a_sas_token_writes_lists_and_reads(
+    azurite: Azurite, container_name: str
+) -> None:
+    blob_store(azurite.connection_string, container_name)  # made with the account key
+    token = azurite.account_sas_url().partition("?")[2]
+    sas = BlobContainer.from_connection_string(
+        f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={token}",
+        container_name,
+        retry_total=0,
+    )
+    try:
+        assert "?" in sas._container.url, "the token rides in the container's URL"
+        keys = ["a", "deep/b c"]
+        for key in keys:
+            _write(sas, key, body(key, 100), origin="s3")
+        assert sorted(o.key for o in sas.list()) == keys
+        assert [o.key for o in sas.list("deep/")] == ["deep/b c"]
+        reader = sas.open("deep/b c")
+        try:
+            assert b"".join(reader.chunks()) == body("deep/b c", 100)
+        finally:
+            reader.close()
+    finally:
+        sas.close()
+
+
 def test_s3_slowdown_is_retryable(moto: Moto, aws_proxy: FaultProxy) -> None:
     make_bucket(moto.url, "objects", {"k": b"v"})
     aws_proxy.faults.add(s3_error(503, "SlowDown", method="GET"))
