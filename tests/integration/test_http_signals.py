@@ -215,13 +215,11 @@ def test_a_bearer_token_that_cannot_be_resolved_is_unknown(
     )
 
 
-def test_credentials_in_a_url_never_reach_the_detail(
-    read: ReadOne, health_server: HealthServer
-) -> None:
-    target = f"http://probe:hunter2@127.0.0.1:{health_server.port}/fail?key=abc"
+def test_a_urls_query_never_reaches_the_detail(read: ReadOne, health_server: HealthServer) -> None:
+    # (credentials written in a URL, user:password@, are refused by the config check)
+    target = f"http://127.0.0.1:{health_server.port}/fail?key=abc"
     reading = probe(read, http_signal(target))
     assert reading.status == Status.DOWN
-    assert "hunter2" not in reading.detail
     assert "abc" not in reading.detail
     assert f"GET http://127.0.0.1:{health_server.port}/fail?…: HTTP 503" in reading.detail
 
