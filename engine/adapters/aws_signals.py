@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -25,6 +23,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from engine.adapters.aws_clients import AwsTarget, aws_client
 from engine.adapters.single_signal import SingleSignalSource
 from engine.config import (
     AwsAccess,
@@ -63,11 +62,14 @@ class _LazyClient(Generic[C]):
             return self._client
 
 
-def _config(timeout: float) -> Config:
-    return Config(
+def _target(region: str, access: AwsAccess, timeout: float) -> AwsTarget:
+    """One attempt per call, bounded by the signal's timeout."""
+    return AwsTarget(
+        region=region,
+        endpoint_url=access.endpoint_url,
+        max_attempts=1,
         connect_timeout=timeout,
         read_timeout=timeout,
-        retries={"max_attempts": 1, "mode": "standard"},
     )
 
 
@@ -77,14 +79,8 @@ class Route53HealthCheck(SingleSignalSource[Route53HealthCheckSignal]):
 
     def __init__(self, signal: Route53HealthCheckSignal, clock: Clock, *, region: str) -> None:
         super().__init__(signal, clock)
-        access = signal.aws
         self._client: _LazyClient[Route53Client] = _LazyClient(
-            lambda: boto3.session.Session().client(
-                "route53",
-                region_name=region,
-                endpoint_url=access.endpoint_url,
-                config=_config(self._timeout),
-            )
+            lambda: aws_client("route53", _target(region, signal.aws, self._timeout))
         )
 
     async def collect(self) -> list[Reading]:
@@ -127,14 +123,8 @@ class RdsReplicaLag(SingleSignalSource[RdsReplicaLagSignal]):
 
     def __init__(self, signal: RdsReplicaLagSignal, clock: Clock, *, region: str) -> None:
         super().__init__(signal, clock)
-        access: AwsAccess = signal.aws
         self._client: _LazyClient[CloudWatchClient] = _LazyClient(
-            lambda: boto3.session.Session().client(
-                "cloudwatch",
-                region_name=region,
-                endpoint_url=access.endpoint_url,
-                config=_config(self._timeout),
-            )
+            lambda: aws_client("cloudwatch", _target(region, signal.aws, self._timeout))
         )
 
     async def collect(self) -> list[Reading]:

@@ -3,8 +3,11 @@ Route 53 health check."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -144,3 +147,43 @@ def test_without_credentials_the_reading_says_so(
     reading = read(RdsReplicaLag(lag_signal(aws.url), SystemClock(), region=REGION))
     assert reading.status == Status.UNKNOWN
     assert reading.detail == "no AWS credentials found"
+
+
+@pytest.fixture
+def unavailable() -> Iterator[tuple[str, list[str]]]:
+    """An AWS endpoint that answers every request 503 ServiceUnavailable, and what it saw."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failing_endpoint_is_asked_once_per_evaluation(
+    read: ReadOne, unavailable: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore would retry a 503; the evaluation, 30 s later, is this signal's next attempt.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint, seen = unavailable
+    reading = read(RdsReplicaLag(lag_signal(endpoint), SystemClock(), region=REGION))
+    assert reading.status == Status.UNKNOWN
+    assert len(seen) == 1, reading.detail
+    reading = read(Route53HealthCheck(health_signal(endpoint, "abc"), SystemClock(), region=REGION))
+    assert reading.status == Status.UNKNOWN
+    assert len(seen) == 2
