@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from engine.adapters.redis_scripts import SCRIPTS, source
-from engine.adapters.store_codec import dump, load
+from engine.adapters.store_codec import dump, from_micros, load, micros, ttl_micros
 from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
@@ -33,23 +33,8 @@ from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_nam
 T = TypeVar("T")
 
 DEFAULT_PREFIX = "phoenix:"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEDUPE_SLACK = timedelta(minutes=1)
 """Real TTL of a dedupe key beyond its Clock expiry: room for clocks that disagree."""
-
-
-def _us(at: datetime) -> int:
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
-
-def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _ttl_us(ttl: timedelta) -> int:
-    if ttl <= timedelta(0):
-        raise ValueError("a ttl must be greater than zero")
-    return ttl // timedelta(microseconds=1)
 
 
 def _audit_args(audit: Sequence[AuditEvent]) -> list[str | int]:
@@ -118,7 +103,7 @@ class RedisStore:
         return self._prefix + ":".join(parts)
 
     def _now_us(self) -> int:
-        return _us(self._clock.now())
+        return micros(self._clock.now())
 
     def ping(self) -> None:
         self._do(self._redis.ping)
@@ -130,16 +115,16 @@ class RedisStore:
 
     def acquire_lease(self, name: str, owner: str, ttl: timedelta) -> Lease | None:
         now = self._now_us()
-        expires = now + _ttl_us(ttl)
+        expires = now + ttl_micros(ttl)
         token = self._script("acquire", name, owner, now, expires)
-        return None if token is None else Lease(name, owner, int(token), _at(expires))
+        return None if token is None else Lease(name, owner, int(token), from_micros(expires))
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         now = self._now_us()
-        expires = now + _ttl_us(ttl)
+        expires = now + ttl_micros(ttl)
         state = self._script("renew", lease.name, lease.owner, lease.token, now, expires)
         self._check_held(lease, state)
-        return replace(lease, expires_at=_at(expires))
+        return replace(lease, expires_at=from_micros(expires))
 
     def release_lease(self, lease: Lease) -> bool:
         return bool(self._script("release", lease.name, lease.owner, lease.token))
@@ -151,7 +136,7 @@ class RedisStore:
         )
         if not owner or token is None or expires is None or int(expires) <= self._now_us():
             return None
-        return Lease(name, str(owner), int(token), _at(int(expires)))
+        return Lease(name, str(owner), int(token), from_micros(int(expires)))
 
     @staticmethod
     def _check_held(lease: Lease, state: str) -> None:
@@ -167,7 +152,7 @@ class RedisStore:
             "create_run",
             run.run_id,
             run.state.value,
-            _us(run.created_at),
+            micros(run.created_at),
             dump(run),
             *_audit_args(audit),
         )
@@ -262,7 +247,7 @@ class RedisStore:
 
     def claim(self, key: str, ttl: timedelta) -> bool:
         now = self._now_us()
-        ttl_us = _ttl_us(ttl)
+        ttl_us = ttl_micros(ttl)
         keep_ms = max(2 * ttl, ttl + _DEDUPE_SLACK) // timedelta(milliseconds=1)
         return bool(self._script("claim", key, now, now + ttl_us, keep_ms))
 
@@ -273,7 +258,7 @@ class RedisStore:
             "save_incident",
             incident.incident_id,
             incident.status.value,
-            _us(incident.opened_at),
+            micros(incident.opened_at),
             dump(incident),
         )
 

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.adapters.store_codec import dump, load
+from engine.adapters.store_codec import dump, from_micros, load, micros, ttl_micros
 from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
@@ -50,22 +50,6 @@ CREATE TABLE IF NOT EXISTS silences (
     body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scores (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
 """
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _us(at: datetime) -> int:
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
-
-def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _ttl_us(ttl: timedelta) -> int:
-    if ttl <= timedelta(0):
-        raise ValueError("a ttl must be greater than zero")
-    return ttl // timedelta(microseconds=1)
 
 
 class SqliteStore:
@@ -125,7 +109,7 @@ class SqliteStore:
         return StoreUnavailable(f"SQLite store at {self._path}: {exc}")
 
     def _now_us(self) -> int:
-        return _us(self._clock.now())
+        return micros(self._clock.now())
 
     def ping(self) -> None:
         self._read("SELECT 1")
@@ -138,7 +122,7 @@ class SqliteStore:
 
     def acquire_lease(self, name: str, owner: str, ttl: timedelta) -> Lease | None:
         now = self._now_us()
-        expires = now + _ttl_us(ttl)
+        expires = now + ttl_micros(ttl)
         with self._write() as db:
             row = db.execute(
                 "SELECT owner, token, expires_us FROM leases WHERE name = ?", (name,)
@@ -154,15 +138,15 @@ class SqliteStore:
                     "UPDATE leases SET owner = ?, token = ?, expires_us = ? WHERE name = ?",
                     (owner, token, expires, name),
                 )
-        return Lease(name, owner, token, _at(expires))
+        return Lease(name, owner, token, from_micros(expires))
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         now = self._now_us()
-        expires = now + _ttl_us(ttl)
+        expires = now + ttl_micros(ttl)
         with self._write() as db:
             self._check_held(db, lease, now)
             db.execute("UPDATE leases SET expires_us = ? WHERE name = ?", (expires, lease.name))
-        return replace(lease, expires_at=_at(expires))
+        return replace(lease, expires_at=from_micros(expires))
 
     def release_lease(self, lease: Lease) -> bool:
         with self._write() as db:
@@ -178,7 +162,7 @@ class SqliteStore:
             "SELECT owner, token, expires_us FROM leases WHERE name = ? AND expires_us > ?",
             (name, self._now_us()),
         )
-        return Lease(name, rows[0][0], rows[0][1], _at(rows[0][2])) if rows else None
+        return Lease(name, rows[0][0], rows[0][1], from_micros(rows[0][2])) if rows else None
 
     @staticmethod
     def _check_held(db: sqlite3.Connection, lease: Lease, now: int) -> None:
@@ -196,7 +180,7 @@ class SqliteStore:
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?)",
-                (run.run_id, run.state.value, _us(run.created_at), dump(run)),
+                (run.run_id, run.state.value, micros(run.created_at), dump(run)),
             )
             self._insert_audit(db, audit)
 
@@ -321,7 +305,7 @@ class SqliteStore:
 
     def claim(self, key: str, ttl: timedelta) -> bool:
         now = self._now_us()
-        expires = now + _ttl_us(ttl)
+        expires = now + ttl_micros(ttl)
         with self._write() as db:
             db.execute("DELETE FROM dedupe WHERE expires_us <= ?", (now,))
             cur = db.execute("INSERT OR IGNORE INTO dedupe VALUES (?, ?)", (key, expires))
@@ -336,7 +320,7 @@ class SqliteStore:
                 (
                     incident.incident_id,
                     incident.status.value,
-                    _us(incident.opened_at),
+                    micros(incident.opened_at),
                     dump(incident),
                 ),
             )
@@ -357,7 +341,12 @@ class SqliteStore:
         with self._write() as db:
             db.execute(
                 "INSERT INTO silences VALUES (?, ?, ?, ?)",
-                (silence.silence_id, _us(silence.created_at), _us(silence.until), dump(silence)),
+                (
+                    silence.silence_id,
+                    micros(silence.created_at),
+                    micros(silence.until),
+                    dump(silence),
+                ),
             )
 
     def remove_silence(self, silence_id: str) -> bool:
@@ -369,7 +358,7 @@ class SqliteStore:
         if active_at is None:
             rows = self._read("SELECT body FROM silences ORDER BY until_us, silence_id")
         else:
-            at = _us(active_at)
+            at = micros(active_at)
             rows = self._read(
                 "SELECT body FROM silences WHERE created_us <= ? AND until_us > ? "
                 "ORDER BY until_us, silence_id",
