@@ -1,4 +1,5 @@
-"""Benchmark: engine/sync.py against rclone, syncing the same data from moto's S3 to Azurite.
+"""Benchmark: engine/sync/incremental.py against rclone, syncing the same data from moto's S3
+to Azurite.
 
 Both tools run in the same process tree against the same two servers, alternating, each into
 a fresh container: 500 x 64 KiB and 5,000 x 4 KiB, a full copy and then a no-op re-sync
@@ -29,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.adapters.aws_clients import AwsTarget
-from engine.adapters.aws_s3 import S3Bucket
-from engine.adapters.azure_blob import BlobContainer
-from engine.sync import SyncOptions, sync
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.aws.s3 import S3Bucket
+from engine.adapters.azure.blob import BlobContainer
+from engine.sync.incremental import SyncOptions, sync
 from tests.cloud.stand_ins import (
     CA_VARIABLES,
     DUMMY_AWS,

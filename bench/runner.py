@@ -25,15 +25,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.wiring_store import open_store
+from bot.wiring.store import open_store
 from engine.adapters.clock import SystemClock
 from engine.errors import StoreUnavailable
-from engine.plans import parse_plan
+from engine.plans.model import parse_plan
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import RunState
 from engine.store import Store
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 TARGET_MS = {"sqlite": 5.0, "redis": 10.0}
 

@@ -140,11 +140,11 @@ def run(
     services: int, targets: int, slow_share: float, timeout: float, gc_tuned: bool
 ) -> dict[str, Any]:
     from bot.process import prepare_process
-    from bot.wiring_signals import build_collector
+    from bot.wiring.signals import build_collector
     from engine.model import Status
 
     try:
-        from engine.scoring import score
+        from engine.health.scoring import score
     except ImportError:  # scoring not there yet: time the collection alone
         score = None
 

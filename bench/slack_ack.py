@@ -76,7 +76,7 @@ def main() -> int:
             "PHOENIX_HTTP_PORT": str(free_port()),
         }
         bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot.cli.main", "run"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.reporter import ReporterStats
+from bot.reporter.slack import ReporterStats
 from engine.model import LevelDecision
 from engine.runs import EventKind, ProgressEvent
 

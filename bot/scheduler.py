@@ -36,15 +36,15 @@ from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.sweeper import Sweeper
 from engine.config import Drill, PhoenixConfig
-from engine.drill_desk import DrillDesk, subject
-from engine.drills import Announce, Miss, Start
+from engine.drills.desk import DrillDesk, subject
+from engine.drills.schedule import Announce, Miss, Start
 from engine.errors import StoreError
-from engine.levels import decide, start_cooldown
+from engine.health.levels import decide, start_cooldown
+from engine.health.scoring import score
 from engine.model import LevelDecision, LevelState, Reading
 from engine.ports import Clock
 from engine.records import ScoreSample
 from engine.runs import RunMode, RunState
-from engine.scoring import score
 from engine.store import Store
 from handlers import blocks
 from handlers.context import ProposalBoard

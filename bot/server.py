@@ -20,7 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.metrics import Metrics
-from bot.reporter import SlackReporter
+from bot.reporter.slack import SlackReporter
 from engine.errors import StoreError
 from engine.store import Store
 

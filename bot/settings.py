@@ -16,7 +16,7 @@
     PHOENIX_LOG_FORMAT     json (default) | text
 
 Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``);
-``bot.wiring_secrets`` adds the cloud secret stores beside it.
+``bot.wiring.secrets`` adds the cloud secret stores beside it.
 
 Tokens are ``SecretStr``: their repr and str never show the value, so they cannot reach a log.
 ``load_settings`` turns every fault into a ``SettingsError`` whose message is one line naming
@@ -134,7 +134,7 @@ def _one_line(exc: ValidationError) -> str:
 
 class EnvSecrets:
     """Resolves ``env:VAR`` secret references from the process environment (or ``environ``).
-    Cloud references are for ``bot.wiring_secrets.build_secrets``, which puts this resolver
+    Cloud references are for ``bot.wiring.secrets.build_secrets``, which puts this resolver
     beside the Secrets Manager and Key Vault ones; given one alone, it refuses it by name.
     Errors name the reference, never a value."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from engine.approvals import DirectoryUnavailable
+from engine.incidents.approvals import DirectoryUnavailable
 
 
 class SlackGroups:

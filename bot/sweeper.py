@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 
 from engine.errors import RunBusy, RunError, StoreError
-from engine.incidents import IncidentDesk
-from engine.proposals import Proposal
+from engine.incidents.desk import IncidentDesk
+from engine.incidents.proposals import Proposal
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import RunState, run_lease_name
 
 log = logging.getLogger("bot.sweeper")

@@ -1,6 +1,6 @@
 """Secret references resolved by kind, and a short cache in front of the cloud stores.
 
-A ``SecretRef`` names where a secret is held (``engine.config_types.secret_kind``):
+A ``SecretRef`` names where a secret is held (``engine.fields.secret_kind``):
 ``env:VAR``, an AWS Secrets Manager ARN or a Key Vault secret URI. ``SecretsByKind`` hands
 each reference to the resolver of its kind; the composition root supplies them (the
 environment's from ``bot.settings``, the clouds' from ``engine.adapters``).
@@ -25,15 +25,24 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Final, Protocol
 
-from engine.config_types import SecretKind, secret_kind
 from engine.errors import SecretError, SecretUnavailable
-from engine.stages.ports import SecretResolver
+from engine.fields import SecretKind, secret_kind
 
 SECRET_TTL: Final = timedelta(minutes=5)
 """How long a value read from a cloud secret store is used before it is read again."""
 
 SECRET_STALE_FOR: Final = timedelta(hours=24)
 """How long a value read earlier is still used while its store is unavailable."""
+
+
+class SecretResolver(Protocol):
+    """What stages and adapters resolve a ``SecretRef`` through."""
+
+    def resolve(self, reference: str) -> str:
+        """The value a ``SecretRef`` names; ``SecretError`` (naming only the reference) if it
+        cannot be resolved."""
+        ...
+
 
 log = logging.getLogger("engine.secrets")
 

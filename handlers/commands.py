@@ -16,7 +16,7 @@ from slack_bolt import Ack, Respond
 
 from engine.errors import RunError
 from engine.records import Surface
-from engine.reports import history_report, status_report
+from engine.status import history_report, status_report
 from handlers import blocks, drills, parsing
 from handlers.context import Services, services
 from handlers.payloads import SlashCommand

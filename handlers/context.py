@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.config import PhoenixConfig
-from engine.drill_desk import DrillDesk
-from engine.incidents import IncidentDesk, MessageRef
+from engine.drills.desk import DrillDesk
+from engine.incidents.desk import IncidentDesk, MessageRef
+from engine.incidents.proposals import Proposal
 from engine.ports import Clock
-from engine.proposals import Proposal
 
 if TYPE_CHECKING:
-    from handlers.blocks import Rendered
+    from handlers.blocks.kit import Rendered
 
 SERVICES_KEY = "phoenix_services"
 

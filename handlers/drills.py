@@ -11,9 +11,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from engine.drill_desk import DrillDesk, DrillOutcome, parse_button_value, subject
-from engine.drills import DrillNote, Occurrence
-from engine.incidents import MessageRef
+from engine.drills.desk import DrillDesk, DrillOutcome, parse_button_value, subject
+from engine.drills.schedule import DrillNote, Occurrence
+from engine.incidents.desk import MessageRef
 from handlers import blocks, parsing
 from handlers.buttons import acked
 from handlers.context import Services

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from engine.reports import status_report
+from engine.status import status_report
 from handlers import blocks
 from handlers.context import Services, services
 from handlers.ids import EventType

@@ -1,6 +1,6 @@
 """`phoenix sandbox`: the whole story on one machine, in a browser (or headless).
 
-``bot.cli`` finds this module by name at run time (``importlib``), so ``bot`` never imports
+``bot.cli.main`` finds this module by name at run time (``importlib``), so ``bot`` never imports
 ``sandbox`` and the layers stay one-way. It imports the sandbox itself only when the command
 runs: every other ``phoenix`` command starts without it.
 """

@@ -1,4 +1,4 @@
-"""The stage ports of the sandbox: what ``bot.wiring_cloud.CloudPorts`` hands the runner, over
+"""The stage ports of the sandbox: what ``bot.wiring.cloud.CloudPorts`` hands the runner, over
 the simulated world instead of the cloud SDKs.
 
 The real recovery stages (``engine.stages``) run unchanged against these: what a plan does to
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.settings import EnvSecrets
-from bot.wiring_cloud import CloudPorts
-from engine.adapters.http_check import HttpxChecks
+from bot.wiring.cloud import CloudPorts
+from engine.adapters.http.checks import HttpxChecks
 from engine.adapters.sim import (
     SimAzureSql,
     SimJenkins,

@@ -1,7 +1,7 @@
 """The sandbox's phoenix.yaml: the seed's signals and levels, pointed at the sandbox world,
 with a short evaluation interval so a story plays in a minute.
 
-The plans are the built-in ones (``engine.plans_builtin``), acting through the real stages on
+The plans are the built-in ones (``engine.plans.builtin``), acting through the real stages on
 the sim world's resources that ``recovery:`` names (``clouds:`` says which clusters exist;
 ``sandbox.cloud`` reaches them). The only sandbox touch is time: each stage of the built-in
 plans is written out under its own name with short polls, waits, timeouts and retry delays,
@@ -16,9 +16,8 @@ from typing import Any
 
 import yaml
 
-from engine.adapters.http_probes import HttpProbes
+from engine.adapters.http.probes import HttpProbes
 from engine.adapters.sim import SimHealthCheck, SimNodeReadiness, SimReplicaLag, SimWorld
-from engine.collect import Collector
 from engine.config import (
     EksNodesSignal,
     HttpSignal,
@@ -27,8 +26,9 @@ from engine.config import (
     Route53HealthCheckSignal,
     parse_config,
 )
+from engine.health.collect import Collector
 from engine.model import Reading
-from engine.plans_builtin import builtin_plan_data
+from engine.plans.builtin import builtin_plan_data
 from engine.ports import Clock, SignalSource
 from engine.stages import REGISTRY
 from sandbox.network import PUBLIC_HOST, ObserverNetwork

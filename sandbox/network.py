@@ -18,7 +18,7 @@ import json
 
 import httpx
 
-from engine.adapters.http_wire import ProbeTransport
+from engine.adapters.http.wire import ProbeTransport
 from engine.adapters.sim import AWS, AZURE, SimWorld
 from sandbox.services import ReferenceServices
 

@@ -25,13 +25,13 @@ from types import TracebackType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.reporter import ReporterSettings
+from bot.reporter.slack import ReporterSettings
 from bot.scheduler import SchedulerSettings
 from bot.settings import load_settings
-from bot.wiring import Phoenix, build_phoenix
+from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.adapters.clock import SystemClock
 from engine.adapters.sim import SimWorld
-from engine.execution import RunnerSettings
+from engine.runner.execution import RunnerSettings
 from sandbox.cloud import SimCloudPorts
 from sandbox.config import SECRETS, sandbox_collector, sandbox_config
 from sandbox.network import ObserverNetwork

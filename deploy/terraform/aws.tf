@@ -1,5 +1,5 @@
 # The bot's AWS identity: an IAM role assumed with the cluster's service account token, and a
-# policy with exactly the API actions the adapters call (engine/adapters/aws_*.py;
+# policy with exactly the API actions the adapters call (engine/adapters/aws/;
 # tests/deploy/test_terraform.py keeps the two in step).
 
 data "aws_partition" "current" {}

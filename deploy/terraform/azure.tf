@@ -1,6 +1,6 @@
 # The bot's Azure identity: a user-assigned managed identity that trusts the cluster's service
 # account token (workload identity federation), with custom roles holding exactly the ARM
-# actions the adapters call (engine/adapters/azure_*.py), Storage Blob Data Contributor on
+# actions the adapters call (engine/adapters/azure/), Storage Blob Data Contributor on
 # the containers it synchronises into and Key Vault Secrets User on the vaults whose secrets
 # phoenix.yaml references.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 
-from engine.adapters.azure_errors import azure_error
+from engine.adapters.azure.errors import azure_error
 from engine.errors import CloudUnavailable
 
 

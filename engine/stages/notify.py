@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from engine.config_types import SecretRef, Url
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
+from engine.fields import SecretRef, Url
 from engine.retry import RetryPolicy
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo

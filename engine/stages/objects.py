@@ -1,6 +1,6 @@
 """``object_sync``: a bucket (or a prefix of it) brought up to date in a container, or back.
 
-A thin stage over ``engine.sync``: it lists both sides and copies only what is new or
+A thin stage over ``engine.sync.incremental``: it lists both sides and copies only what is new or
 changed, so a sync interrupted by a crash is resumed by running it again (finished objects
 compare equal). What happens to objects the source no longer has is an explicit choice of
 the plan: ``keep`` or ``mirror``.
@@ -21,7 +21,7 @@ from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import OBJECT_STORES, StoreKind
 from engine.stages.registry import Stage, StageResult, stage_kind
-from engine.sync import Deletion, SyncOptions, SyncProgress, sync
+from engine.sync.incremental import Deletion, SyncOptions, SyncProgress, sync
 
 MAX_CONCURRENCY: Final = 256
 """Transfers one sync may run at a time; object store clients keep this many connections."""

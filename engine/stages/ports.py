@@ -3,7 +3,7 @@
 Stage params name resources (a bucket, a database, a profile ...); how to reach the cloud
 that holds them (regions, endpoints, subscriptions, cluster access) is configuration, so each
 key below is a small factory: given a resource's coordinates it hands back a port of
-``engine.cloud_ports``. The composition root (``bot.wiring_cloud``) provides them; a test
+``engine.cloud_ports``. The composition root (``bot.wiring.cloud``) provides them; a test
 provides the same over loopback stand-ins.
 """
 
@@ -24,6 +24,7 @@ from engine.cloud_ports import (
     TrafficRouter,
     WebhookSender,
 )
+from engine.secrets import SecretResolver
 from engine.stages.context import PortKey
 
 StoreKind = Literal["s3", "blob"]
@@ -92,13 +93,6 @@ class HttpAnswer:
 class HttpChecks(Protocol):
     def get(self, url: str, timeout: float) -> HttpAnswer:
         """One GET; never raises for a failed request, the answer says what happened."""
-        ...
-
-
-class SecretResolver(Protocol):
-    def resolve(self, reference: str) -> str:
-        """The value a ``SecretRef`` names; ``SecretError`` (naming only the reference) if it
-        cannot be resolved."""
         ...
 
 

@@ -25,8 +25,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.config_errors import problems_from_validation
 from engine.errors import Problem
+from engine.problems import problems_from_validation
 from engine.retry import RetryPolicy
 from engine.stages.context import StageContext, StageInfo
 

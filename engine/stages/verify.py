@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from engine.config_types import Url
 from engine.duration import Duration, format_duration
 from engine.errors import StageRetryable
+from engine.fields import Url
 from engine.retry import RetryPolicy
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 from azure.storage.blob import BlobServiceClient
 
-from engine.adapters.aws_clients import AwsTarget
-from engine.adapters.aws_s3 import S3Bucket
-from engine.adapters.azure_blob import BlobContainer
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.aws.s3 import S3Bucket
+from engine.adapters.azure.blob import BlobContainer
 
 REGION = "us-east-1"
 OPENED: list[Any] = []

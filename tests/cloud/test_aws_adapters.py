@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from engine.adapters.aws_clients import AwsTarget
-from engine.adapters.aws_eks import EksNodeGroups
-from engine.adapters.aws_rds import CloudWatchReplicaLag, RdsInstances
-from engine.adapters.aws_route53 import Route53Failover
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.aws.eks import EksNodeGroups
+from engine.adapters.aws.rds import CloudWatchReplicaLag, RdsInstances
+from engine.adapters.aws.route53 import Route53Failover
 from engine.cloud_ports import PendingOperation
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.aws_faults import query_error, rest_json_error, route53_error

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from engine.adapters.azure_arm import AzureTarget
-from engine.adapters.azure_sql import AzureSqlDatabases
-from engine.adapters.azure_traffic import AzureTrafficManager
+from engine.adapters.azure.arm import AzureTarget
+from engine.adapters.azure.sql import AzureSqlDatabases
+from engine.adapters.azure.traffic import AzureTrafficManager
 from engine.cloud_ports import PendingOperation, SqlSku
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.arm_fake import GROUP, SUBSCRIPTION, ArmFake, arm_error

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.adapters.kube_workloads import RESTARTED_AT, KubeWorkloads
+from engine.adapters.kube.workloads import RESTARTED_AT, KubeWorkloads
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.kube_fake import STRATEGIC, KubeFake, status_fault
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.adapters.jenkins import JenkinsServer
-from engine.adapters.webhook import SignedWebhook
+from engine.adapters.http.jenkins import JenkinsServer
+from engine.adapters.http.webhook import SignedWebhook
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudRejected, CloudUnavailable
 from tests.cloud.http_base import Fault
 from tests.cloud.jenkins_fake import JenkinsFake

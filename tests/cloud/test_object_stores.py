@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from engine.adapters.azure_blob import BlobContainer
-from engine.adapters.azure_blob_listing import _sdk_listing
+from engine.adapters.azure.blob import BlobContainer
+from engine.adapters.azure.blob_listing import _sdk_listing
 from engine.cloud_ports import ObjectStore
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.aws_faults import s3_error

@@ -1,4 +1,4 @@
-"""engine/sync.py between moto's S3 and Azurite, through the real adapters."""
+"""engine/sync/incremental.py between moto's S3 and Azurite, through the real adapters."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from engine.cloud_ports import ObjectInfo, ObjectStore, ObjectWriter
 from engine.errors import CloudAccessDenied, CloudNotFound, SyncIncomplete
-from engine.sync import SyncOptions, SyncProgress, sync
-from engine.sync_plan import HASH_KEY, SOURCE_ETAG_KEY
+from engine.sync.incremental import SyncOptions, SyncProgress, sync
+from engine.sync.plan import HASH_KEY, SOURCE_ETAG_KEY
 from tests.cloud.aws_faults import s3_error
 from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.object_fixtures import (

@@ -10,8 +10,8 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from engine.adapters.aws_clients import AwsTarget, aws_client
-from engine.adapters.aws_s3_get import DirectGet
+from engine.adapters.aws.clients import AwsTarget, aws_client
+from engine.adapters.aws.s3_get import DirectGet
 from tests.cloud.aws_faults import s3_error
 from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.object_fixtures import OPENED, REGION, body, make_bucket
@@ -116,7 +116,7 @@ def test_the_request_is_signed_as_botocore_signs_get_object(
 
     import botocore.auth
 
-    from engine.adapters.aws_s3_get import _built_request
+    from engine.adapters.aws.s3_get import _built_request
 
     monkeypatch.setattr(
         botocore.auth, "get_current_datetime", lambda: datetime(2030, 1, 2, tzinfo=UTC)

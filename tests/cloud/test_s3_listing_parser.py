@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from engine.adapters.aws_clients import AwsTarget, aws_client
-from engine.adapters.aws_s3 import S3Bucket
+from engine.adapters.aws.clients import AwsTarget, aws_client
+from engine.adapters.aws.s3 import S3Bucket
 from engine.errors import CloudUnavailable
 from tests.cloud.aws_faults import s3_error
 from tests.cloud.fault_proxy import FaultProxy
@@ -62,7 +62,7 @@ def test_fast_pages_equal_botocores(moto: Moto, options: dict[str, Any]) -> None
 
 
 def test_an_unknown_element_falls_back_to_botocore() -> None:
-    from engine.adapters.aws_s3_listing import _page, _Unknown
+    from engine.adapters.aws.s3_listing import _page, _Unknown
 
     page = (
         b'<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'

@@ -15,11 +15,11 @@ import boto3
 import httpx
 import pytest
 
-from bot.wiring_secrets import build_secrets
-from engine.adapters.aws_clients import AwsTarget
-from engine.adapters.http_probes import HttpProbes
+from bot.wiring.secrets import build_secrets
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.http.probes import HttpProbes
 from engine.config import Clouds, HttpSignal
-from engine.config_recovery import AwsCloud, AzureCloud
+from engine.config.recovery import AwsCloud, AzureCloud
 from engine.errors import SecretError, SecretUnavailable
 from engine.model import Reading, Status
 from engine.secrets import SECRET_TTL, SecretsByKind

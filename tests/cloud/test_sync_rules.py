@@ -8,8 +8,8 @@ import pytest
 
 from engine.cloud_ports import ObjectInfo
 from engine.errors import CloudAccessDenied, StageCancelled
-from engine.sync import SyncOptions, sync
-from engine.sync_plan import HASH_KEY, SOURCE_ETAG_KEY, KeyMap, verdict
+from engine.sync.incremental import SyncOptions, sync
+from engine.sync.plan import HASH_KEY, SOURCE_ETAG_KEY, KeyMap, verdict
 from tests.cloud.memory_store import MemoryStore
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.adapters.redis_store import RedisStore
-from engine.adapters.sqlite_store import SqliteStore
+from engine.adapters.stores.redis_store import RedisStore
+from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.store import Store
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 from tests.unit.runner_support import ManualClock
 
 StoreFactory = Callable[[pytest.FixtureRequest, Path, ManualClock], Store]

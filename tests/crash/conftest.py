@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.stores.redis_store import RedisStore
 from tests.crash.fleet import Fleet
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 LEASE_TTL = 1.0
 """Seconds: short, so that an heir takes over soon after its predecessor dies."""

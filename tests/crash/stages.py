@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.plans import Plan, parse_plan
+from engine.plans.model import Plan, parse_plan
 from engine.stages import REGISTRY, PortKey, Stage, StageContext
 from tests.unit.runner_support import ledger
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import redis
 
-from bot.wiring_store import open_store, redacted
+from bot.wiring.store import open_store, redacted
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.stores.redis_store import RedisStore
 from engine.errors import StoreUnavailable
 from engine.model import Level
 from engine.records import AuditEvent, Lease, ScoreSample, Surface
 from engine.runs import EventKind, ProgressEvent, Run, RunMode, RunState, run_lease_name
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 NOW = SystemClock().now()
 
@@ -159,6 +159,6 @@ def test_without_the_redis_client_a_redis_url_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not installed
-    monkeypatch.delitem(sys.modules, "engine.adapters.redis_store")
+    monkeypatch.delitem(sys.modules, "engine.adapters.stores.redis_store")
     with pytest.raises(StoreUnavailable, match="the Redis client is not installed"):
         open_store("redis://:s3cret@127.0.0.1:6379/0")

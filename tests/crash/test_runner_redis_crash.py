@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.plans import Plan
+from engine.plans.model import Plan
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import AttemptOutcome, StageState
 from engine.store import Store
 from tests.crash.conftest import LEASE_TTL
 from tests.crash.fleet import Fleet, wait_for
 from tests.crash.history import assert_done_once, assert_fenced, owner_of
 from tests.crash.stages import STAGES, build, nine_stages
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 REPLICAS = ["A", "B", "C"]
 

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import RedisStore
-from engine.execution import RunnerSettings
+from engine.adapters.stores.redis_store import RedisStore
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.execution import RunnerSettings
+from engine.runner.runner import Runner
 from engine.runs import AttemptOutcome, RunState
 from engine.stages import Ports
 from tests.crash.conftest import LEASE_TTL
 from tests.crash.history import assert_done_once
 from tests.crash.stages import GATE, Gate, build, nine_stages
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 SETTINGS = RunnerSettings(
     lease_ttl=timedelta(seconds=LEASE_TTL), poll_interval=0.02, cancel_grace=1.0

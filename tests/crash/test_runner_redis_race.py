@@ -8,15 +8,15 @@ import time
 from pathlib import Path
 
 from engine.adapters.clock import SystemClock
-from engine.plans import Plan
+from engine.plans.model import Plan
 from engine.records import Approval, Decision, Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import EventKind, RunState
 from engine.store import Store
 from tests.crash.fleet import Fleet
 from tests.crash.history import assert_done_once, assert_fenced
 from tests.crash.stages import build, nine_stages
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 ROUNDS = 5
 LEASE_TTL = 10.0

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.stores.redis_store import RedisStore
 from engine.errors import LeaseLost, RunBusy, StoreUnavailable, WrongRunState
-from engine.execution import RunnerSettings
 from engine.records import Lease, Surface
-from engine.runner import Runner
+from engine.runner.execution import RunnerSettings
+from engine.runner.runner import Runner
 from engine.runs import RunState, StageRecord, StageState
 from tests.crash.stages import build, claim_flag
 

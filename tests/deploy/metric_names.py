@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.metrics import Metrics
-from bot.reporter import ReporterStats
+from bot.reporter.slack import ReporterStats
 
 SUFFIXES = {
     "counter": ("_total", "_created"),

@@ -247,7 +247,7 @@ def test_the_service_account_carries_both_cloud_identities(
     )["metadata"].get("annotations", {})
 
 
-# -- RBAC: exactly the Kubernetes calls of engine/adapters/kube_*.py
+# -- RBAC: exactly the Kubernetes calls of engine/adapters/kube/
 
 # kubernetes client method -> (API group, resource, verb)
 CLIENT_CALLS = {
@@ -265,7 +265,9 @@ CALL = re.compile(
 
 def kube_calls() -> set[tuple[str, str, str]]:
     calls = set()
-    for path in sorted((ROOT / "engine" / "adapters").glob("kube_*.py")):
+    paths = sorted((ROOT / "engine" / "adapters" / "kube").glob("*.py"))
+    assert paths, "no adapters in engine/adapters/kube/"
+    for path in paths:
         for method in CALL.findall(path.read_text()):
             assert method in CLIENT_CALLS, f"{path.name} calls {method}: add it to CLIENT_CALLS"
             calls.add(CLIENT_CALLS[method])

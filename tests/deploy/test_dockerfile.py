@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from bot.settings import Settings
 from tests.deploy.charts import BOT_CHART, REFERENCE_CHART, objects, one, pod_spec, render
 
@@ -89,7 +89,7 @@ def test_the_runtime_image_runs_phoenix_run_as_a_non_root_user() -> None:
         assert not base.endswith(":latest"), f"unpinned base image {base}"
     command = exec_form(last(runtime, "ENTRYPOINT")) + exec_form(last(runtime, "CMD"))
     assert command == ["phoenix", "run"]
-    assert pyproject()["project"]["scripts"]["phoenix"] == "bot.cli:main"
+    assert pyproject()["project"]["scripts"]["phoenix"] == "bot.cli.main:main"
     assert build_parser().parse_args(["run"]).command == "run"
     user = last(runtime, "USER").split(":")[0]
     assert user.isdigit()

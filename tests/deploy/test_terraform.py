@@ -23,6 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "deploy" / "terraform"
 ADAPTERS = ROOT / "engine" / "adapters"
 
+
+def adapter_files(cloud: str) -> list[Path]:
+    """The modules of one cloud's adapters; none found means the layout moved under this test."""
+    paths = sorted((ADAPTERS / cloud).glob("*.py"))
+    assert paths, f"no adapters in engine/adapters/{cloud}/"
+    return paths
+
+
 # boto3 service name -> IAM action prefix.
 IAM_PREFIX = {
     "s3": "s3",
@@ -123,10 +131,10 @@ DECLARED = re.compile(r'"((?:s3|rds|cloudwatch|route53|eks|secretsmanager):[A-Za
 
 
 def adapter_operations() -> set[tuple[str, str]]:
-    """(boto3 service, API operation) of every call in engine/adapters/aws_*.py."""
+    """(boto3 service, API operation) of every call in engine/adapters/aws/."""
     session = botocore.session.get_session()
     calls: set[tuple[str, str]] = set()
-    for path in sorted(ADAPTERS.glob("aws_*.py")):
+    for path in adapter_files("aws"):
         text = path.read_text()
         services = set(SERVICE.findall(text))
         methods = set(CALL.findall(text)) | set(NAMED_OPERATION.findall(text))
@@ -168,7 +176,7 @@ def test_the_iam_policy_lists_exactly_the_actions_the_adapters_call() -> None:
     assert needed - granted == set(), "called but not granted"
     # The actions the adapters name in their errors are granted too.
     declared = set()
-    for path in ADAPTERS.glob("aws_*.py"):
+    for path in adapter_files("aws"):
         declared |= set(DECLARED.findall(path.read_text()))
     assert declared <= granted
 
@@ -218,7 +226,7 @@ def test_the_outputs_feed_the_charts_cloud_identity() -> None:
 
 def azure_declared() -> set[str]:
     actions: set[str] = set()
-    for path in ADAPTERS.glob("azure_*.py"):
+    for path in adapter_files("azure"):
         for action in re.findall(r'f?"(Microsoft\.[A-Za-z]+/[^"]+)"', path.read_text()):
             if "{kind}" in action:
                 actions |= {action.replace("{kind}", kind) for kind in ENDPOINT_TYPES}

@@ -12,7 +12,7 @@ from pathlib import Path
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.scheduler import SchedulerSettings, TickResult
-from bot.wiring import Phoenix, build_phoenix
+from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config
 from engine.model import Reading, Status
 from sandbox.slack import Emulator, Message

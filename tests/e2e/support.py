@@ -11,17 +11,17 @@ from pathlib import Path
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.reporter import ReporterSettings
+from bot.reporter.slack import ReporterSettings
 from bot.settings import Settings, load_settings
-from bot.wiring import Phoenix, build_phoenix
+from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config
-from engine.execution import RunnerSettings
-from engine.levels import LevelState, decide
+from engine.health.levels import LevelState, decide
+from engine.health.scoring import score
+from engine.incidents.proposals import Proposal
 from engine.model import Level, LevelDecision, Reading, Status, Vantage
-from engine.proposals import Proposal
 from engine.records import ScoreSample
+from engine.runner.execution import RunnerSettings
 from engine.runs import Run, RunState
-from engine.scoring import score
 from sandbox.slack import Emulator, Message
 
 ENVIRONMENT = "sandbox-prod"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reporter import ReporterSettings
+from bot.reporter.slack import ReporterSettings
 from engine.model import Level
 from engine.runs import RunState
 from sandbox.slack import Emulator, RateBudget

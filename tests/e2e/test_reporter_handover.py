@@ -15,20 +15,20 @@ from typing import Any, cast
 import pytest
 from slack_sdk import WebClient
 
-from bot.reporter import SlackReporter
-from engine.adapters.redis_store import RedisStore
-from engine.adapters.sqlite_store import SqliteStore
+from bot.reporter.slack import SlackReporter
+from engine.adapters.stores.redis_store import RedisStore
+from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.config import parse_config
 from engine.errors import StoreUnavailable
-from engine.incidents import IncidentDesk, MessageRef
-from engine.plans import plan_book
+from engine.incidents.desk import IncidentDesk, MessageRef
+from engine.plans.model import plan_book
 from engine.records import AuditEvent, Lease, Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import EventKind, ProgressEvent, Run, RunState, run_lease_name
 from engine.store import Store
 from sandbox.slack import Emulator, Message
 from tests.e2e.support import CONFIG
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 from tests.unit.runner_support import ManualClock
 
 CHANNEL = "#incidents"

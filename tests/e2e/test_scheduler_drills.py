@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.drill_desk import announcement_claim
-from engine.drills import NoteKind
+from engine.drills.desk import announcement_claim
+from engine.drills.schedule import NoteKind
 from engine.runs import RunMode, RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, Message, RateBudget

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.collect import Collector
+from engine.health.collect import Collector
 from engine.model import Reading, Vantage
 from engine.ports import SignalSource
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from engine.adapters.aws_signals import RdsReplicaLag, Route53HealthCheck
+from engine.adapters.aws.signals import RdsReplicaLag, Route53HealthCheck
 from engine.adapters.clock import SystemClock
 from engine.config import RdsReplicaLagSignal, Route53HealthCheckSignal
 from engine.model import Status

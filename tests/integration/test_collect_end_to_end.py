@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from bot.wiring_signals import build_collector
-from engine.adapters.http_probes import HttpProbes
-from engine.collect import Collector
+from bot.wiring.signals import build_collector
+from engine.adapters.http.probes import HttpProbes
 from engine.config import parse_config
+from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
 
 from .servers import (

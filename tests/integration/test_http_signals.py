@@ -15,9 +15,9 @@ import pytest
 import uvloop
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.http_probes import HttpProbes
-from engine.collect import Collector
+from engine.adapters.http.probes import HttpProbes
 from engine.config import HttpSignal
+from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
 
 from .conftest import ReadOne

@@ -11,7 +11,7 @@ import pytest
 from kubernetes.client import Configuration
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.kube_nodes import KubeNodeReadiness
+from engine.adapters.kube.nodes import KubeNodeReadiness
 from engine.config import EksNodesSignal
 from engine.model import Reading, Status
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.prometheus import PrometheusQuery
+from engine.adapters.prometheus.query import PrometheusQuery
 from engine.config import PromqlSignal
 from engine.model import Reading, Status
 

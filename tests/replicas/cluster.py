@@ -229,7 +229,7 @@ class Cluster:
             log = self.workdir / f"{name}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "bot.cli", "run"],
+                    [sys.executable, "-m", "bot.cli.main", "run"],
                     cwd=ROOT,
                     env={**self.environ, "PHOENIX_HTTP_PORT": str(port)},
                     stdin=subprocess.DEVNULL,

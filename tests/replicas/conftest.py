@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.adapters.clock import SystemClock
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.stores.redis_store import RedisStore
 from sandbox.slack import Emulator, RateBudget
 from tests.cloud.jenkins_fake import JenkinsFake
-from tests.redis_server import RedisServer
 from tests.replicas.cluster import (
     CONFIG,
     ENVIRONMENT,
@@ -27,6 +26,7 @@ from tests.replicas.cluster import (
     Health,
     replica_environment,
 )
+from tests.support.redis_server import RedisServer
 
 
 @dataclass

@@ -19,7 +19,7 @@ def test_scenario_holds(name: str, sandbox: Sandbox) -> None:
 
 
 def test_cli_lists_and_plays_headless(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     assert main(["sandbox", "--list-scenarios"]) == 0
     listed = capsys.readouterr().out

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import EnvSecrets
-from bot.wiring_cloud import CloudPorts, build_cloud_ports
-from bot.wiring_secrets import build_secrets
+from bot.wiring.cloud import CloudPorts, build_cloud_ports
+from bot.wiring.secrets import build_secrets
 from engine.config import PhoenixConfig, parse_config
 from tests.cloud.arm_fake import ArmFake
 from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory

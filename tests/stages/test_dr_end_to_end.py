@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.drills import measure
-from engine.plans import plan_book
+from engine.drills.schedule import measure
+from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunMode, RunState, StageState
 from tests.cloud.object_fixtures import blob_service, blobs, s3_client

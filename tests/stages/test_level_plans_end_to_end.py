@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.plans import plan_book
+from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunState, StageState
 from tests.stages.world import (

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from bot.wiring_cloud import CloudPorts, build_cloud_ports
-from bot.wiring_secrets import build_secrets
-from engine.adapters.aws_clients import AwsTarget
+from bot.wiring.cloud import CloudPorts, build_cloud_ports
+from bot.wiring.secrets import build_secrets
+from engine.adapters.aws.clients import AwsTarget
 from engine.errors import StageFatal, StageRetryable
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.runner import Runner
 from engine.runs import RunState, StageState
 from tests.cloud.aws_faults import json_error
 from tests.cloud.fault_proxy import FaultProxy

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.wiring_cloud import CloudPorts
+from bot.wiring.cloud import CloudPorts
 from engine.cloud_ports import ObjectStore, ObjectWriter
 from engine.errors import (
     CloudAccessDenied,

@@ -15,7 +15,7 @@ import boto3
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from pydantic import BaseModel
 
-from bot.wiring_cloud import CloudPorts
+from bot.wiring.cloud import CloudPorts
 from engine.config import PhoenixConfig
 from engine.errors import StageCancelled
 from engine.runs import RunMode, idempotency_key

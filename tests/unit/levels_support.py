@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from engine.config import PhoenixConfig, parse_config
-from engine.levels import LevelState, decide
+from engine.health.levels import LevelState, decide
+from engine.health.scoring import score
 from engine.model import LevelDecision, Reading, Status, Vantage
-from engine.scoring import score
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

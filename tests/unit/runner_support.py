@@ -12,13 +12,13 @@ from typing import Any
 
 import yaml
 
-from engine.adapters.sqlite_store import SqliteStore
+from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.errors import StoreUnavailable
-from engine.execution import RunnerSettings
-from engine.plans import Plan, parse_plan
-from engine.progress import ProgressHub
+from engine.plans.model import Plan, parse_plan
 from engine.records import Surface
-from engine.runner import Runner
+from engine.runner.execution import RunnerSettings
+from engine.runner.progress import ProgressHub
+from engine.runner.runner import Runner
 from engine.runs import Run
 from engine.stages import REGISTRY, Ports, StageRegistry
 

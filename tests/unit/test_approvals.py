@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.approvals import (
+from engine.config import Approvers
+from engine.incidents.approvals import (
     ApprovalRule,
     DirectoryUnavailable,
     Refusal,
@@ -15,7 +16,6 @@ from engine.approvals import (
     judge_decision,
     required_approvals,
 )
-from engine.config import Approvers
 from engine.records import Approval, Decision, Surface
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

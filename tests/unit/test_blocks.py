@@ -7,11 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.incidents.proposals import (
+    Proposal,
+    ProposalRecord,
+    RunSummary,
+    SignalLine,
+    StageView,
+    Stand,
+)
 from engine.model import Level
-from engine.proposals import Proposal, ProposalRecord, RunSummary, SignalLine, StageView, Stand
 from engine.records import Approval, Decision, Surface
-from engine.reports import StatusReport
 from engine.runs import Run, RunMode, RunState
+from engine.status import StatusReport
 from handlers import blocks
 from handlers.ids import ActionId
 from sandbox.slack.blockkit import message_problems, view_problems

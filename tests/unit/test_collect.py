@@ -3,7 +3,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from engine.collect import Collector
+from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

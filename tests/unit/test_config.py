@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from engine.config import parse_config
 from engine.errors import ConfigError
 from engine.model import Vantage

@@ -10,7 +10,7 @@ import pytest
 
 from engine.config import Drill, Objectives, parse_config
 from engine.cron import CronError, next_time, parse_cron, times_between, zone
-from engine.drills import (
+from engine.drills.schedule import (
     Announce,
     DrillNote,
     Miss,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.adapters.http_probes import (
+from engine.adapters.http.probes import (
     HttpProbes,
     LoopLag,
     Outcome,

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from engine.levels import LevelState, flap_share, start_cooldown
+from engine.health.levels import LevelState, flap_share, start_cooldown
 from engine.model import Action, Level, Status
 
 from .levels_support import ALL_DOWN, HEALTHY, SIGNALS, T0, config, run

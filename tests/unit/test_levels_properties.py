@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.config import LevelRule, Levels
+from engine.health.scoring import score
 from engine.model import Action, Level, Status
-from engine.scoring import score
 
 from .levels_support import SIGNALS, T0, config, readings, run
 

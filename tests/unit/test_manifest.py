@@ -63,7 +63,7 @@ def test_socket_mode_is_the_default() -> None:
 def test_scopes_are_exactly_those_the_code_uses() -> None:
     called: set[str] = set()
     for folder in ("bot", "handlers"):
-        for path in (ROOT / folder).glob("*.py"):
+        for path in (ROOT / folder).rglob("*.py"):
             called |= set(
                 re.findall(
                     r"\.(chat_\w+|views_\w+|usergroups_\w+|users_\w+|conversations_\w+)\(",

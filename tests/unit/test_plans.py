@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.config import BUILTIN_PLANS, PhoenixConfig, parse_config
 from engine.errors import ConfigError, StageFatal, StageRetryable, StageTimeout
-from engine.plans import builtin_plans, dry_run, plan_book
+from engine.plans.model import builtin_plans, dry_run, plan_book
 from engine.retry import RetryPolicy
 from engine.runs import RunMode
 from engine.stages import REGISTRY, Stage, StageContext, StageRegistry

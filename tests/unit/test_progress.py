@@ -1,7 +1,7 @@
 import threading
 from datetime import UTC, datetime
 
-from engine.progress import ProgressHub
+from engine.runner.progress import ProgressHub
 from engine.runs import EventKind, ProgressEvent
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)

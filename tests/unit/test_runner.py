@@ -11,10 +11,10 @@ from concurrent.futures import Future
 import pytest
 
 from engine.errors import RunBusy, RunError, UnknownPlan, WrongRunState
-from engine.execution import RunnerSettings
-from engine.progress import ProgressHub
 from engine.records import Decision, Surface
-from engine.runner import Runner
+from engine.runner.execution import RunnerSettings
+from engine.runner.progress import ProgressHub
+from engine.runner.runner import Runner
 from engine.runs import (
     AttemptOutcome,
     EventKind,

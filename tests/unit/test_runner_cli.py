@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.wiring_store import open_store
-from engine.adapters.sqlite_store import SqliteStore
+from bot.cli.main import main
+from bot.wiring.store import open_store
+from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.errors import StoreUnavailable
 from engine.records import Surface
 

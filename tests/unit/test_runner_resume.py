@@ -13,8 +13,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import LeaseLost, PlanChanged, StoreUnavailable, WrongRunState
-from engine.execution import RunnerSettings
 from engine.records import Surface
+from engine.runner.execution import RunnerSettings
 from engine.runs import AttemptOutcome, EventKind, RunState, StageState, run_lease_name
 from engine.stages import REGISTRY, PortKey, Ports, Stage, StageContext
 

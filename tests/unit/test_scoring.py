@@ -1,5 +1,5 @@
+from engine.health.scoring import score
 from engine.model import Level, Status
-from engine.scoring import score
 
 from .levels_support import ALL_DOWN, T0, config, readings
 

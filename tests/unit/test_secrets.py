@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bot.settings import EnvSecrets
-from engine.config_types import secret_kind
 from engine.errors import SecretError, SecretUnavailable
+from engine.fields import secret_kind
 from engine.secrets import CachedSecrets, SecretsByKind
 
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:phoenix/webhook-AbCdEf"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.adapters.kube_nodes import parse_node_list
-from engine.adapters.prometheus import reduce_result
+from engine.adapters.kube.nodes import parse_node_list
+from engine.adapters.prometheus.query import reduce_result
 from engine.errors import BadAnswer
 
 

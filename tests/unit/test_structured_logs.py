@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logging import JsonFormatter, redact
+from bot.logs import JsonFormatter, redact
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""`phoenix ...`: the command line, one module per command group."""

@@ -1,0 +1,130 @@
+"""`phoenix run`: the bot — the Slack connection (Socket Mode by default, or HTTP mode) and
+its HTTP server. A missing or invalid setting, an unusable phoenix.yaml or an unreachable
+store stops it at start with one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import timedelta
+from types import FrameType
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import logs as structured_logs
+from bot.process import prepare_process
+from bot.scheduler import SchedulerSettings
+from bot.server import BotServer
+from bot.settings import SettingsError, load_settings
+from bot.wiring.phoenix import Phoenix, build_phoenix
+from engine.config import load_config
+from engine.errors import ConfigError, StoreError
+from engine.runner.execution import RunnerSettings
+
+log = logging.getLogger("bot.run")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = subparsers.add_parser(
+        "run", help="run the Slack bot (settings from the environment; see bot/settings.py)"
+    )
+    run.set_defaults(func=run_bot)
+
+
+def _fail(line: str) -> int:
+    print(f"phoenix run: {line}", file=sys.stderr)
+    return 2
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        logging.basicConfig(level=logging.INFO)
+        return _fail(str(exc))
+    if settings.log_format == "json":
+        structured_logs.configure()
+    else:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    try:
+        config = load_config(settings.config_path)
+    except ConfigError as exc:
+        first = exc.problems[0] if exc.problems else ""
+        return _fail(f"PHOENIX_CONFIG: {exc.source}: {first}")
+    try:
+        phoenix = build_phoenix(
+            settings,
+            config,
+            runner_settings=RunnerSettings(lease_ttl=timedelta(seconds=settings.run_lease_ttl)),
+            scheduler_settings=SchedulerSettings(
+                leader_ttl=timedelta(seconds=settings.leader_ttl) if settings.leader_ttl else None,
+                drill_check=settings.drill_check,
+                sweep_interval=settings.sweep_interval,
+            ),
+        )
+    except StoreError as exc:
+        return _fail(f"PHOENIX_STORE_URL: {exc}")
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        return _fail(
+            f"SLACK_BOT_TOKEN / PHOENIX_SLACK_API_URL: Slack did not accept the bot: {exc}"
+        )
+    prepare_process()
+    try:
+        return _serve(phoenix)
+    finally:
+        phoenix.close()
+
+
+def _serve(phoenix: Phoenix) -> int:
+    settings = phoenix.settings
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    http_app = phoenix.app if settings.mode == "http" else None
+    handler: SocketModeHandler | None = None
+    try:
+        server = BotServer(
+            settings.http_host,
+            settings.http_port,
+            store=phoenix.store,
+            reporter=phoenix.reporter,
+            app=http_app,
+            connected=lambda: handler is None or handler.client.is_connected(),
+            metrics=phoenix.metrics,
+        )
+    except OSError as exc:
+        return _fail(
+            f"PHOENIX_HTTP_PORT: cannot listen on {settings.http_host}:{settings.http_port}: {exc}"
+        )
+    with server:
+        if settings.mode == "socket":
+            assert settings.slack_app_token is not None
+            handler = SocketModeHandler(phoenix.app, settings.slack_app_token.get_secret_value())
+            try:
+                handler.connect()
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                return _fail(f"SLACK_APP_TOKEN: Socket Mode did not connect: {exc}")
+        phoenix.scheduler.start()
+        log.info(
+            "CloudPhoenix is running: %s mode, http on %s",
+            settings.mode,
+            server.url,
+            extra={"replica": phoenix.runner.owner},
+        )
+        try:
+            stop.wait()
+        finally:
+            phoenix.scheduler.stop()
+            if handler is not None:
+                handler.close()
+    return 0

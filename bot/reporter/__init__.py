@@ -1,0 +1,1 @@
+"""Progress events -> Slack thread messages, within Slack's posting and editing budgets."""

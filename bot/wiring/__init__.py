@@ -1,0 +1,2 @@
+"""The composition root: adapters, store and engine services built from the settings and
+phoenix.yaml."""

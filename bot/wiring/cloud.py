@@ -1,0 +1,270 @@
+"""The port factory of the recovery stages: adapters built from phoenix.yaml's ``clouds:``
+section, on first use (a cloud the plans never touch is never contacted), one per resource
+coordinates, closed together.
+
+Secrets named by reference (``env:VAR``, a Secrets Manager ARN, a Key Vault URI) are resolved
+at the time of use through one resolver (``bot.wiring.secrets``), owned and closed with the
+ports, and never logged. Tests reach stand-ins through ``clouds`` overrides (``endpoint_url``,
+``arm_url``, ``key_vault_url``, a cluster's ``api_url``) plus the ``azure_credential`` /
+``azure_client_options`` hooks below, which production leaves alone.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from bot.wiring.secrets import build_secrets
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.aws.eks import EksNodeGroups
+from engine.adapters.aws.rds import CloudWatchReplicaLag, RdsInstances
+from engine.adapters.aws.route53 import Route53Failover
+from engine.adapters.aws.s3 import S3Bucket
+from engine.adapters.azure.arm import AzureTarget
+from engine.adapters.azure.blob import BlobContainer
+from engine.adapters.azure.sql import AzureSqlDatabases
+from engine.adapters.azure.traffic import AzureTrafficManager
+from engine.adapters.http.checks import HttpxChecks
+from engine.adapters.http.jenkins import JenkinsServer
+from engine.adapters.http.webhook import SignedWebhook
+from engine.adapters.kube.workloads import KubeWorkloads
+from engine.adapters.prometheus.lag import PrometheusReplicaLag
+from engine.cloud_ports import (
+    BuildServer,
+    Cluster,
+    DnsFailover,
+    NodeGroups,
+    ObjectStore,
+    ReplicaDatabase,
+    ReplicationLagSource,
+    SqlDatabase,
+    TrafficRouter,
+    WebhookSender,
+)
+from engine.config import Clouds, PhoenixConfig
+from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
+from engine.secrets import SecretResolver
+from engine.stages import PortKey, Ports
+from engine.stages.objects import MAX_CONCURRENCY
+from engine.stages.ports import (
+    AWS_INFRA,
+    AZURE,
+    BUILD_SERVERS,
+    CLUSTERS,
+    DATABASES,
+    HTTP,
+    OBJECT_STORES,
+    SECRETS,
+    WEBHOOKS,
+    HttpChecks,
+    LagSource,
+    StoreKind,
+)
+
+T = TypeVar("T")
+
+
+class CloudPorts:
+    """Every stage port over the real SDKs, configured by ``clouds``."""
+
+    def __init__(
+        self,
+        clouds: Clouds,
+        default_region: str,
+        secrets: SecretResolver,
+        *,
+        azure_credential: Any = None,
+        azure_client_options: Mapping[str, Any] | None = None,
+        kube_timeout: float = 30.0,
+        poll_interval: float = 5.0,
+    ) -> None:
+        self._clouds = clouds
+        self._region = clouds.aws.region or default_region
+        self._secrets = secrets
+        self._azure_credential = azure_credential
+        self._azure_options = dict(azure_client_options or {})
+        self._kube_timeout = kube_timeout
+        self._poll_interval = poll_interval
+        self._made: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def secrets(self) -> SecretResolver:
+        """The resolver of every secret reference (stages and signals share it, and its cache)."""
+        return self._secrets
+
+    # -- ObjectStores
+
+    def store(self, kind: StoreKind, name: str) -> ObjectStore:
+        if kind == "s3":
+            target = replace(self._aws(None), max_pool_connections=MAX_CONCURRENCY)
+            return self._once(("s3", name), lambda: S3Bucket(name, target))
+        return self._once(("blob", name), lambda: self._blob(name))
+
+    # -- Databases
+
+    def replica_database(self, region: str | None) -> ReplicaDatabase:
+        return self._once(("rds", region), lambda: RdsInstances(self._aws(region)))
+
+    def replication_lag(
+        self, source: LagSource, region: str | None, query: str | None
+    ) -> ReplicationLagSource:
+        if source == "promql":
+            url = self._clouds.prometheus.url
+            return self._once(("promql", query), lambda: PrometheusReplicaLag(url, query or ""))
+        return self._once(("cloudwatch", region), lambda: CloudWatchReplicaLag(self._aws(region)))
+
+    # -- AwsInfrastructure
+
+    def dns_failover(self) -> DnsFailover:
+        return self._once(
+            ("route53",),
+            lambda: Route53Failover(self._aws(None), poll_interval=self._poll_interval),
+        )
+
+    def node_groups(self, region: str | None) -> NodeGroups:
+        return self._once(("eks", region), lambda: EksNodeGroups(self._aws(region)))
+
+    # -- AzureResources
+
+    def sql_databases(self, resource_group: str | None) -> SqlDatabase:
+        group = self._group(resource_group)
+        return self._once(("sql", group), lambda: AzureSqlDatabases(self._arm(group)))
+
+    def traffic_router(self, resource_group: str | None) -> TrafficRouter:
+        group = self._group(resource_group)
+        return self._once(("traffic", group), lambda: AzureTrafficManager(self._arm(group)))
+
+    # -- Clusters
+
+    def cluster(self, name: str) -> Cluster:
+        access = self._clouds.clusters.get(name)
+        if access is None:
+            known = ", ".join(sorted(self._clouds.clusters)) or "none"
+            raise StageFatal(f"no cluster {name!r} in clouds.clusters (known: {known})")
+
+        def build() -> KubeWorkloads:
+            if access.api_url is not None:
+                token = self._secret(access.token) if access.token else None
+                return KubeWorkloads.from_url(
+                    access.api_url, token=token, timeout=self._kube_timeout
+                )
+            if access.in_cluster:
+                return KubeWorkloads.in_cluster(timeout=self._kube_timeout)
+            path = os.path.expanduser(access.kubeconfig) if access.kubeconfig else None
+            return KubeWorkloads.from_kubeconfig(
+                path, context=access.context, timeout=self._kube_timeout
+            )
+
+        return self._once(("cluster", name), build)
+
+    # -- Webhooks, BuildServers, HttpChecks
+
+    def webhook(self, url: str, secret: str) -> WebhookSender:
+        # Not cached: the key is the secret's current value, resolved for this send.
+        sender = SignedWebhook(url, secret)
+        with self._lock:
+            self._made[("webhook", id(sender))] = sender
+        return sender
+
+    def build_server(self) -> BuildServer:
+        jenkins = self._clouds.jenkins
+        if jenkins is None:
+            raise StageFatal("no Jenkins is configured (clouds.jenkins)")
+        return self._once(
+            ("jenkins",),
+            lambda: JenkinsServer(jenkins.url, jenkins.user, self._secret(jenkins.api_token)),
+        )
+
+    def checks(self) -> HttpChecks:
+        return self._once(("http",), HttpxChecks)
+
+    def ports(self) -> Ports:
+        provided: dict[PortKey[Any], object] = {
+            OBJECT_STORES: self,
+            DATABASES: self,
+            AWS_INFRA: self,
+            AZURE: self,
+            CLUSTERS: self,
+            WEBHOOKS: self,
+            BUILD_SERVERS: self,
+            HTTP: self.checks(),
+            SECRETS: self._secrets,
+        }
+        return Ports(provided)
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = list(self._made.values()), {}
+        for adapter in made:
+            adapter.close()
+        close = getattr(self._secrets, "close", None)
+        if close is not None:
+            close()
+
+    # -- internals
+
+    def _once(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = build()
+            made: T = self._made[key]
+            return made
+
+    def _aws(self, region: str | None) -> AwsTarget:
+        return AwsTarget(region=region or self._region, endpoint_url=self._clouds.aws.endpoint_url)
+
+    def _group(self, resource_group: str | None) -> str:
+        group = resource_group or self._clouds.azure.resource_group
+        if not group:
+            raise StageFatal("no Azure resource group: set clouds.azure.resource_group")
+        return group
+
+    def _arm(self, group: str) -> AzureTarget:
+        azure = self._clouds.azure
+        if not azure.subscription_id:
+            raise StageFatal("no Azure subscription: set clouds.azure.subscription_id")
+        return AzureTarget(
+            azure.subscription_id,
+            group,
+            base_url=azure.arm_url,
+            credential=self._azure_credential,
+            client_options=self._azure_options,
+        )
+
+    def _blob(self, container: str) -> BlobContainer:
+        storage = self._clouds.azure.storage
+        if storage.connection_string is not None:
+            return BlobContainer.from_connection_string(
+                self._secret(storage.connection_string), container, pool_size=MAX_CONCURRENCY
+            )
+        if storage.account_url is not None:
+            return BlobContainer.from_account(
+                storage.account_url, container, pool_size=MAX_CONCURRENCY
+            )
+        raise StageFatal(
+            "no Blob Storage account: set clouds.azure.storage.account_url (or connection_string)"
+        )
+
+    def _secret(self, reference: str) -> str:
+        try:
+            value: str = self._secrets.resolve(reference)
+        except SecretUnavailable as exc:
+            raise StageRetryable(str(exc)) from exc
+        except SecretError as exc:
+            raise StageFatal(str(exc)) from exc
+        return value
+
+
+def build_cloud_ports(
+    config: PhoenixConfig, secrets: SecretResolver | None = None, **options: Any
+) -> CloudPorts:
+    """The stage ports of ``config``; ``CloudPorts.ports()`` is what the runner takes. Without
+    ``secrets``, references resolve from the environment and the configured clouds, with the
+    ``azure_credential`` given for Key Vault too."""
+    if secrets is None:
+        secrets = build_secrets(config.clouds, azure_credential=options.get("azure_credential"))
+    return CloudPorts(config.clouds, config.primary.region, secrets, **options)

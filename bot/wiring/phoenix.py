@@ -1,0 +1,226 @@
+"""The composition root of the running bot: store, runner, incident and drill desks, Slack
+client, reporter, Bolt app, metrics, leadership and the schedule, built from the settings and
+phoenix.yaml."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.app import build_app
+from bot.followups import Followups
+from bot.leader import Leadership
+from bot.metrics import Metrics
+from bot.reporter.slack import PROPOSAL, ReporterSettings, SlackReporter
+from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
+from bot.settings import Settings
+from bot.slack_directory import SlackGroups
+from bot.sweeper import Sweeper
+from bot.wiring.cloud import CloudPorts, build_cloud_ports
+from bot.wiring.signals import build_collector
+from bot.wiring.store import open_store
+from engine.adapters.clock import SystemClock
+from engine.config import PhoenixConfig
+from engine.drills.desk import DrillDesk
+from engine.errors import StoreError
+from engine.incidents.desk import IncidentDesk
+from engine.incidents.proposals import Proposal
+from engine.model import Action, LevelDecision, Reading
+from engine.plans.model import plan_book
+from engine.ports import Clock
+from engine.records import Incident
+from engine.runner.execution import RunnerSettings
+from engine.runner.runner import Runner
+from engine.runs import EventKind, ProgressEvent
+from engine.store import Store
+from handlers import blocks
+from handlers.context import Services
+
+log = logging.getLogger("bot.wiring.phoenix")
+
+
+@dataclass
+class Phoenix:
+    """Everything one replica runs; ``close`` stops it in order (schedule, runs, messages,
+    store)."""
+
+    settings: Settings
+    config: PhoenixConfig
+    store: Store
+    runner: Runner
+    desk: IncidentDesk
+    client: WebClient
+    reporter: SlackReporter
+    app: App
+    services: Services
+    drills: DrillDesk
+    metrics: Metrics
+    leadership: Leadership
+    evaluator: Evaluator
+    duties: DrillDuties
+    sweeper: Sweeper
+    scheduler: PhoenixScheduler
+    clouds: CloudPorts
+    followups: Followups
+
+    def on_decision(self, decision: LevelDecision) -> Proposal | None:
+        """What the evaluation tick calls with each level decision: a proposal (posted, in
+        the incident's thread when it escalates), a resolution (the incident's message
+        edited, a note in its thread), or a notice about a flapping signal."""
+        incident_before = self._open_incident()
+        for notice in decision.notices:
+            self._note(incident_before, notice)
+        change = self.desk.on_recovery(decision)
+        if change is not None:
+            self._note(change.incident, change.note)
+            for run_id in (*change.withdrawn, *change.incident.run_ids[:1]):
+                proposal = self.desk.proposal(run_id)
+                if proposal is not None:
+                    self.reporter.publish(proposal)
+            return None
+        proposal = self.desk.on_decision(decision)
+        if proposal is None:
+            return None
+        incident = proposal.incident
+        if incident is not None and incident.run_ids[:1] == (proposal.run_id,):
+            self.metrics.incidents_opened.inc()
+        self.reporter.publish(proposal)
+        if incident is not None and incident.run_ids and incident.run_ids[0] != proposal.run_id:
+            root = self.desk.proposal(incident.run_ids[0])
+            if root is not None:
+                self.reporter.publish(root)
+        if decision.action is Action.OPEN and proposal.record.required == 0:
+            log.info("self-healing runs by itself (policy auto)", extra={"run_id": proposal.run_id})
+        return proposal
+
+    def _open_incident(self) -> Incident | None:
+        incidents = self.store.list_incidents(open_only=True, limit=1)
+        return incidents[0] if incidents else None
+
+    def _note(self, incident: Incident | None, text: str) -> None:
+        """A note in the incident's thread, or in the channel when no incident is open."""
+        at = self.services.clock.now().timestamp()
+        rendered = blocks.thread_note(text)
+        channel = self.config.slack.channel
+        if incident is not None and incident.run_ids:
+            root = incident.run_ids[0]
+            proposal = self.desk.proposal(root)
+            if proposal is not None:
+                self.reporter.publish(proposal)
+            self.reporter.show(
+                incident.incident_id,
+                f"note:{at}",
+                rendered,
+                channel=channel,
+                parent=(root, PROPOSAL),
+            )
+            return
+        self.reporter.show("notices", f"note:{at}", rendered, channel=channel)
+
+    def ready(self) -> bool:
+        try:
+            self.store.ping()
+        except StoreError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.scheduler.stop()
+        self.leadership.resign()
+        self.followups.close()
+        self.runner.close()
+        self.clouds.close()
+        self.reporter.close()
+        self.store.close()
+
+
+def build_phoenix(
+    settings: Settings,
+    config: PhoenixConfig,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    runner_settings: RunnerSettings | None = None,
+    reporter_settings: ReporterSettings | None = None,
+    scheduler_settings: SchedulerSettings | None = None,
+    collect: Callable[[], Sequence[Reading]] | None = None,
+    listener_workers: int = 16,
+    cloud_ports: CloudPorts | None = None,
+) -> Phoenix:
+    clock = clock or SystemClock()
+    store = store or open_store(settings.store_url, clock=clock)
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.api_url)
+    clouds = cloud_ports or build_cloud_ports(config)
+    runner = Runner(
+        store, plan_book(config), clock=clock, settings=runner_settings, ports=clouds.ports()
+    )
+    desk = IncidentDesk(runner, config, clock=clock, groups=SlackGroups(client))
+    drills = DrillDesk(runner, config, clock=clock, authorised=desk.authorised)
+    reporter = SlackReporter(client, desk, config, settings=reporter_settings, drills=drills)
+    drills.on_start = reporter.open_drill
+    runner.hub.subscribe(reporter.on_event, name="slack-reporter")
+    metrics = Metrics(config.environment)
+
+    def count_runs(event: ProgressEvent) -> None:
+        run = store.get_run(event.run_id) if event.kind is EventKind.RUN_FINISHED else None
+        if run is not None:
+            metrics.on_event(event, run.plan)
+
+    runner.hub.subscribe(count_runs, name="metrics")
+    services = Services(desk=desk, board=reporter, config=config, clock=clock, drills=drills)
+    secret = settings.slack_signing_secret
+    followups = Followups(listener_workers)
+    app = build_app(
+        services,
+        client,
+        followups=followups,
+        signing_secret=secret.get_secret_value() if secret else "",
+    )
+    schedule = scheduler_settings or SchedulerSettings()
+    leadership = Leadership(store, runner.owner, schedule.ttl_for(config.evaluation.interval))
+    phoenix_ref: list[Phoenix] = []
+    evaluator = Evaluator(
+        config,
+        store,
+        collect or build_collector(config, clock, secrets=clouds.secrets.resolve).collect,
+        lambda decision: phoenix_ref[0].on_decision(decision),
+        clock=clock,
+        leadership=leadership,
+        metrics=metrics,
+        history_keep=schedule.history_keep,
+    )
+    duties = DrillDuties(drills, reporter, config, leadership, clock)
+    sweeper = Sweeper(runner, desk, reporter.publish)
+    scheduler = PhoenixScheduler(evaluator, duties, sweeper, leadership, metrics, schedule)
+    leadership.on_change = scheduler.on_leadership
+    phoenix = Phoenix(
+        settings,
+        config,
+        store,
+        runner,
+        desk,
+        client,
+        reporter,
+        app,
+        services,
+        drills,
+        metrics,
+        leadership,
+        evaluator,
+        duties,
+        sweeper,
+        scheduler,
+        clouds,
+        followups,
+    )
+    phoenix_ref.append(phoenix)
+
+    def store_up() -> bool:
+        return phoenix.ready()
+
+    metrics.watch(lambda: reporter.stats, store_up, lambda: leadership.is_leader)
+    return phoenix

@@ -1,0 +1,2 @@
+"""Azure through its SDKs: Azure SQL, Traffic Manager, Blob Storage, Key Vault; azure-core errors
+mapped to ours."""

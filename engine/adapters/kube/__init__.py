@@ -1,0 +1,2 @@
+"""Kubernetes through the ``kubernetes`` client: node readiness for the ``eks_nodes`` signal,
+Deployments for the stages."""

@@ -1,0 +1,418 @@
+"""The drill desk: what the scheduler and the Slack surfaces do with drills, on the Store.
+
+What happened to each occurrence is kept as ``DrillNote``s in the audit log (subject
+``drill:<name>``), beside the audit events of who did it; ``engine.drills.schedule`` folds them
+into the current occurrence and its duties. Every effect is claimed once in the Store (a start, a
+postpone of one announced time), so a leader change, a Slack retry or a double click never
+starts or postpones twice.
+
+An announcement is claimed the way an evaluation slot is: under the leader lease's token, then
+checked against the notes. Within one leadership term the claim makes it once (however many
+duty checks overlap); across terms the note is the record, so a new leader neither repeats an
+announcement its predecessor noted nor loses one its predecessor claimed and died before
+noting. Because the notes are in the Store, a postponed drill's announcements at its new time
+are made by whichever replica leads then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from engine.config import Drill, PhoenixConfig
+from engine.drills.schedule import (
+    POSTPONES,
+    Announce,
+    DrillNote,
+    DrillReport,
+    Duty,
+    NoteKind,
+    Occurrence,
+    current_occurrence,
+    duties,
+    measure,
+)
+from engine.errors import RunError
+from engine.incidents.approvals import DirectoryUnavailable
+from engine.ports import Clock
+from engine.records import AuditEvent, Surface
+from engine.runner.runner import Runner
+from engine.runs import Run, RunMode
+
+log = logging.getLogger("engine.drills.schedule")
+
+BOT = "phoenix"
+REPORT = "drill.report"
+RUN_OF = "drill.run"
+_CLAIM_TTL = timedelta(days=8)
+_HISTORY = 500
+
+
+@dataclass(frozen=True)
+class DrillOutcome:
+    """What a drill click or command did: allowed or not, and a sentence for the person."""
+
+    allowed: bool
+    explanation: str
+    drill: Drill | None = None
+    occurrence: Occurrence | None = None
+    run: Run | None = None
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    drill: Drill
+    occurrence: Occurrence
+    last: DrillReport | None
+
+
+def subject(name: str) -> str:
+    return f"drill:{name}"
+
+
+def button_value(occurrence: Occurrence) -> str:
+    """What a Postpone/Skip button carries: the occurrence and the due time it was shown with."""
+    return f"{occurrence.drill}|{occurrence.scheduled.isoformat()}|{occurrence.due.isoformat()}"
+
+
+def parse_button_value(value: str) -> tuple[str, datetime, datetime] | None:
+    parts = value.split("|")
+    if len(parts) != 3:
+        return None
+    try:
+        return parts[0], datetime.fromisoformat(parts[1]), datetime.fromisoformat(parts[2])
+    except ValueError:
+        return None
+
+
+def announcement_claim(
+    environment: str, occurrence: Occurrence, offsets: tuple[float, ...], term: int
+) -> str:
+    """The Store claim of one announcement of ``occurrence`` (at its current due time) by the
+    leader of lease token ``term``."""
+    spelled = ",".join(f"{o:g}" for o in offsets)
+    return (
+        f"drill:{environment}:{occurrence.key}:announce:"
+        f"{occurrence.due:%Y%m%dT%H%MZ}:{spelled}:{term}"
+    )
+
+
+class DrillDesk:
+    def __init__(
+        self,
+        runner: Runner,
+        config: PhoenixConfig,
+        *,
+        clock: Clock,
+        authorised: Callable[[str], bool],
+    ) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.config = config
+        self.clock = clock
+        self._authorised = authorised
+        self.drills = {d.name: d for d in config.drills}
+        self.on_start: Callable[[str, Run], None] | None = None
+        """Called with the drill's name and its run just before the run starts (the bot
+        opens the drill's thread there)."""
+
+    # ------------------------------------------------------------------ reading
+
+    def notes(self, name: str) -> list[DrillNote]:
+        found = []
+        for event in self.store.list_audit(subject=subject(name), limit=_HISTORY):
+            if event.action in NoteKind.__members__.values():
+                try:
+                    note = DrillNote.model_validate_json(event.detail)
+                except ValidationError:
+                    log.warning("unreadable drill note", extra={"drill": name, "seq": event.seq})
+                    continue
+                found.append(note.model_copy(update={"at": event.at}))
+        return found
+
+    def occurrence(self, name: str, now: datetime | None = None) -> Occurrence:
+        drill = self.drills[name]
+        return current_occurrence(drill, self.notes(name), now or self.clock.now())
+
+    def due(self, now: datetime | None = None) -> list[tuple[Drill, Duty]]:
+        now = now or self.clock.now()
+        found: list[tuple[Drill, Duty]] = []
+        for drill in self.drills.values():
+            occurrence = current_occurrence(drill, self.notes(drill.name), now)
+            found += [(drill, duty) for duty in duties(drill, occurrence, now)]
+        return found
+
+    def agenda(self) -> list[AgendaItem]:
+        now = self.clock.now()
+        return [
+            AgendaItem(
+                drill,
+                current_occurrence(drill, self.notes(drill.name), now),
+                next(iter(self.reports(drill.name, limit=1)), None),
+            )
+            for drill in self.drills.values()
+        ]
+
+    def reports(self, name: str, limit: int = 20) -> list[DrillReport]:
+        """The drill's reports, newest first."""
+        found = []
+        for event in reversed(self.store.list_audit(subject=subject(name), limit=_HISTORY)):
+            if event.action == REPORT:
+                found.append(DrillReport.model_validate_json(event.detail))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def last_report(self) -> DrillReport | None:
+        reports = [r for name in self.drills for r in self.reports(name, limit=1)]
+        return max(
+            reports, key=lambda r: r.finished_at or r.started_at or self.clock.now(), default=None
+        )
+
+    def drill_of(self, run_id: str) -> str | None:
+        for event in self.store.list_audit(subject=run_id, limit=1000):
+            if event.action == RUN_OF:
+                return event.detail
+        return None
+
+    # ------------------------------------------------------------------ the scheduler's duties
+
+    def announce(
+        self, drill: Drill, occurrence: Occurrence, offsets: tuple[float, ...], term: int
+    ) -> Occurrence | None:
+        """Claim and note the announcement of ``offsets`` before ``occurrence``'s due time;
+        the occurrence as announced for the one caller that must post it, else None.
+
+        ``term`` is the leader lease's token: the claim belongs to one leadership term, and the
+        notes (read again after claiming) say whether an earlier term announced it already."""
+        key = announcement_claim(self.config.environment, occurrence, offsets, term)
+        if not self.store.claim(key, _CLAIM_TTL):
+            return None
+        now = self.clock.now()
+        fresh = current_occurrence(drill, self.notes(drill.name), now)
+        still = [d for d in duties(drill, fresh, now) if isinstance(d, Announce)]
+        if (
+            fresh.key != occurrence.key
+            or fresh.due != occurrence.due
+            or not still
+            or still[0].offsets != offsets
+        ):
+            return None
+        note = DrillNote(
+            kind=NoteKind.ANNOUNCED,
+            occurrence=occurrence.scheduled,
+            due=occurrence.due,
+            by=BOT,
+            offsets=offsets,
+            at=now,
+        )
+        self._note(drill.name, note, Surface.SCHEDULER)
+        return replace(
+            fresh,
+            announced=fresh.announced | set(offsets),
+            announcements=(*fresh.announcements, note),
+        )
+
+    def miss(self, drill: Drill, occurrence: Occurrence) -> bool:
+        if not self.store.claim(f"drill:{occurrence.key}:start", _CLAIM_TTL):
+            return False
+        self._note(
+            drill.name,
+            DrillNote(
+                kind=NoteKind.MISSED,
+                occurrence=occurrence.scheduled,
+                due=occurrence.due,
+                by=BOT,
+            ),
+            Surface.SCHEDULER,
+        )
+        log.warning("drill missed: no replica ran it in time", extra={"drill": drill.name})
+        return True
+
+    def start_scheduled(self, drill: Drill, occurrence: Occurrence) -> Run | None:
+        """Create the drill's run for ``occurrence`` once; None if another replica did."""
+        if not self.store.claim(f"drill:{occurrence.key}:start", _CLAIM_TTL):
+            return None
+        run = self._propose(drill, BOT, Surface.SCHEDULER)
+        self._note(
+            drill.name,
+            DrillNote(
+                kind=NoteKind.STARTED,
+                occurrence=occurrence.scheduled,
+                due=occurrence.due,
+                by=BOT,
+                run_id=run.run_id,
+            ),
+            Surface.SCHEDULER,
+        )
+        return run
+
+    def launch(
+        self, name: str, run: Run, *, actor: str = BOT, surface: Surface = Surface.SCHEDULER
+    ) -> None:
+        """Open the drill's thread and start its run on the runner's threads."""
+        if self.on_start is not None:
+            self.on_start(name, run)
+        try:
+            self.runner.start(run.run_id, actor=actor, surface=surface)
+        except RunError as exc:
+            log.warning("drill run did not start: %s", exc, extra={"run_id": run.run_id})
+
+    def _propose(self, drill: Drill, actor: str, surface: Surface) -> Run:
+        mode = RunMode.DRY_RUN if drill.mode == "dry-run" else RunMode.REHEARSAL
+        run = self.runner.propose(drill.plan, actor=actor, surface=surface, mode=mode)
+        self._audit(actor, surface, RUN_OF, run.run_id, drill.name)
+        return run
+
+    # ------------------------------------------------------------------ people
+
+    def run_now(self, name: str, user: str, surface: Surface = Surface.SLACK) -> DrillOutcome:
+        """``/phoenix drill run <name>``: an extra run of the drill now (approvers only); the
+        schedule is left as it is."""
+        drill = self.drills.get(name)
+        refused = self._refuse_unless_allowed(user, "run", name, drill)
+        if refused is not None:
+            return refused
+        assert drill is not None
+        if not self.store.claim(f"drill-run:{name}:{self.clock.now():%Y%m%dT%H%M}", _CLAIM_TTL):
+            return self._refused(user, "run", name, "This drill was started a moment ago.")
+        run = self._propose(drill, user, surface)
+        self.launch(name, run, actor=user, surface=surface)
+        return DrillOutcome(True, f"Drill {name} started by <@{user}>.", drill, None, run)
+
+    def postpone(
+        self, name: str, scheduled: datetime, seen_due: datetime, by: str, user: str
+    ) -> DrillOutcome:
+        """Postpone the occurrence shown with due time ``seen_due`` by ``by`` (``1h``/``1d``).
+        The first click on that announcement counts; a second one changes nothing."""
+        drill = self.drills.get(name)
+        refused = self._refuse_unless_allowed(user, "postpone", name, drill)
+        if refused is not None:
+            return refused
+        assert drill is not None
+        delta = POSTPONES.get(by)
+        if delta is None:
+            return self._refused(user, "postpone", name, f"Cannot postpone by {by!r}.")
+        occurrence = self.occurrence(name)
+        problem = self._stale(occurrence, scheduled)
+        if problem:
+            return self._refused(user, "postpone", name, problem, drill, occurrence)
+        if occurrence.due != seen_due or not self.store.claim(
+            f"drill-postpone:{occurrence.key}:{seen_due.isoformat()}", _CLAIM_TTL
+        ):
+            return self._refused(
+                user,
+                "postpone",
+                name,
+                f"This drill was postponed already; it is now due {occurrence.due:%Y-%m-%d %H:%M} "
+                "UTC.",
+                drill,
+                occurrence,
+            )
+        new_due = occurrence.due + delta
+        self._note(
+            name,
+            DrillNote(
+                kind=NoteKind.POSTPONED, occurrence=occurrence.scheduled, due=new_due, by=user
+            ),
+            Surface.SLACK,
+        )
+        after = self.occurrence(name)
+        text = f"<@{user}> postponed drill {name} by {by} to {new_due:%Y-%m-%d %H:%M} UTC."
+        return DrillOutcome(True, text, drill, after)
+
+    def skip(self, name: str, scheduled: datetime | None, user: str) -> DrillOutcome:
+        """Skip the current occurrence (``scheduled`` None: whichever is current)."""
+        drill = self.drills.get(name)
+        refused = self._refuse_unless_allowed(user, "skip", name, drill)
+        if refused is not None:
+            return refused
+        assert drill is not None
+        occurrence = self.occurrence(name)
+        problem = self._stale(occurrence, scheduled or occurrence.scheduled)
+        if problem:
+            return self._refused(user, "skip", name, problem, drill, occurrence)
+        if not self.store.claim(f"drill:{occurrence.key}:start", _CLAIM_TTL):
+            return self._refused(
+                user, "skip", name, "This drill has started already.", drill, occurrence
+            )
+        self._note(
+            name,
+            DrillNote(
+                kind=NoteKind.SKIPPED, occurrence=occurrence.scheduled, due=occurrence.due, by=user
+            ),
+            Surface.SLACK,
+        )
+        skipped = replace(occurrence, skipped_by=user)
+        text = f"<@{user}> skipped drill {name} due {occurrence.due:%Y-%m-%d %H:%M} UTC."
+        return DrillOutcome(True, text, drill, skipped)
+
+    def _stale(self, occurrence: Occurrence, scheduled: datetime) -> str:
+        if occurrence.scheduled != scheduled:
+            return "That drill announcement is out of date: the drill it announced is over."
+        if occurrence.run_id is not None:
+            return "This drill has started already."
+        if occurrence.skipped_by is not None:
+            return f"This drill was skipped already by <@{occurrence.skipped_by}>."
+        return ""
+
+    def _refuse_unless_allowed(
+        self, user: str, verb: str, name: str, drill: Drill | None
+    ) -> DrillOutcome | None:
+        if drill is None:
+            known = ", ".join(sorted(self.drills)) or "none configured"
+            return self._refused(user, verb, name, f"No drill named {name!r} (drills: {known}).")
+        try:
+            allowed = self._authorised(user)
+        except DirectoryUnavailable as exc:
+            return self._refused(user, verb, name, f"Cannot check approvers now: {exc}", drill)
+        if not allowed:
+            return self._refused(
+                user, verb, name, f"Only configured approvers may {verb} a drill.", drill
+            )
+        return None
+
+    def _refused(
+        self,
+        user: str,
+        verb: str,
+        name: str,
+        explanation: str,
+        drill: Drill | None = None,
+        occurrence: Occurrence | None = None,
+    ) -> DrillOutcome:
+        self._audit(user, Surface.SLACK, f"drill.{verb}.refused", subject(name), explanation)
+        return DrillOutcome(False, explanation, drill, occurrence)
+
+    # ------------------------------------------------------------------ reports
+
+    def report(self, run_id: str) -> DrillReport | None:
+        """The report of a finished drill run; stored once, the first time it is asked for."""
+        name = self.drill_of(run_id)
+        run = self.store.get_run(run_id)
+        if name is None or run is None or not run.state.terminal:
+            return None
+        earlier = list(reversed(self.reports(name)))
+        for report in earlier:
+            if report.run_id == run_id:
+                return report
+        report = measure(name, run, self.store.get_stages(run_id), self.config.objectives, earlier)
+        if self.store.claim(f"drill-report:{run_id}", _CLAIM_TTL):
+            self._audit(BOT, Surface.SYSTEM, REPORT, subject(name), report.model_dump_json())
+        return report
+
+    # ------------------------------------------------------------------ audit
+
+    def _note(self, name: str, note: DrillNote, surface: Surface) -> None:
+        self._audit(note.by or BOT, surface, note.kind.value, subject(name), note.model_dump_json())
+
+    def _audit(
+        self, actor: str, surface: Surface, action: str, subject_: str, detail: str = ""
+    ) -> None:
+        self.store.append_audit(
+            AuditEvent(self.clock.now(), actor, surface, action, subject_, detail)
+        )

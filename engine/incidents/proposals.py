@@ -1,0 +1,165 @@
+"""The neutral values the Slack surfaces render: a proposal and where it stands.
+
+A proposal is a run waiting for (or past) its approvals, plus what was true when it was made:
+level, score, the per-signal breakdown, the reason. That snapshot is persisted once, as the
+detail of the ``proposal.open`` audit event (``ProposalRecord``: pydantic, the boundary), so
+every replica renders the same message from the Store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.incidents.approvals import ApprovalRule
+from engine.model import Level, LevelDecision
+from engine.records import Approval, Incident
+from engine.runs import Run, RunState
+
+
+class SignalLine(BaseModel):
+    """One signal's part of a score."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signal: str
+    status: str
+    value: float | None = None
+    points: int
+    detail: str = ""
+
+
+class ProposalRecord(BaseModel):
+    """What a proposal showed when it was opened; persisted as JSON in the audit log."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    plan: str
+    level: int
+    score: int | None
+    environment: str
+    breakdown: tuple[SignalLine, ...] = ()
+    reason: str
+    requested_by: str
+    manual: bool
+    required: int
+    created_at: datetime
+    expires_at: datetime
+    incident_id: str | None = None
+
+    @property
+    def rule(self) -> ApprovalRule:
+        return ApprovalRule(
+            self.required, self.requested_by if self.manual else None, self.expires_at
+        )
+
+    @property
+    def typed_confirmation(self) -> bool:
+        """Level 3 asks each approver to type the environment's name."""
+        return self.level >= Level.DR_FAILOVER
+
+
+def breakdown_of(decision: LevelDecision) -> tuple[SignalLine, ...]:
+    return tuple(
+        SignalLine(
+            signal=sp.signal,
+            status=sp.reading.status.value,
+            value=sp.reading.value,
+            points=sp.points,
+            detail=sp.reading.detail,
+        )
+        for sp in decision.score.breakdown
+    )
+
+
+class Stand(StrEnum):
+    """Where a proposal stands, as people read it."""
+
+    AWAITING = "awaiting approval"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DECLINED = "declined"
+    SNOOZED = "snoozed"
+    EXPIRED = "expired"
+    ABORTED = "aborted"
+
+    @property
+    def waiting(self) -> bool:
+        return self is Stand.AWAITING
+
+
+@dataclass(frozen=True)
+class Proposal:
+    record: ProposalRecord
+    run: Run
+    approvals: tuple[Approval, ...]
+    stand: Stand
+    closed_by: str = ""
+    note: str = ""
+    """Why it was declined, until when it is snoozed, why it paused or failed."""
+    incident: Incident | None = None
+    """The incident the proposal belongs to, as it stands now (escalated, resolved)."""
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+
+def stand_of(run: Run, now: datetime, record: ProposalRecord, closing: str) -> Stand:
+    """The proposal's stand from its run's state; ``closing`` is the audit action that ended
+    it by hand (``proposal.decline`` / ``proposal.snooze`` / ``proposal.expire``), if any."""
+    if run.state in (RunState.PROPOSED, RunState.AWAITING_APPROVAL):
+        return Stand.EXPIRED if now >= record.expires_at else Stand.AWAITING
+    if run.state is RunState.RUNNING:
+        return Stand.RUNNING
+    if run.state is RunState.PAUSED:
+        return Stand.PAUSED
+    if run.state is RunState.SUCCEEDED:
+        return Stand.SUCCEEDED
+    if run.state is RunState.FAILED:
+        return Stand.FAILED
+    return {
+        "proposal.decline": Stand.DECLINED,
+        "proposal.snooze": Stand.SNOOZED,
+        "proposal.expire": Stand.EXPIRED,
+    }.get(closing, Stand.ABORTED)
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage of a running plan, as its thread message shows it."""
+
+    run_id: str
+    stage: str
+    number: int
+    of: int
+    state: str
+    """pending, running, succeeded, failed, skipped, retrying, aborted."""
+    message: str = ""
+    fraction: float | None = None
+    seconds: float | None = None
+    attempt: int | None = None
+    controls: bool = False
+    """Offer Retry / Skip / Abort (the run paused on this stage)."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The thread's last word on a run: how it ended, the measured RTO, the RPO evidence."""
+
+    run_id: str
+    plan: str
+    state: RunState
+    seconds: float | None
+    rto_objective: float
+    rpo_objective: float
+    stages: tuple[tuple[str, str, float | None], ...]
+    """(stage, state, seconds) in plan order."""
+    rpo_evidence: tuple[str, ...]
+    reason: str = ""

@@ -1,0 +1,2 @@
+"""Plans: ordered stages with groups and gates, the built-in plans spelled as phoenix.yaml would, a
+version hash, and the dry run."""

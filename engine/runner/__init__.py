@@ -1,0 +1,2 @@
+"""The durable runner: runs executed stage by stage under a lease with a fencing token, persisted
+before and after every side effect, resumed by any replica."""

@@ -1,0 +1,1 @@
+"""Object-store synchronisation (S3 -> Blob and back), written against the ``ObjectStore`` port."""

@@ -1,0 +1,70 @@
+"""Block Kit builders: the only place that shapes what the bot shows in Slack, one module per
+surface (``proposals``, ``runs``, ``status`` with help and the App Home, ``drills``) and a small
+``kit`` of what they share. Each builder takes a neutral value from the engine and returns a
+``Rendered`` (the notification ``text`` fallback and the blocks) or a view dict; text people
+typed is escaped before it is shown as mrkdwn.
+"""
+
+from __future__ import annotations
+
+from handlers.blocks.drills import (
+    drill_announcement,
+    drill_header,
+    drill_list_message,
+    drill_report_message,
+)
+from handlers.blocks.kit import (
+    LEVEL_NAMES,
+    Json,
+    Rendered,
+    escape,
+    escape_links_kept,
+    notice,
+    thread_note,
+)
+from handlers.blocks.proposals import (
+    approve_modal,
+    breakdown_text,
+    decline_modal,
+    environment_mismatch,
+    proposal_message,
+)
+from handlers.blocks.runs import (
+    stage_message,
+    summary_message,
+)
+from handlers.blocks.status import (
+    SUBCOMMANDS,
+    help_message,
+    history_message,
+    home_view,
+    status_message,
+    usage_message,
+)
+
+__all__ = [
+    "LEVEL_NAMES",
+    "SUBCOMMANDS",
+    "Json",
+    "Rendered",
+    "approve_modal",
+    "breakdown_text",
+    "decline_modal",
+    "drill_announcement",
+    "drill_header",
+    "drill_list_message",
+    "drill_report_message",
+    "environment_mismatch",
+    "escape",
+    "escape_links_kept",
+    "help_message",
+    "history_message",
+    "home_view",
+    "notice",
+    "proposal_message",
+    "stage_message",
+    "status_message",
+    "summary_message",
+    "thread_note",
+    "usage_message",
+]

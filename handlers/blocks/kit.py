@@ -1,0 +1,95 @@
+"""What every surface shares: the rendered value, escaping, clipping, the small Block Kit pieces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from engine.duration import format_duration
+from engine.model import Level
+from handlers.ids import ActionId
+
+Json = dict[str, Any]
+
+_SECTION_MAX = 2900
+
+LEVEL_NAMES = {
+    Level.NONE: "healthy",
+    Level.SELF_HEAL: "self-healing",
+    Level.REGION_FAILOVER: "region failover",
+    Level.DR_FAILOVER: "DR failover to Azure",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[Json] = field(default_factory=list)
+
+    def as_kwargs(self) -> Json:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int = _SECTION_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dump(blocks: Sequence[Block]) -> list[Json]:
+    return [b.to_dict() for b in blocks]
+
+
+def md(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2900))])
+
+
+def utc_time(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "never"
+
+
+def duration_text(seconds: float | None) -> str:
+    return "—" if seconds is None else format_duration(timedelta(seconds=seconds))
+
+
+def button(
+    text: str, action: ActionId, value: str, style: str | None = None, confirm: Any = None
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=text),
+        action_id=action.value,
+        value=value,
+        style=style,
+        confirm=confirm,
+    )
+
+
+def notice(text: str) -> Rendered:
+    return Rendered(text, dump([md(escape_links_kept(text))]))
+
+
+def escape_links_kept(text: str) -> str:
+    """Escape ``&`` only: engine sentences may carry ``<@U…>`` mentions on purpose."""
+    return text.replace("&", "&amp;")
+
+
+def thread_note(text: str) -> Rendered:
+    """A note in an incident's thread (resolution, stepping down, a flapping signal)."""
+    return Rendered(text, dump([md(escape_links_kept(text))]))
