@@ -11,7 +11,7 @@ from datetime import datetime
 
 from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import AgendaItem, DrillDesk
-from engine.drills.schedule import DrillReport
+from engine.drills.report import DrillReport
 from engine.incidents.desk import IncidentDesk
 from engine.incidents.proposals import Proposal, SignalLine
 from engine.model import Level

@@ -32,7 +32,7 @@ from slack_sdk.errors import SlackApiError
 
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
-from engine.drills.schedule import DrillReport
+from engine.drills.report import DrillReport
 from engine.errors import StoreError
 from engine.incidents.desk import IncidentDesk, MessageRef
 from engine.incidents.proposals import Proposal, RunSummary, StageView

@@ -1,2 +1,2 @@
 """Drills: the schedule and what is due about each occurrence, the desk that acts on it, and the
-RTO/RPO report."""
+report that measures a drill run's RTO and RPO."""

@@ -24,17 +24,16 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from engine.config import Drill, PhoenixConfig
+from engine.drills.report import DrillReport, measure
 from engine.drills.schedule import (
     POSTPONES,
     Announce,
     DrillNote,
-    DrillReport,
     Duty,
     NoteKind,
     Occurrence,
     current_occurrence,
     duties,
-    measure,
 )
 from engine.errors import RunError
 from engine.incidents.approvals import DirectoryUnavailable

@@ -12,7 +12,8 @@ from slack_sdk.models.blocks import (
 
 from engine.config import Drill
 from engine.drills.desk import AgendaItem, button_value
-from engine.drills.schedule import DrillReport, Occurrence
+from engine.drills.report import DrillReport
+from engine.drills.schedule import Occurrence
 from engine.duration import format_duration
 from engine.runs import Run
 from handlers.blocks.kit import (

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "cloudphoenix.json"
 # Panels ready for metrics bot/metrics.py does not export yet: the drill report's measured
-# RTO and RPO (engine/drills/schedule.py has them). This test fails once they are exported, so the
+# RTO and RPO (engine/drills/report.py has them). This test fails once they are exported, so the
 # exception is removed then.
 PENDING = {"phoenix_drill_rto_seconds", "phoenix_drill_rpo_seconds"}
 

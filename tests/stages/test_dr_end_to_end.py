@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.drills.schedule import measure
+from engine.drills.report import measure
 from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunMode, RunState, StageState
