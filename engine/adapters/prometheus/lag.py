@@ -1,17 +1,30 @@
 """Replication lag from a PromQL query (``ReplicationLagSource``), e.g. postgres_exporter's
-``pg_replication_lag_seconds``: the query's largest value, read over Prometheus's HTTP API."""
+``pg_replication_lag_seconds``: the largest value the query returns, through
+prometheus-api-client as the ``promql`` signal reads it.
+
+An instant query's samples carry the time Prometheus evaluated it, and Prometheus leaves out
+a series it has not scraped within its staleness window (five minutes unless configured
+otherwise): a reading is as fresh as that window, and ``lookback`` cannot make it fresher.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-import requests
-
-from engine.adapters.http.errors import public_url
+from engine.adapters.prometheus.client import (
+    PrometheusRefused,
+    QueryFailed,
+    instant_query,
+    is_sample_pair,
+    shown_url,
+)
 from engine.cloud_ports import ReplicaLag
 from engine.errors import CloudRejected, CloudUnavailable
+
+QUERY_REFUSED: Final = frozenset({400, 422})
+"""Prometheus's answers to a query it cannot run as written (bad_data, execution)."""
 
 
 class PrometheusReplicaLag:
@@ -19,33 +32,51 @@ class PrometheusReplicaLag:
         self._url = url.rstrip("/")
         self._query = query
         self._timeout = timeout
-        self._session = requests.Session()
 
     def replica_lag(self, instance: str, lookback: timedelta) -> ReplicaLag | None:
         query = self._query.replace("{instance}", instance)
-        where = f"Prometheus {public_url(self._url)}"
         try:
-            answer = self._session.get(
-                f"{self._url}/api/v1/query", params={"query": query}, timeout=self._timeout
-            )
-        except requests.RequestException as exc:
-            raise CloudUnavailable(f"cannot reach {where}: {type(exc).__name__}") from exc
-        if answer.status_code == 400:
-            raise CloudRejected(f"{where} refused the query {query!r}")
-        if answer.status_code != 200:
-            raise CloudUnavailable(f"{where} answered {answer.status_code}")
-        data: Any = answer.json().get("data") or {}
+            result = instant_query(self._url, query, self._timeout)
+        except PrometheusRefused as exc:
+            if exc.status in QUERY_REFUSED:
+                raise CloudRejected(f"Prometheus refused the lag query {query!r}: {exc}") from exc
+            raise CloudUnavailable(f"lag query to {shown_url(self._url)}: {exc}") from exc
+        except QueryFailed as exc:
+            raise CloudUnavailable(str(exc)) from exc
         oldest = datetime.now(UTC) - lookback
         best: ReplicaLag | None = None
-        for series in data.get("result") or []:
-            at, value = series.get("value") or (0, "nan")
-            seconds = float(value)
-            when = datetime.fromtimestamp(float(at), UTC)
-            if math.isnan(seconds) or when < oldest:
+        for at, value in _samples(result):
+            seconds = _number(value)
+            when = datetime.fromtimestamp(at, UTC)
+            if seconds is None or when < oldest:
                 continue
             if best is None or seconds > best.seconds:
                 best = ReplicaLag(seconds, when)
         return best
 
     def close(self) -> None:
-        self._session.close()
+        """Nothing to release: every query has a session of its own."""
+
+
+def _samples(result: Any) -> list[tuple[float, Any]]:
+    """(evaluation time, raw value) of each series of a vector, or of a scalar."""
+    if is_sample_pair(result):
+        return [(float(result[0]), result[1])]
+    if not isinstance(result, list):
+        raise CloudUnavailable(
+            "Prometheus answered the lag query with neither a vector nor a scalar"
+        )
+    return [
+        (float(item["value"][0]), item["value"][1])
+        for item in result
+        if isinstance(item, dict) and is_sample_pair(item.get("value"))
+    ]
+
+
+def _number(raw: Any) -> float | None:
+    """A finite number, or ``None``: a NaN or an infinity says nothing about the lag."""
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
