@@ -13,17 +13,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from tests.support.ports import LOOPBACK
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVERS_DIR = REPO_ROOT / ".servers"
 AZURITE_VERSION = "3.35.0"
@@ -48,24 +46,6 @@ def child_env(**extra: str) -> dict[str, str]:
     env.update(DUMMY_AWS)
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
-    end = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < end:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
 
 
 class _ChildServer:

@@ -38,14 +38,6 @@ def redis_store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClo
 FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "redis": redis_store}
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

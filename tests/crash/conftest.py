@@ -1,7 +1,7 @@
 """Crash tests of the runner on a real Redis: replicas are real processes, killed with SIGKILL.
 
-One redis-server serves the session (each test its own key prefix, so tests may run in
-parallel); a test that kills Redis itself starts its own.
+The root conftest's redis-server serves the session (each test its own key prefix, so tests
+may run in parallel); a test that kills Redis itself starts its own.
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ from tests.support.redis_server import RedisServer
 
 LEASE_TTL = 1.0
 """Seconds: short, so that an heir takes over soon after its predecessor dies."""
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,24 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(check: Callable[[], T], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.005)
+CONTROL_POLL = 0.005
+"""Seconds between looks at a control file: a worker parked at a point it announced is
+killed there, so the test must see the announcement at once."""
 
 
 class Fleet:
@@ -54,11 +45,13 @@ class Fleet:
     def file(self, name: str, timeout: float = 20.0) -> str:
         """The content of a control file, once a worker has written it."""
         path = self.control / name
-        return wait_for(lambda: path.exists() and path.read_text(), timeout, f"{name} ({self})")
+        return wait_until(
+            lambda: path.exists() and path.read_text(), timeout, f"{name} ({self})", CONTROL_POLL
+        )
 
     def appeared(self, name: str, timeout: float = 20.0) -> None:
         path = self.control / name
-        wait_for(path.exists, timeout, f"{name} ({self})")
+        wait_until(path.exists, timeout, f"{name} ({self})", CONTROL_POLL)
 
     def owner_of(self, pid: int) -> str:
         return next(o for o, p in self._workers.items() if p.pid == pid)

@@ -17,10 +17,11 @@ from engine.runner.runner import Runner
 from engine.runs import AttemptOutcome, StageState
 from engine.store import Store
 from tests.crash.conftest import LEASE_TTL
-from tests.crash.fleet import Fleet, wait_for
+from tests.crash.fleet import Fleet
 from tests.crash.history import assert_done_once, assert_fenced, owner_of
 from tests.crash.stages import STAGES, build, nine_stages
 from tests.support.redis_server import RedisServer
+from tests.support.waiting import wait_until
 
 REPLICAS = ["A", "B", "C"]
 
@@ -128,7 +129,7 @@ def test_a_holder_that_wakes_after_losing_its_lease_records_nothing(
         records = {r.stage: r for r in store.get_stages(run_id)}
         return "s5" in records and records["s5"].state is StageState.SUCCEEDED
 
-    wait_for(s5_succeeded, 20, "an heir to record s5's success")
+    wait_until(s5_succeeded, 20, "an heir to record s5's success")
     fleet.release()  # the zombie goes on with the write it was about to make
     fleet.join()
 

@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from reference_services import service_a, service_b, settings
 from reference_services.dependencies import s3_client
-from tests.cloud.stand_ins import CA_VARIABLES, DUMMY_AWS, free_port
+from tests.cloud.stand_ins import CA_VARIABLES, DUMMY_AWS
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,6 @@ fast test plans, a real SQLite store, the real runner, reporter and Bolt app."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,12 +225,3 @@ def shut(rig: Rig) -> None:
     if rig.handler is not None:
         rig.handler.close()
     rig.phoenix.close()
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise TimeoutError(what or "condition")

@@ -19,7 +19,8 @@ from engine.runs import RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, RateBudget
 from tests.e2e.scheduler_support import HEALTHY, Bot, running_bot
-from tests.e2e.support import BREACHES, CONFIG, wait_until
+from tests.e2e.support import BREACHES, CONFIG
+from tests.support.waiting import wait_until
 
 LEVEL2, LEVEL3 = BREACHES[Level.REGION_FAILOVER], BREACHES[Level.DR_FAILOVER]
 SELF_HEAL = {**HEALTHY, "service-a": Status.DOWN}  # 4 points: level 1

@@ -17,7 +17,8 @@ from engine.runs import RunMode, RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, Message, RateBudget
 from tests.e2e.scheduler_support import Bot, running_bot
-from tests.e2e.support import CONFIG, wait_until
+from tests.e2e.support import CONFIG
+from tests.support.waiting import wait_until
 
 DRILLS = """
 drills:

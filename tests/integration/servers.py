@@ -18,47 +18,15 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-LOOPBACK = "127.0.0.1"
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < end:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
-
-
-@contextmanager
-def closed_port() -> Iterator[int]:
-    """A port on which a connection is refused: bound, never listening, held until exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((LOOPBACK, 0))
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.ports import LOOPBACK, free_port
+from tests.support.waiting import wait_until
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):
@@ -349,7 +317,7 @@ class PrometheusServer:
             )
         self.pid = self._process.pid
         try:
-            wait_until(self._ready, ready_within, "Prometheus to be ready")
+            wait_until(self._ready, ready_within, "Prometheus to be ready", every=0.1)
         except AssertionError:
             self.stop()
             raise AssertionError(f"Prometheus did not start:\n{self.log_tail()}") from None

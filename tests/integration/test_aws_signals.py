@@ -17,9 +17,10 @@ from engine.adapters.aws.signals import RdsReplicaLag, Route53HealthCheck
 from engine.adapters.clock import SystemClock
 from engine.config import RdsReplicaLagSignal, Route53HealthCheckSignal
 from engine.model import Status
+from tests.support.ports import closed_port
 
 from .conftest import ReadOne
-from .servers import MotoServer, RawTcpServer, closed_port
+from .servers import MotoServer, RawTcpServer
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,8 @@ from engine.adapters.http.probes import HttpProbes
 from engine.config import parse_config
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
+from tests.support.ports import closed_port
+from tests.support.waiting import wait_until
 
 from .servers import (
     Exporter,
@@ -24,9 +26,7 @@ from .servers import (
     MotoServer,
     PrometheusServer,
     RawTcpServer,
-    closed_port,
     node,
-    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,10 @@ def test_one_evaluation_reads_every_kind_of_signal(
 ) -> None:
     exporter.set({'pg_replication_lag_seconds{cluster="app-db"}': 7})
     wait_until(
-        lambda: prometheus.query("pg_replication_lag_seconds"), 30, "the exporter's lag sample"
+        lambda: prometheus.query("pg_replication_lag_seconds"),
+        30,
+        "the exporter's lag sample",
+        every=0.1,
     )
     cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1", endpoint_url=aws.url)
     cloudwatch.put_metric_data(

@@ -19,9 +19,10 @@ from engine.adapters.http.probes import HttpProbes
 from engine.config import HttpSignal
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
+from tests.support.ports import closed_port
 
 from .conftest import ReadOne
-from .servers import HealthServer, RawTcpServer, closed_port, self_signed_tls
+from .servers import HealthServer, RawTcpServer, self_signed_tls
 
 pytestmark = pytest.mark.integration
 

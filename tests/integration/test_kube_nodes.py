@@ -14,9 +14,10 @@ from engine.adapters.clock import SystemClock
 from engine.adapters.kube.nodes import KubeNodeReadiness
 from engine.config import EksNodesSignal
 from engine.model import Reading, Status
+from tests.support.ports import closed_port
 
 from .conftest import ReadOne
-from .servers import KubeApiFake, RawTcpServer, closed_port, node
+from .servers import KubeApiFake, RawTcpServer, node
 
 pytestmark = pytest.mark.integration
 

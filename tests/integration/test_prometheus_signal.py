@@ -10,9 +10,11 @@ from engine.adapters.clock import SystemClock
 from engine.adapters.prometheus.query import PrometheusQuery
 from engine.config import PromqlSignal
 from engine.model import Reading, Status
+from tests.support.ports import closed_port
+from tests.support.waiting import wait_until
 
 from .conftest import ReadOne
-from .servers import Exporter, PrometheusServer, closed_port, wait_until
+from .servers import Exporter, PrometheusServer
 
 pytestmark = pytest.mark.integration
 

@@ -11,21 +11,22 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.slack import Emulator
-from tests.cloud.http_base import LOOPBACK, FakeServer, JsonHandler
+from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.ports import LOOPBACK, free_port
+from tests.support.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -85,25 +86,6 @@ plans:
     stages:
       - {{name: promote, kind: noop}}
 """
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, step: float = 0.02) -> T:
-    """Poll ``check`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(step)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def slot_of(timestamp: float) -> int:
@@ -240,7 +222,7 @@ class Cluster:
             self.replicas.append(replica)
             started.append(replica)
         for replica in started:
-            wait_for(partial(self._ready, replica), 60, f"{replica.name} ready ({self})", 0.1)
+            wait_until(partial(self._ready, replica), 60, f"{replica.name} ready ({self})", 0.1)
         return started
 
     def _ready(self, replica: Replica) -> bool:

@@ -30,10 +30,10 @@ from tests.replicas.cluster import (
     SWEEP_INTERVAL,
     Cluster,
     slot_of,
-    wait_for,
     wait_mid_slot,
 )
 from tests.replicas.conftest import World
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ class LeaderWatch:
             self.check()
             return predicate()
 
-        wait_for(probe, timeout, what, step=0.05)
+        wait_until(probe, timeout, what, every=0.05)
 
 
 def open_incidents(world: World) -> list[Incident]:
@@ -141,7 +141,7 @@ def breach_open(world: World, watch: LeaderWatch | None = None) -> Incident:
     if watch is not None:
         watch.until(what, lambda: open_incidents(world), 10 * INTERVAL)
     else:
-        wait_for(lambda: open_incidents(world), 10 * INTERVAL, what)
+        wait_until(lambda: open_incidents(world), 10 * INTERVAL, what)
     [incident] = open_incidents(world)
     return incident
 
@@ -155,7 +155,7 @@ def test_every_slot_once_by_one_leader_and_one_proposal_per_incident(world: Worl
     assert not proposals(world), "nothing to propose while healthy"
 
     first = breach_open(world, watch)
-    wait_for(lambda: message_of(world, first.run_ids[0]), 10, "the first proposal")
+    wait_until(lambda: message_of(world, first.run_ids[0]), 10, "the first proposal")
     opened_at = history_slots(world)[-1]
     watch.until("three more slots", lambda: history_slots(world)[-1] >= opened_at + 3, 10)
     assert [i.incident_id for i in open_incidents(world)] == [first.incident_id]
@@ -167,7 +167,7 @@ def test_every_slot_once_by_one_leader_and_one_proposal_per_incident(world: Worl
 
     second = breach_open(world, watch)
     assert second.incident_id != first.incident_id
-    wait_for(lambda: message_of(world, second.run_ids[0]), 10, "the second proposal")
+    wait_until(lambda: message_of(world, second.run_ids[0]), 10, "the second proposal")
     opened_at = history_slots(world)[-1]
     watch.until("two more slots", lambda: history_slots(world)[-1] >= opened_at + 2, 10)
 
@@ -191,7 +191,7 @@ def test_a_killed_leader_is_replaced_within_its_lease_and_nothing_is_done_twice(
 ) -> None:
     cluster = world.cluster
     incident = open_incidents(world)[0] if open_incidents(world) else breach_open(world)
-    wait_for(lambda: message_of(world, incident.run_ids[0]), 10, "the proposal")
+    wait_until(lambda: message_of(world, incident.run_ids[0]), 10, "the proposal")
     before = len(proposals(world))
     old = lease(world)
     assert old is not None
@@ -201,11 +201,11 @@ def test_a_killed_leader_is_replaced_within_its_lease_and_nothing_is_done_twice(
     last_before = history_slots(world)[-1]
     killed_at = time.time()
     cluster.kill(victim)
-    new = wait_for(
+    new = wait_until(
         lambda: successor(world, old),
         LEADER_TTL + INTERVAL + 2,
         "a new leader",
-        step=0.01,
+        every=0.01,
     )
     took = time.time() - killed_at
     assert took <= LEADER_TTL + INTERVAL, f"the new leader took over after {took:.2f}s"
@@ -213,7 +213,7 @@ def test_a_killed_leader_is_replaced_within_its_lease_and_nothing_is_done_twice(
     heir = cluster.by_owner(new.owner)
     assert heir is not victim
 
-    wait_for(lambda: history_slots(world)[-1] >= last_before + 3, 6 * INTERVAL, "3 new slots")
+    wait_until(lambda: history_slots(world)[-1] >= last_before + 3, 6 * INTERVAL, "3 new slots")
     samples = world.store.score_history()
     after = [s for s in samples if slot_of(s.at.timestamp()) > last_before]
     first_new = after[0].at.timestamp()
@@ -248,21 +248,21 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
     assert len(cluster.alive) >= 2, "the resume needs a second replica"
     incident = open_incidents(world)[0] if open_incidents(world) else breach_open(world)
     run_id = incident.run_ids[0]
-    [message] = wait_for(lambda: message_of(world, run_id), 10, "the proposal")
-    wait_for(lambda: ActionId.APPROVE in slack.message(message.ts).action_ids, 10, "buttons")
+    [message] = wait_until(lambda: message_of(world, run_id), 10, "the proposal")
+    wait_until(lambda: ActionId.APPROVE in slack.message(message.ts).action_ids, 10, "buttons")
 
     alive = len(cluster.alive)
-    wait_for(lambda: slack.socket_connections() == alive, 10, "no connection of a dead replica")
+    wait_until(lambda: slack.socket_connections() == alive, 10, "no connection of a dead replica")
     click = slack.click(ActionId.APPROVE, user="UALICE", message_ts=message.ts)
     assert click.on_time, click
-    wait_for(lambda: jenkins.triggers == 1, 15, f"the smoke job triggered{cluster}")
+    wait_until(lambda: jenkins.triggers == 1, 15, f"the smoke job triggered{cluster}")
     build = jenkins.start_next()
     assert ledger_lines(world) == [f"{run_id}:fence"]
     stages = {r.stage: r for r in store.get_stages(run_id)}
     assert stages["smoke"].state is StageState.RUNNING
     assert store.get_run(run_id).state is RunState.RUNNING  # type: ignore[union-attr]
 
-    held = wait_for(lambda: lease(world, run_lease_name(run_id)), 5, "the run's lease")
+    held = wait_until(lambda: lease(world, run_lease_name(run_id)), 5, "the run's lease")
     executor = cluster.by_owner(held.owner)
 
     def shown() -> dict[str, str] | None:
@@ -271,14 +271,14 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
         found = stage_messages(world, run_id)
         return found if {"stage:fence", "stage:smoke"} <= found.keys() else None
 
-    posted = wait_for(shown, 15, f"the executor's stage messages{cluster}")
+    posted = wait_until(shown, 15, f"the executor's stage messages{cluster}")
     killed_at = time.monotonic()
     cluster.kill(executor)
-    resumed = wait_for(
+    resumed = wait_until(
         lambda: successor(world, held, run_lease_name(run_id)),
         RUN_LEASE_TTL + SWEEP_INTERVAL + 5,
         f"another replica resuming the run{cluster}",
-        step=0.01,
+        every=0.01,
     )
     took = time.monotonic() - killed_at
     assert took <= RUN_LEASE_TTL + 2 * SWEEP_INTERVAL + 1.0, f"resumed after {took:.2f}s"
@@ -287,7 +287,7 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
     assert heir.alive
 
     jenkins.finish(SMOKE_JOB, build, "SUCCESS")
-    wait_for(
+    wait_until(
         lambda: store.get_run(run_id).state is RunState.SUCCEEDED,  # type: ignore[union-attr]
         15,
         f"the run to succeed{cluster}",
@@ -301,19 +301,19 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
         replies = slack.replies(CHANNEL, message.ts)
         return [r for r in replies if "Run succeeded" in r.text]
 
-    wait_for(summaries, 15, f"the summary in the thread{cluster}")
+    wait_until(summaries, 15, f"the summary in the thread{cluster}")
     assert len(summaries()) == 1
     replies = slack.replies(CHANNEL, message.ts)
     for stage in ("fence", "smoke", "switch"):
         assert len([r for r in replies if f" {stage}: " in r.text]) == 1, [r.text for r in replies]
     assert len(replies) == 4, "one message per stage and the summary"
     smoke = posted["stage:smoke"]
-    wait_for(
+    wait_until(
         lambda: slack.message(smoke).text.endswith("smoke: succeeded"),
         15,
         f"the heir to edit the smoke stage's message{cluster}",
     )
-    assert "Succeeded" in str(wait_for(lambda: _final(slack.message(message.ts)), 15, "final"))
+    assert "Succeeded" in str(wait_until(lambda: _final(slack.message(message.ts)), 15, "final"))
     assert_one_proposal_per_incident(world)
     assert not list(slack.ack_failures()), "a delivery was not acked on time"
 
@@ -335,7 +335,7 @@ def _final(message: Message) -> list[dict[str, Any]] | None:
 def test_a_leader_killed_mid_evaluation_loses_no_slot(world: World) -> None:
     cluster, health = world.cluster, world.health
     cluster.ensure(2, world.slack)
-    old = wait_for(lambda: lease(world), 10, "a leader lease")
+    old = wait_until(lambda: lease(world), 10, "a leader lease")
     victim = cluster.by_owner(old.owner)
     wait_mid_slot()
     last_before = history_slots(world)[-1]
@@ -345,8 +345,8 @@ def test_a_leader_killed_mid_evaluation_loses_no_slot(world: World) -> None:
         cluster.kill(victim)  # it has claimed the slot, it has not stored the evaluation
     finally:
         health.release()
-    wait_for(lambda: successor(world, old), LEADER_TTL + INTERVAL + 2, "a new leader")
-    wait_for(lambda: history_slots(world)[-1] >= last_before + 3, 6 * INTERVAL, "3 new slots")
+    wait_until(lambda: successor(world, old), LEADER_TTL + INTERVAL + 2, "a new leader")
+    wait_until(lambda: history_slots(world)[-1] >= last_before + 3, 6 * INTERVAL, "3 new slots")
     slots = history_slots(world)
     assert victim.evaluated_slots()[-1] == last_before
     assert_every_slot_once(slots)

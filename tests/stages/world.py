@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -406,11 +405,3 @@ def attempt(kind: str, data: dict[str, Any], ctx: Context) -> StageResult | str:
 def facts(result: StageResult | str) -> dict[str, Any]:
     assert isinstance(result, StageResult), result
     return dict(result.facts)
-
-
-def wait_until(check: Any, timeout: float = 5.0) -> Iterator[None]:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
-    yield

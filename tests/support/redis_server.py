@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-LOOPBACK = "127.0.0.1"
+from tests.support.ports import LOOPBACK, free_port
 
 
 def redis_binary() -> str:
@@ -23,13 +23,6 @@ def redis_binary() -> str:
     if binary is None:
         raise RuntimeError("redis-server is not installed: apt-get install redis-server")
     return binary
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:
@@ -40,7 +33,7 @@ class RedisServer:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.persistent = persistent
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
