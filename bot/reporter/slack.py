@@ -24,8 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,8 +34,9 @@ from engine.drills.desk import DrillDesk
 from engine.drills.report import DrillReport
 from engine.errors import StoreError
 from engine.incidents.desk import IncidentDesk, MessageRef
-from engine.incidents.proposals import Proposal, RunSummary, StageView
-from engine.runs import EventKind, ProgressEvent, Run, RunState
+from engine.incidents.proposals import Proposal
+from engine.runner.projection import RunProjection, StageView
+from engine.runs import EventKind, ProgressEvent, Run
 from handlers import blocks
 from handlers.blocks.kit import Rendered
 
@@ -46,7 +46,6 @@ Monotonic = Callable[[], float]
 PROPOSAL = "proposal"
 SUMMARY = "summary"
 STAGE = "stage:"
-_RPO_WORDS = ("lag", "replication", "rpo", "catch-up", "sync")
 
 
 @dataclass(frozen=True)
@@ -105,12 +104,9 @@ class _Slot:
 
 @dataclass
 class _Track:
-    """What the reporter knows of one run's stages, from its events."""
+    """What the reporter knows of one run: its stage views, and where its messages are."""
 
-    stages: tuple[str, ...]
-    views: dict[str, StageView] = field(default_factory=dict)
-    started: dict[str, datetime] = field(default_factory=dict)
-    summaries: dict[str, str] = field(default_factory=dict)
+    projection: RunProjection
     messages: dict[str, MessageRef] = field(default_factory=dict)
     """The run's messages (by role) the Store knew of when this reporter first saw the run."""
     missed: list[ProgressEvent] = field(default_factory=list)
@@ -240,7 +236,7 @@ class SlackReporter:
         missed = (
             [e for e in store.list_events(run_id) if e.seq < event.seq] if event.seq > 1 else []
         )
-        fresh = _Track(run.stages, messages=self._desk.messages_of(run_id), missed=missed)
+        fresh = _Track(RunProjection(run), messages=self._desk.messages_of(run_id), missed=missed)
         with self._cond:
             return self._tracks.setdefault(run_id, fresh)
 
@@ -320,9 +316,9 @@ class SlackReporter:
         self._cond.notify_all()
 
     def _fold(self, track: _Track, event: ProgressEvent) -> None:
-        for stage in dict.fromkeys(self._apply(track, event)):
-            self._show_stage(track, track.views[stage])
-        if event.kind is EventKind.RUN_FINISHED and track.views:
+        for view in track.projection.apply(event):
+            self._show_stage(track, view)
+        if event.kind is EventKind.RUN_FINISHED and track.projection.views:
             self._show_summary(track, event)
 
     def _catch_up(self, track: _Track) -> None:
@@ -330,72 +326,11 @@ class SlackReporter:
         state once (its message, found in the Store, is edited; a state the dead replica
         had not landed yet lands now), and the summary will count those stages."""
         missed, track.missed = track.missed, []
-        changed: dict[str, None] = {}
+        changed: dict[str, StageView] = {}
         for event in missed:
-            changed.update(dict.fromkeys(self._apply(track, event)))
-        for stage in changed:
-            self._show_stage(track, track.views[stage])
-
-    def _apply(self, track: _Track, event: ProgressEvent) -> list[str]:
-        """Fold ``event`` into the run's stage views; the stages whose view it changed."""
-        run_id, stage = event.run_id, event.stage
-        changed = []
-        if stage is not None and stage in track.stages:
-            view = track.views.get(stage) or StageView(
-                run_id, stage, track.stages.index(stage) + 1, len(track.stages), "pending"
-            )
-            track.views[stage] = self._stage_change(track, view, event)
-            changed.append(stage)
-        if event.kind is EventKind.RUN_PAUSED and stage in track.views:
-            track.views[stage] = replace(track.views[stage], controls=True)
-            changed.append(stage)
-        if event.kind is EventKind.RUN_FINISHED:
-            for name, view in list(track.views.items()):
-                if view.controls or view.state in ("running", "retrying"):
-                    ended = "aborted" if event.run_state is RunState.ABORTED else view.state
-                    track.views[name] = replace(view, controls=False, state=ended)
-                    changed.append(name)
-        return changed
-
-    def _stage_change(self, track: _Track, view: StageView, event: ProgressEvent) -> StageView:
-        stage = view.stage
-        kind = event.kind
-        if kind is EventKind.STAGE_STARTED:
-            track.started.setdefault(stage, event.at)
-            return replace(
-                view,
-                state="running",
-                message="",
-                attempt=event.attempt,
-                controls=False,
-                fraction=None,
-                seconds=None,
-            )
-        seconds = (
-            (event.at - track.started[stage]).total_seconds() if stage in track.started else None
-        )
-        if kind is EventKind.STAGE_PROGRESS:
-            return replace(view, message=event.message, fraction=event.fraction, seconds=seconds)
-        if kind is EventKind.STAGE_SUCCEEDED:
-            track.summaries[stage] = event.message
-            return replace(
-                view,
-                state="succeeded",
-                message=event.message,
-                fraction=1.0,
-                seconds=seconds,
-                controls=False,
-            )
-        if kind is EventKind.STAGE_FAILED:
-            if event.retry_in is not None:
-                text = f"attempt {event.attempt} failed: {event.message}; retrying in "
-                return replace(
-                    view, state="retrying", message=text + f"{event.retry_in:g}s", seconds=seconds
-                )
-            return replace(view, state="failed", message=event.message, seconds=seconds)
-        if kind is EventKind.STAGE_SKIPPED:
-            return replace(view, state="skipped", message=event.message, controls=False)
-        return view
+            changed.update((view.stage, view) for view in track.projection.apply(event))
+        for view in changed.values():
+            self._show_stage(track, view)
 
     def _show_stage(self, track: _Track, view: StageView) -> None:
         role = STAGE + view.stage
@@ -424,30 +359,7 @@ class SlackReporter:
                     known=track.messages.get(SUMMARY),
                 )
                 return
-        objectives = self._config.objectives
-        evidence = tuple(
-            f"{name}: {text}"
-            for name, text in track.summaries.items()
-            if text and any(word in name for word in _RPO_WORDS)
-        )
-        summary = RunSummary(
-            run_id=run.run_id,
-            plan=run.plan,
-            state=event.run_state or run.state,
-            seconds=event.durations.get("total"),
-            rto_objective=objectives.rto.total_seconds(),
-            rpo_objective=objectives.rpo.total_seconds(),
-            stages=tuple(
-                (
-                    name,
-                    track.views[name].state if name in track.views else "not run",
-                    event.durations.get(name),
-                )
-                for name in track.stages
-            ),
-            rpo_evidence=evidence,
-            reason=event.message,
-        )
+        summary = track.projection.summary(run, event, self._config.objectives)
         self._set(
             run.run_id,
             SUMMARY,

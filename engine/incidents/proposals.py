@@ -129,37 +129,3 @@ def stand_of(run: Run, now: datetime, record: ProposalRecord, closing: str) -> S
         "proposal.snooze": Stand.SNOOZED,
         "proposal.expire": Stand.EXPIRED,
     }.get(closing, Stand.ABORTED)
-
-
-@dataclass(frozen=True)
-class StageView:
-    """One stage of a running plan, as its thread message shows it."""
-
-    run_id: str
-    stage: str
-    number: int
-    of: int
-    state: str
-    """pending, running, succeeded, failed, skipped, retrying, aborted."""
-    message: str = ""
-    fraction: float | None = None
-    seconds: float | None = None
-    attempt: int | None = None
-    controls: bool = False
-    """Offer Retry / Skip / Abort (the run paused on this stage)."""
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """The thread's last word on a run: how it ended, the measured RTO, the RPO evidence."""
-
-    run_id: str
-    plan: str
-    state: RunState
-    seconds: float | None
-    rto_objective: float
-    rpo_objective: float
-    stages: tuple[tuple[str, str, float | None], ...]
-    """(stage, state, seconds) in plan order."""
-    rpo_evidence: tuple[str, ...]
-    reason: str = ""

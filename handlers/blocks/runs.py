@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import (
     Block,
 )
 
-from engine.incidents.proposals import RunSummary, StageView
+from engine.runner.projection import RunSummary, StageView
 from engine.runs import RunState
 from handlers.blocks.kit import Rendered, button, dump, duration_text, escape, md
 from handlers.ids import ActionId, BlockId

@@ -7,16 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.incidents.proposals import (
-    Proposal,
-    ProposalRecord,
-    RunSummary,
-    SignalLine,
-    StageView,
-    Stand,
-)
+from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand
 from engine.model import Level
 from engine.records import Approval, Decision, Surface
+from engine.runner.projection import RunSummary, StageView
 from engine.runs import Run, RunMode, RunState
 from engine.status import StatusReport
 from handlers import blocks
