@@ -1,5 +1,5 @@
-"""What the Store keeps besides runs: leases, approvals, the audit log, incidents, silences and
-score samples. Frozen values; the store adapters persist them as JSON.
+"""What the Store keeps besides runs: leases, approvals, the audit log and its actions,
+incidents, silences and score samples. Frozen values; the store adapters persist them as JSON.
 """
 
 from __future__ import annotations
@@ -49,6 +49,54 @@ class Approval:
     surface: Surface
 
 
+BOT = "phoenix"
+"""The actor of what the bot does by itself (proposals of a level, expiries, resolutions)."""
+
+
+class AuditAction(StrEnum):
+    """What an audit event records. Its value is what the Store keeps, so a member is renamed
+    freely but its value never changes. A drill's notes are audit events too, under the
+    actions of ``engine.drills.schedule.NoteKind``."""
+
+    RUN_PROPOSE = "run.propose"
+    RUN_REQUEST_APPROVAL = "run.request_approval"
+    RUN_START = "run.start"
+    RUN_RESUME = "run.resume"
+    RUN_RETRY = "run.retry"
+    RUN_SKIP = "run.skip"
+    RUN_ABORT = "run.abort"
+    RUN_REFUSED = "run.refused"
+    STAGE_APPROVE = "stage.approve"
+
+    PROPOSAL_OPEN = "proposal.open"
+    """The detail is the proposal's ``ProposalRecord`` as JSON."""
+    PROPOSAL_DECLINE = "proposal.decline"
+    PROPOSAL_SNOOZE = "proposal.snooze"
+    PROPOSAL_EXPIRE = "proposal.expire"
+    PROPOSAL_WITHDRAW = "proposal.withdraw"
+    PROPOSAL_SILENCED = "proposal.silenced"
+    APPROVAL_GRANT = "approval.grant"
+    INCIDENT_RESOLVE = "incident.resolve"
+    SILENCE_ADD = "silence.add"
+    SILENCE_REMOVE = "silence.remove"
+    SLACK_MESSAGE = "slack.message"
+    """Where the bot posted a message of the subject: ``role channel ts``."""
+
+    APPROVE_REFUSED = "approve.refused"
+    DECLINE_REFUSED = "decline.refused"
+    SNOOZE_REFUSED = "snooze.refused"
+    RETRY_REFUSED = "retry.refused"
+    SKIP_REFUSED = "skip.refused"
+    ABORT_REFUSED = "abort.refused"
+
+    DRILL_RUN = "drill.run"
+    """The run of a drill; the detail is the drill's name."""
+    DRILL_REPORT = "drill.report"
+    DRILL_RUN_REFUSED = "drill.run.refused"
+    DRILL_POSTPONE_REFUSED = "drill.postpone.refused"
+    DRILL_SKIP_REFUSED = "drill.skip.refused"
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """Who did what, when, through which surface. Append-only."""
@@ -57,6 +105,8 @@ class AuditEvent:
     actor: str
     surface: Surface
     action: str
+    """An ``AuditAction`` (or a drill's ``NoteKind``); kept as the string the Store holds, so
+    an action a newer release writes is read back, never refused."""
     subject: str
     detail: str = ""
     seq: int = 0

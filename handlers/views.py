@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from engine.records import AuditEvent, Surface
+from engine.records import AuditAction, AuditEvent, Surface
 from handlers import blocks
 from handlers.actions import tell
 from handlers.context import Services, services
@@ -35,7 +35,7 @@ def _mistyped(svc: Services, submission: Submission) -> None:
             svc.clock.now(),
             submission.user_id,
             Surface.SLACK,
-            "approve.refused",
+            AuditAction.APPROVE_REFUSED,
             submission.run_id,
             "the environment's name was mistyped",
         )

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -38,16 +39,19 @@ from engine.drills.schedule import (
 from engine.errors import RunError
 from engine.incidents.approvals import DirectoryUnavailable
 from engine.ports import Clock
-from engine.records import AuditEvent, Surface
+from engine.records import BOT, AuditAction, AuditEvent, Surface
 from engine.runner.runner import Runner
 from engine.runs import Run, RunMode
 
 log = logging.getLogger("engine.drills.schedule")
 
-BOT = "phoenix"
-REPORT = "drill.report"
-RUN_OF = "drill.run"
 _CLAIM_TTL = timedelta(days=8)
+Verb = Literal["run", "postpone", "skip"]
+_REFUSED: dict[Verb, AuditAction] = {
+    "run": AuditAction.DRILL_RUN_REFUSED,
+    "postpone": AuditAction.DRILL_POSTPONE_REFUSED,
+    "skip": AuditAction.DRILL_SKIP_REFUSED,
+}
 _HISTORY = 500
 
 
@@ -160,7 +164,7 @@ class DrillDesk:
         """The drill's reports, newest first."""
         found = []
         for event in reversed(self.store.list_audit(subject=subject(name), limit=_HISTORY)):
-            if event.action == REPORT:
+            if event.action == AuditAction.DRILL_REPORT:
                 found.append(DrillReport.model_validate_json(event.detail))
                 if len(found) >= limit:
                     break
@@ -174,7 +178,7 @@ class DrillDesk:
 
     def drill_of(self, run_id: str) -> str | None:
         for event in self.store.list_audit(subject=run_id, limit=1000):
-            if event.action == RUN_OF:
+            if event.action == AuditAction.DRILL_RUN:
                 return event.detail
         return None
 
@@ -264,7 +268,7 @@ class DrillDesk:
     def _propose(self, drill: Drill, actor: str, surface: Surface) -> Run:
         mode = RunMode.DRY_RUN if drill.mode == "dry-run" else RunMode.REHEARSAL
         run = self.runner.propose(drill.plan, actor=actor, surface=surface, mode=mode)
-        self._audit(actor, surface, RUN_OF, run.run_id, drill.name)
+        self._audit(actor, surface, AuditAction.DRILL_RUN, run.run_id, drill.name)
         return run
 
     # ------------------------------------------------------------------ people
@@ -360,7 +364,7 @@ class DrillDesk:
         return ""
 
     def _refuse_unless_allowed(
-        self, user: str, verb: str, name: str, drill: Drill | None
+        self, user: str, verb: Verb, name: str, drill: Drill | None
     ) -> DrillOutcome | None:
         if drill is None:
             known = ", ".join(sorted(self.drills)) or "none configured"
@@ -378,13 +382,13 @@ class DrillDesk:
     def _refused(
         self,
         user: str,
-        verb: str,
+        verb: Verb,
         name: str,
         explanation: str,
         drill: Drill | None = None,
         occurrence: Occurrence | None = None,
     ) -> DrillOutcome:
-        self._audit(user, Surface.SLACK, f"drill.{verb}.refused", subject(name), explanation)
+        self._audit(user, Surface.SLACK, _REFUSED[verb], subject(name), explanation)
         return DrillOutcome(False, explanation, drill, occurrence)
 
     # ------------------------------------------------------------------ reports
@@ -401,16 +405,27 @@ class DrillDesk:
                 return report
         report = measure(name, run, self.store.get_stages(run_id), self.config.objectives, earlier)
         if self.store.claim(f"drill-report:{run_id}", _CLAIM_TTL):
-            self._audit(BOT, Surface.SYSTEM, REPORT, subject(name), report.model_dump_json())
+            self._audit(
+                BOT,
+                Surface.SYSTEM,
+                AuditAction.DRILL_REPORT,
+                subject(name),
+                report.model_dump_json(),
+            )
         return report
 
     # ------------------------------------------------------------------ audit
 
     def _note(self, name: str, note: DrillNote, surface: Surface) -> None:
-        self._audit(note.by or BOT, surface, note.kind.value, subject(name), note.model_dump_json())
+        self._audit(note.by or BOT, surface, note.kind, subject(name), note.model_dump_json())
 
     def _audit(
-        self, actor: str, surface: Surface, action: str, subject_: str, detail: str = ""
+        self,
+        actor: str,
+        surface: Surface,
+        action: AuditAction | NoteKind,
+        subject_: str,
+        detail: str = "",
     ) -> None:
         self.store.append_audit(
             AuditEvent(self.clock.now(), actor, surface, action, subject_, detail)

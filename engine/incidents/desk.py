@@ -42,7 +42,9 @@ from engine.incidents.proposals import (
 from engine.model import Action, Level, LevelDecision
 from engine.ports import Clock
 from engine.records import (
+    BOT,
     Approval,
+    AuditAction,
     AuditEvent,
     Decision,
     Incident,
@@ -55,12 +57,13 @@ from engine.runs import RunState
 
 log = logging.getLogger("engine.incidents.desk")
 
-BOT = "phoenix"
 _OPEN = frozenset({RunState.PROPOSED, RunState.AWAITING_APPROVAL})
-_CLOSINGS = ("proposal.decline", "proposal.snooze", "proposal.expire")
+_CLOSINGS = (
+    AuditAction.PROPOSAL_DECLINE,
+    AuditAction.PROPOSAL_SNOOZE,
+    AuditAction.PROPOSAL_EXPIRE,
+)
 _DEDUPE_TTL = timedelta(days=1)
-_MESSAGE = "slack.message"
-"""The audit action that records where a message of a run was posted: ``role channel ts``."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,9 @@ class IncidentDesk:
             return None
         now = self.clock.now()
         if self.store.list_silences(active_at=now):
-            self._audit(BOT, Surface.SYSTEM, "proposal.silenced", "incident", decision.reason)
+            self._audit(
+                BOT, Surface.SYSTEM, AuditAction.PROPOSAL_SILENCED, "incident", decision.reason
+            )
             return None
         incident = self._incident_for(decision, now)
         if not self.store.claim(f"proposal:{incident.incident_id}:{decision.level:d}", _DEDUPE_TTL):
@@ -187,7 +192,9 @@ class IncidentDesk:
                 )
             except RunError:
                 continue
-            self._audit(BOT, Surface.SYSTEM, "proposal.withdraw", run_id, "incident resolved")
+            self._audit(
+                BOT, Surface.SYSTEM, AuditAction.PROPOSAL_WITHDRAW, run_id, "incident resolved"
+            )
             withdrawn.append(run_id)
         resolved = replace(
             incident, status=IncidentStatus.RESOLVED, updated_at=now, resolved_at=now
@@ -202,7 +209,7 @@ class IncidentDesk:
         )
         if withdrawn:
             note += f" Withdrew {len(withdrawn)} proposal(s) still waiting for approval."
-        self._audit(BOT, Surface.SYSTEM, "incident.resolve", incident.incident_id, note)
+        self._audit(BOT, Surface.SYSTEM, AuditAction.INCIDENT_RESOLVE, incident.incident_id, note)
         log.info("incident resolved", extra={"incident_id": incident.incident_id})
         return IncidentChange(resolved, True, note, tuple(withdrawn))
 
@@ -287,7 +294,7 @@ class IncidentDesk:
             expires_at=now + self.config.slack.approval_ttl,
             incident_id=incident_id,
         )
-        self._audit(actor, surface, "proposal.open", run.run_id, record.model_dump_json())
+        self._audit(actor, surface, AuditAction.PROPOSAL_OPEN, run.run_id, record.model_dump_json())
         if required:
             self.runner.request_approval(run.run_id, actor=actor, surface=surface)
         elif self.store.claim(f"start:{run.run_id}", _DEDUPE_TTL):
@@ -299,7 +306,7 @@ class IncidentDesk:
 
     def record_of(self, run_id: str) -> ProposalRecord | None:
         for event in self.store.list_audit(subject=run_id, limit=1000):
-            if event.action == "proposal.open":
+            if event.action == AuditAction.PROPOSAL_OPEN:
                 return ProposalRecord.model_validate_json(event.detail)
         return None
 
@@ -320,7 +327,7 @@ class IncidentDesk:
                 (
                     e.actor
                     for e in reversed(self.store.list_audit(subject=run_id, limit=1000))
-                    if e.action in (*_CLOSINGS, "run.abort")
+                    if e.action in (*_CLOSINGS, AuditAction.RUN_ABORT)
                 ),
                 "",
             )
@@ -332,7 +339,7 @@ class IncidentDesk:
         message, the summary), by role; one read of the Store for all of them."""
         found: dict[str, MessageRef] = {}
         for event in self.store.list_audit(subject=run_id, limit=1000):
-            if event.action == _MESSAGE:
+            if event.action == AuditAction.SLACK_MESSAGE:
                 role, channel, ts = event.detail.rsplit(" ", 2)
                 found.setdefault(role, MessageRef(channel, ts))
         return found
@@ -351,7 +358,9 @@ class IncidentDesk:
         ``ref``) removes its own post. A record is written only after its post: a replica
         that dies between the two leaves a message nobody knows of, and the next replica
         posts a second one; that duplicate is the price of never losing a message."""
-        self._audit(BOT, Surface.SLACK, _MESSAGE, run_id, f"{role} {ref.channel} {ref.ts}")
+        self._audit(
+            BOT, Surface.SLACK, AuditAction.SLACK_MESSAGE, run_id, f"{role} {ref.channel} {ref.ts}"
+        )
         return self.messages_of(run_id).get(role, ref)
 
     # ------------------------------------------------------------------ clicks
@@ -385,7 +394,7 @@ class IncidentDesk:
             explanation = "You approved this already; an approval counts once per person."
             return self._refused(user, "approve", run_id, explanation, proposal)
         count = f"{len(verdict.approvers)} of {proposal.record.required}"
-        self._audit(user, surface, "approval.grant", run_id, count)
+        self._audit(user, surface, AuditAction.APPROVAL_GRANT, run_id, count)
         started = False
         if verdict.complete and self.store.claim(f"start:{run_id}", _DEDUPE_TTL):
             try:
@@ -414,12 +423,17 @@ class IncidentDesk:
 
     def decline(self, run_id: str, user: str, reason: str) -> ClickOutcome:
         why = reason.strip() or "no reason given"
-        return self._close(run_id, user, "proposal.decline", f"declined by <@{user}>: {why}")
+        return self._close(
+            run_id, user, AuditAction.PROPOSAL_DECLINE, f"declined by <@{user}>: {why}"
+        )
 
     def snooze(self, run_id: str, user: str) -> ClickOutcome:
         until = self.clock.now() + self.snooze_for
         outcome = self._close(
-            run_id, user, "proposal.snooze", f"snoozed by <@{user}> until {until:%H:%M} UTC"
+            run_id,
+            user,
+            AuditAction.PROPOSAL_SNOOZE,
+            f"snoozed by <@{user}> until {until:%H:%M} UTC",
         )
         if outcome.allowed:
             self.store.add_silence(
@@ -449,7 +463,7 @@ class IncidentDesk:
             return self._refused(user, verb, run_id, verdict.explanation, self.proposal(run_id))
         return ClickOutcome(True, "", proposal)
 
-    def _close(self, run_id: str, user: str, action: str, why: str) -> ClickOutcome:
+    def _close(self, run_id: str, user: str, action: AuditAction, why: str) -> ClickOutcome:
         verb = action.removeprefix("proposal.")
         check = self.check_close(run_id, user, verb)
         if not check.allowed:
@@ -474,7 +488,9 @@ class IncidentDesk:
             )
         except RunError:
             return False
-        self._audit(BOT, Surface.SYSTEM, "proposal.expire", run_id, "approval time expired")
+        self._audit(
+            BOT, Surface.SYSTEM, AuditAction.PROPOSAL_EXPIRE, run_id, "approval time expired"
+        )
         return True
 
     def resolve_paused(self, run_id: str, user: str, action: str) -> ClickOutcome:
@@ -506,14 +522,14 @@ class IncidentDesk:
         now = self.clock.now()
         silence = Silence(f"sil-{secrets.token_hex(4)}", reason, actor, now, now + duration)
         self.store.add_silence(silence)
-        self._audit(actor, Surface.SLACK, "silence.add", silence.silence_id, reason)
+        self._audit(actor, Surface.SLACK, AuditAction.SILENCE_ADD, silence.silence_id, reason)
         return silence
 
     def unsilence(self, actor: str) -> list[Silence]:
         ended = self.store.list_silences(active_at=self.clock.now())
         for silence in ended:
             self.store.remove_silence(silence.silence_id)
-            self._audit(actor, Surface.SLACK, "silence.remove", silence.silence_id)
+            self._audit(actor, Surface.SLACK, AuditAction.SILENCE_REMOVE, silence.silence_id)
         return ended
 
     # ------------------------------------------------------------------ audit
@@ -521,11 +537,11 @@ class IncidentDesk:
     def _refused(
         self, user: str, what: str, run_id: str, explanation: str, proposal: Proposal | None
     ) -> ClickOutcome:
-        self._audit(user, Surface.SLACK, f"{what}.refused", run_id, explanation)
+        self._audit(user, Surface.SLACK, AuditAction(f"{what}.refused"), run_id, explanation)
         return ClickOutcome(False, explanation, proposal)
 
     def _audit(
-        self, actor: str, surface: Surface, action: str, subject: str, detail: str = ""
+        self, actor: str, surface: Surface, action: AuditAction, subject: str, detail: str = ""
     ) -> None:
         self.store.append_audit(
             AuditEvent(self.clock.now(), actor, surface, action, subject, detail)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.incidents.approvals import ApprovalRule
 from engine.model import Level, LevelDecision
-from engine.records import Approval, Incident
+from engine.records import Approval, AuditAction, Incident
 from engine.runs import Run, RunState
 
 
@@ -111,6 +111,13 @@ class Proposal:
         return self.record.run_id
 
 
+_CLOSED_AS: dict[str, Stand] = {
+    AuditAction.PROPOSAL_DECLINE: Stand.DECLINED,
+    AuditAction.PROPOSAL_SNOOZE: Stand.SNOOZED,
+    AuditAction.PROPOSAL_EXPIRE: Stand.EXPIRED,
+}
+
+
 def stand_of(run: Run, now: datetime, record: ProposalRecord, closing: str) -> Stand:
     """The proposal's stand from its run's state; ``closing`` is the audit action that ended
     it by hand (``proposal.decline`` / ``proposal.snooze`` / ``proposal.expire``), if any."""
@@ -124,8 +131,4 @@ def stand_of(run: Run, now: datetime, record: ProposalRecord, closing: str) -> S
         return Stand.SUCCEEDED
     if run.state is RunState.FAILED:
         return Stand.FAILED
-    return {
-        "proposal.decline": Stand.DECLINED,
-        "proposal.snooze": Stand.SNOOZED,
-        "proposal.expire": Stand.EXPIRED,
-    }.get(closing, Stand.ABORTED)
+    return _CLOSED_AS.get(closing, Stand.ABORTED)

@@ -19,7 +19,7 @@ from functools import partial
 from engine.errors import LeaseLost, StageError, StoreUnavailable
 from engine.plans.model import Plan, PlanStage, preflight_of
 from engine.ports import Clock
-from engine.records import AuditEvent, Decision, Surface
+from engine.records import AuditAction, AuditEvent, Decision, Surface
 from engine.runner.attempt import AttemptContext, AttemptLimits, StageThreads, run_attempt
 from engine.runner.lease import LeaseKeeper
 from engine.runner.progress import ProgressHub
@@ -147,7 +147,7 @@ class Execution:
         *,
         actor: str,
         surface: Surface,
-        action: str,
+        action: AuditAction,
         detail: str = "",
         stages: Sequence[StageRecord] = (),
         events: Sequence[ProgressEvent] = (),

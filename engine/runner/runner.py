@@ -34,7 +34,7 @@ from engine.errors import (
 )
 from engine.plans.model import Plan
 from engine.ports import Clock
-from engine.records import Approval, AuditEvent, Decision, Surface
+from engine.records import Approval, AuditAction, AuditEvent, Decision, Surface
 from engine.runner.attempt import StageThreads
 from engine.runner.execution import Execution, RunnerSettings, Services, Sleeper, Stopping
 from engine.runner.lease import LeaseKeeper
@@ -141,7 +141,8 @@ class Runner:
         )
         detail = f"plan {plan.name} version {plan.version}, {mode.value}"
         self.store.create_run(
-            run, audit=[AuditEvent(now, actor, surface, "run.propose", run.run_id, detail)]
+            run,
+            audit=[AuditEvent(now, actor, surface, AuditAction.RUN_PROPOSE, run.run_id, detail)],
         )
         return run
 
@@ -150,7 +151,7 @@ class Runner:
         run = self._get(run_id)
         waiting = replace(run, state=RunState.AWAITING_APPROVAL)
         now = self._services.clock.now()
-        audit = AuditEvent(now, actor, surface, "run.request_approval", run_id)
+        audit = AuditEvent(now, actor, surface, AuditAction.RUN_REQUEST_APPROVAL, run_id)
         try:
             self.store.update_run(waiting, expect=RunState.PROPOSED, audit=[audit])
         except Conflict:
@@ -182,7 +183,9 @@ class Runner:
             )
             return [reopened], f"stage {failed.stage}"
 
-        execution = self._claim(run_id, {RunState.PAUSED}, actor, surface, "run.retry", reopen)
+        execution = self._claim(
+            run_id, {RunState.PAUSED}, actor, surface, AuditAction.RUN_RETRY, reopen
+        )
         return self._submit(execution)
 
     def skip(self, run_id: str, *, actor: str, surface: Surface) -> Future[Run]:
@@ -201,7 +204,9 @@ class Runner:
             )
             return [skipped], f"stage {failed.stage}"
 
-        execution = self._claim(run_id, {RunState.PAUSED}, actor, surface, "run.skip", skip_failed)
+        execution = self._claim(
+            run_id, {RunState.PAUSED}, actor, surface, AuditAction.RUN_SKIP, skip_failed
+        )
         return self._submit(execution)
 
     def abort(self, run_id: str, *, actor: str, surface: Surface, reason: str = "") -> Run:
@@ -218,7 +223,7 @@ class Runner:
                 keeper,
                 run=aborted,
                 event=finished,
-                audit=AuditEvent(now, actor, surface, "run.abort", run_id, why),
+                audit=AuditEvent(now, actor, surface, AuditAction.RUN_ABORT, run_id, why),
             )
             return aborted
         finally:
@@ -235,7 +240,7 @@ class Runner:
         approval = Approval(idempotency_key(run_id, stage), actor, Decision.APPROVE, now, surface)
         if self.store.add_approval(approval):
             self.store.append_audit(
-                AuditEvent(now, actor, surface, "stage.approve", run_id, f"stage {stage}")
+                AuditEvent(now, actor, surface, AuditAction.STAGE_APPROVE, run_id, f"stage {stage}")
             )
         return self.start(run_id, actor=actor, surface=surface)
 
@@ -303,14 +308,16 @@ class Runner:
         allowed: Collection[RunState],
         actor: str,
         surface: Surface,
-        action: str | None,
+        action: AuditAction | None,
         change: StageChange | None,
     ) -> Execution:
         """Take the lease, refuse a changed plan, and record the move to running with who
         asked (``action`` None: a start, or a resume of a running run)."""
         keeper, run = self._lease(run_id, allowed)
         if action is None:
-            action = "run.resume" if run.state is RunState.RUNNING else "run.start"
+            action = (
+                AuditAction.RUN_RESUME if run.state is RunState.RUNNING else AuditAction.RUN_START
+            )
         try:
             plan = self.plans.get(run.plan)
             if plan is None or plan.version != run.plan_version:
@@ -359,7 +366,7 @@ class Runner:
             event=ProgressEvent(
                 run.run_id, EventKind.RUN_PAUSED, now, message=reason, run_state=RunState.PAUSED
             ),
-            audit=AuditEvent(now, actor, surface, "run.refused", run.run_id, reason),
+            audit=AuditEvent(now, actor, surface, AuditAction.RUN_REFUSED, run.run_id, reason),
         )
         raise PlanChanged(reason)
 
