@@ -17,8 +17,10 @@ from engine.config import parse_config
 from engine.errors import CloudRejected, CloudUnavailable, StageRetryable
 from engine.runs import LAG_FACT
 from tests.stages.world import Context, attempt, facts
+from tests.support.ports import closed_port
+from tests.support.waiting import wait_until
 
-from .servers import Exporter, PrometheusServer, closed_port, wait_until
+from .servers import Exporter, PrometheusServer
 
 pytestmark = pytest.mark.integration
 
