@@ -22,6 +22,7 @@ from engine.records import ScoreSample
 from engine.runner.execution import RunnerSettings
 from engine.runs import Run, RunState
 from sandbox.slack import Emulator, Message
+from tests.support.blockkit import visible_text
 
 ENVIRONMENT = "sandbox-prod"
 
@@ -165,7 +166,7 @@ class Rig:
 
         def found() -> Message | None:
             for message in self.slack.messages("#incidents"):
-                if run_id in message.text or any(run_id in str(b) for b in message.blocks):
+                if run_id in message.text or run_id in visible_text(message.blocks):
                     return message
             return None
 

@@ -8,6 +8,7 @@ from engine.model import Level
 from engine.runs import RunState
 from handlers.ids import ActionId, InputId
 from tests.e2e.support import Rig
+from tests.support.blockkit import visible_text
 
 
 def test_an_unauthorised_approver_is_told_and_audited(rig: Rig) -> None:
@@ -70,7 +71,7 @@ def test_level3_requester_cannot_approve_their_own_failover(rig: Rig) -> None:
     slack.run_slash_command("/phoenix", "failover dr-quick", user="UALICE")
     message = slack.wait_for(
         lambda: next(
-            (m for m in slack.messages("#incidents") if "dr-quick" in str(m.blocks)), None
+            (m for m in slack.messages("#incidents") if "dr-quick" in visible_text(m.blocks)), None
         ),
         what="the manual proposal",
     )
@@ -93,8 +94,8 @@ def test_decline_asks_for_a_reason_and_closes_the_proposal(rig: Rig) -> None:
     rig.wait_state(proposal.run_id, RunState.ABORTED)
     rig.settle()
     edited = slack.message(message.ts)
-    assert "Declined" in str(edited.blocks)
-    assert "a known blip &lt;maintenance&gt;" in str(edited.blocks)
+    assert "Declined" in visible_text(edited.blocks)
+    assert "a known blip &lt;maintenance&gt;" in visible_text(edited.blocks)
     assert edited.action_ids == []
     assert "proposal.decline" in rig.audit(proposal.run_id)
 
@@ -106,7 +107,7 @@ def test_snooze_silences_and_closes(rig: Rig) -> None:
     slack.click(ActionId.SNOOZE, user="UALICE", message_ts=message.ts)
     rig.wait_state(proposal.run_id, RunState.ABORTED)
     rig.settle()
-    assert "Snoozed" in str(slack.message(message.ts).blocks)
+    assert "Snoozed" in visible_text(slack.message(message.ts).blocks)
     assert rig.phoenix.store.list_silences()
     # While snoozed, a breach proposes nothing.
     assert rig.phoenix.on_decision(rig.decisions(Level.REGION_FAILOVER)) is None

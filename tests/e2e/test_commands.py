@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from engine.model import Level
 from tests.e2e.support import Rig
+from tests.support.blockkit import visible_text
 
 
 def test_status_answers_from_the_store_within_the_ack(rig: Rig) -> None:
@@ -18,7 +19,7 @@ def test_status_answers_from_the_store_within_the_ack(rig: Rig) -> None:
     assert delivery.ack_latency < 1.0
     [answer] = slack.ephemeral("UCAROL")
     assert answer.source == "ack"
-    text = str(answer.blocks)
+    text = visible_text(answer.blocks)
     assert "score 8, level 2" in answer.text
     assert "service-a" in text
     assert "down" in text
@@ -36,7 +37,7 @@ def test_status_of_one_service(rig: Rig) -> None:
     rig.breach(Level.REGION_FAILOVER)
     rig.slack.run_slash_command("/phoenix", "status service-b", user="UBOB")
     [answer] = rig.slack.ephemeral("UBOB")
-    breakdown = str(answer.blocks[-1])
+    breakdown = visible_text(answer.blocks[-1:])
     assert "Breakdown for `service-b`" in breakdown
     assert "`service-b` down" in breakdown
     assert "`service-a`" not in breakdown
@@ -51,7 +52,7 @@ def test_history_help_and_usage(rig: Rig) -> None:
     slack.run_slash_command("/phoenix", "failover quik", user="UBOB")
     history, help_, typo, plan = slack.wait_for_ephemeral("UBOB", 4)
     assert "The last 3 run(s)" in history.text
-    assert "silence <duration>" in str(help_.blocks)
+    assert "silence <duration>" in visible_text(help_.blocks)
     assert "Did you mean `/phoenix status`" in typo.text
     assert "Did you mean `/phoenix failover quick`" in plan.text
 
@@ -75,12 +76,13 @@ def test_failback_is_proposed_with_the_dr_levels_approvals(rig: Rig) -> None:
     slack.run_slash_command("/phoenix", "failback", user="UCAROL")
     message = slack.wait_for(
         lambda: next(
-            (m for m in slack.messages("#incidents") if "`failback`" in str(m.blocks)), None
+            (m for m in slack.messages("#incidents") if "`failback`" in visible_text(m.blocks)),
+            None,
         ),
         what="the failback proposal",
     )
-    assert "0 of 2 approval(s)" in str(message.blocks)
-    assert "Requested by <@UCAROL>" in str(message.blocks)
+    assert "0 of 2 approval(s)" in visible_text(message.blocks)
+    assert "Requested by <@UCAROL>" in visible_text(message.blocks)
 
 
 def test_app_home_shows_score_run_and_drills_honestly(rig: Rig) -> None:
@@ -88,7 +90,7 @@ def test_app_home_shows_score_run_and_drills_honestly(rig: Rig) -> None:
     rig.breach(Level.REGION_FAILOVER)
     assert slack.open_app_home("UCAROL").on_time
     home = slack.wait_for(lambda: slack.home_view("UCAROL"), what="the home tab")
-    text = str(home.blocks)
+    text = visible_text(home.blocks)
     assert "Score:* 8" in text
     assert "Level:* 2" in text
     assert "no drills scheduled" in text

@@ -9,6 +9,7 @@ from engine.model import Level
 from engine.runs import RunState
 from handlers.ids import ActionId, InputId
 from tests.e2e.support import ENVIRONMENT, Rig
+from tests.support.blockkit import button, visible_text
 
 
 def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:
@@ -19,7 +20,7 @@ def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:
     assert "Level 3" in message.text
     assert ENVIRONMENT in message.text
     assert message.action_ids == [ActionId.APPROVE_TYPED, ActionId.DECLINE, ActionId.SNOOZE]
-    body = str(message.blocks)
+    body = visible_text(message.blocks)
     assert "service-a" in body
     assert "down" in body
     assert "quorum" in body
@@ -34,8 +35,8 @@ def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:
     rig.settle()
     assert rig.run(run_id).state is RunState.AWAITING_APPROVAL
     edited = slack.message(message.ts)
-    assert "<@UALICE>" in str(edited.blocks)
-    assert "1 of 2" in str(edited.blocks)
+    assert "<@UALICE>" in visible_text(edited.blocks)
+    assert "1 of 2" in visible_text(edited.blocks)
 
     # Bob (an approver through the SAPPROVERS group) gives the second approval: the run starts.
     slack.click(ActionId.APPROVE_TYPED, user="UBOB", message_ts=message.ts)
@@ -45,21 +46,21 @@ def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:
     rig.settle()
 
     final = slack.message(message.ts)
-    assert "Succeeded" in str(final.blocks)
+    assert "Succeeded" in visible_text(final.blocks)
     assert final.action_ids == [], "no buttons once the run is over"
-    assert "<@UALICE>" in str(final.blocks)
-    assert "<@UBOB>" in str(final.blocks)
+    assert "<@UALICE>" in visible_text(final.blocks)
+    assert "<@UBOB>" in visible_text(final.blocks)
     replies = slack.replies("#incidents", message.ts)
     assert len(replies) == 4, [r.text for r in replies]
     for number, reply in enumerate(replies[:3], start=1):
         assert f"Stage {number}/3" in reply.text
         assert "succeeded" in reply.text
     assert "promote" in replies[1].text
-    assert "100% done" in str(replies[1].blocks)
+    assert "100% done" in visible_text(replies[1].blocks)
     summary = replies[3]
     assert "Run succeeded" in summary.text
-    assert "RTO measured" in str(summary.blocks)
-    assert "check-replication-lag" in str(summary.blocks)
+    assert "RTO measured" in visible_text(summary.blocks)
+    assert "check-replication-lag" in visible_text(summary.blocks)
     actions = rig.audit(run_id)
     assert actions.count("approval.grant") == 2
     assert "approve.refused" in actions
@@ -71,7 +72,9 @@ def test_level2_approve_with_confirm_starts_the_run(rig: Rig) -> None:
     proposal = rig.breach(Level.REGION_FAILOVER)
     message = rig.posted(proposal.run_id)
     assert message.action_ids[0] == ActionId.APPROVE
-    assert "confirm" in str(message.blocks[-2])
+    dialog = button(message.blocks, "Approve")["confirm"]
+    assert dialog["title"]["text"] == "Start this plan?"
+    assert dialog["confirm"]["text"] == "Approve"
     assert slack.click(ActionId.APPROVE, user="UDAVE", message_ts=message.ts).on_time
     rig.wait_state(proposal.run_id, RunState.SUCCEEDED)
     rig.settle()

@@ -15,6 +15,7 @@ from engine.model import Level
 from engine.runs import RunState
 from sandbox.slack import Emulator, RateBudget
 from tests.e2e.support import CONFIG, Rig, build_rig, shut
+from tests.support.blockkit import visible_text
 
 WIDE = (
     CONFIG
@@ -67,7 +68,7 @@ def test_a_storm_of_429s_still_lands_every_final_state(storm: Rig) -> None:
         assert second.at - first.at >= first.retry_after - 0.05, "Retry-After was not honoured"
     assert phoenix.reporter.stats.coalesced > 0
 
-    assert "Succeeded" in str(slack.message(message.ts).blocks)
+    assert "Succeeded" in visible_text(slack.message(message.ts).blocks)
     replies = slack.replies("#incidents", message.ts)
     assert len(replies) == 6
     for reply in replies[:5]:

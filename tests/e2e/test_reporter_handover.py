@@ -28,6 +28,7 @@ from engine.runs import EventKind, ProgressEvent, Run, RunState, run_lease_name
 from engine.store import Store
 from sandbox.slack import Emulator, Message
 from tests.e2e.support import CONFIG
+from tests.support.blockkit import visible_text
 from tests.support.redis_server import RedisServer
 from tests.unit.runner_support import ManualClock
 
@@ -220,13 +221,13 @@ def test_a_replica_that_resumes_a_run_edits_the_stage_messages_already_posted(
         assert b.reporter.message(run.run_id, f"stage:{stage}") == ref, stage
     copy = world.slack.message(posted_by_a[STAGES[2]].ts)  # type: ignore[union-attr]
     assert copy.text.endswith("copy-objects: succeeded"), copy.text
-    assert "attempt 2" in str(copy.blocks)
-    assert "copied 100 objects" in str(copy.blocks)
+    assert "attempt 2" in visible_text(copy.blocks)
+    assert "copied 100 objects" in visible_text(copy.blocks)
     scale = world.slack.message(posted_by_a[STAGES[1]].ts)  # type: ignore[union-attr]
     assert scale.text.endswith("scale-sql: succeeded"), "the state A never landed lands"
     assert all(stage_replies(replies, s)[0].text.endswith("succeeded") for s in STAGES)
 
-    summary = str(summaries[0].blocks)
+    summary = visible_text(summaries[0].blocks)
     assert "not run" not in summary
     assert "check-replication: lag 3s" in summary, "A's RPO evidence is in B's summary"
 

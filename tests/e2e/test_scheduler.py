@@ -20,6 +20,7 @@ from handlers.ids import ActionId
 from sandbox.slack import Emulator, RateBudget
 from tests.e2e.scheduler_support import HEALTHY, Bot, running_bot
 from tests.e2e.support import BREACHES, CONFIG
+from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 LEVEL2, LEVEL3 = BREACHES[Level.REGION_FAILOVER], BREACHES[Level.DR_FAILOVER]
@@ -51,7 +52,7 @@ def test_an_incident_opens_escalates_in_its_thread_and_resolves(bot: Bot) -> Non
     [root] = bot.top()
     assert "Level 2" in root.text
     [incident] = bot.phoenix.store.list_incidents(open_only=True)
-    assert incident.incident_id in str(root.blocks)
+    assert incident.incident_id in visible_text(root.blocks)
 
     bot.tick(LEVEL3)
     bot.tick(LEVEL3)
@@ -61,7 +62,7 @@ def test_an_incident_opens_escalates_in_its_thread_and_resolves(bot: Bot) -> Non
     level3 = [r for r in replies if "Level 3" in r.text]
     assert len(level3) == 1, [r.text for r in replies]
     assert level3[0].action_ids[0] == ActionId.APPROVE_TYPED
-    assert "Escalated to level 3" in str(slack.message(root.ts).blocks)
+    assert "Escalated to level 3" in visible_text(slack.message(root.ts).blocks)
     [same] = bot.phoenix.store.list_incidents(open_only=True)
     assert same.incident_id == incident.incident_id
     assert same.level == Level.DR_FAILOVER
@@ -76,7 +77,7 @@ def test_an_incident_opens_escalates_in_its_thread_and_resolves(bot: Bot) -> Non
     notes = [r.text for r in slack.replies("#incidents", root.ts) if r.text.startswith("Resolved")]
     assert len(notes) == 1
     assert "after 3m" in notes[0]
-    assert "Incident resolved" in str(slack.message(root.ts).blocks)
+    assert "Incident resolved" in visible_text(slack.message(root.ts).blocks)
     for run_id in resolved.run_ids:
         assert bot.phoenix.store.get_run(run_id).state is RunState.ABORTED  # type: ignore[union-attr]
     assert len(bot.top()) == 1
@@ -122,8 +123,8 @@ def test_silence_and_cooldown_hold_proposals_back_and_status_says_so(bot: Bot) -
     assert bot.top() == []
     slack.run_slash_command("/phoenix", "status", user="UCAROL")
     [answer] = slack.ephemeral("UCAROL")
-    assert "Proposals held back:* silenced until" in str(answer.blocks)
-    assert "held back: silenced" in str(answer.blocks)
+    assert "Proposals held back:* silenced until" in visible_text(answer.blocks)
+    assert "held back: silenced" in visible_text(answer.blocks)
 
     bot.phoenix.desk.unsilence("UALICE")
     assert bot.tick(LEVEL2).decision.action.value == "open", "proposed once the silence ended"
@@ -147,7 +148,7 @@ def test_silence_and_cooldown_hold_proposals_back_and_status_says_so(bot: Bot) -
     assert "cool-down" in result.decision.reason
     slack.run_slash_command("/phoenix", "status", user="UBOB")
     [answer] = slack.ephemeral("UBOB")
-    assert "cool-down after the last failover until" in str(answer.blocks)
+    assert "cool-down after the last failover until" in visible_text(answer.blocks)
 
 
 def test_level1_heals_by_itself_and_says_so(bot: Bot) -> None:
@@ -164,7 +165,7 @@ def test_level1_heals_by_itself_and_says_so(bot: Bot) -> None:
     [message] = bot.top()
     assert "Level 1" in message.text
     assert message.action_ids == [], "level 1 asks nobody"
-    assert "Succeeded" in str(bot.slack.message(message.ts).blocks)
+    assert "Succeeded" in visible_text(bot.slack.message(message.ts).blocks)
     assert any("Run succeeded" in r.text for r in bot.slack.replies("#incidents", message.ts))
 
 

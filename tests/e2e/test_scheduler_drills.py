@@ -18,6 +18,7 @@ from handlers.ids import ActionId
 from sandbox.slack import Emulator, Message, RateBudget
 from tests.e2e.scheduler_support import Bot, running_bot
 from tests.e2e.support import CONFIG
+from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 DRILLS = """
@@ -99,7 +100,7 @@ def announcement(bot: Bot) -> Message:
 
 
 def shows(bot: Bot, message: Message, *texts: str) -> bool:
-    body = str(bot.slack.message(message.ts).blocks)
+    body = visible_text(bot.slack.message(message.ts).blocks)
     return all(text in body for text in texts)
 
 
@@ -117,7 +118,7 @@ def test_announcements_postpone_and_skip_are_for_approvers_and_count_once(bot: B
     assert slack.messages("#dr-drills") == []
     at(bot, MONDAY_10 - timedelta(hours=23))
     message = announcement(bot)
-    assert "DR DRILL — not an incident" in str(message.blocks)
+    assert "DR DRILL — not an incident" in visible_text(message.blocks)
     assert "in 23h" in message.text, "made an hour late (no replica ran), and says so"
     assert message.action_ids == BUTTONS
     at(bot, MONDAY_10 - timedelta(hours=22))
@@ -209,10 +210,12 @@ def test_a_drill_postponed_a_day_half_an_hour_before_is_announced_again_at_the_n
     assert due(bot) == MONDAY_10 + timedelta(days=1)
     slack.run_slash_command("/phoenix", "drill list", user="UCAROL")
     [listing] = slack.wait_for_ephemeral("UCAROL", 1)
-    assert "weekly-dr (rehearsal) due 2026-01-13 09:00:00 UTC (postponed 1×)" in str(listing.blocks)
+    assert "weekly-dr (rehearsal) due 2026-01-13 09:00:00 UTC (postponed 1×)" in visible_text(
+        listing.blocks
+    )
     slack.open_app_home("UCAROL")
     home = slack.wait_for(lambda: slack.home_view("UCAROL"), what="the home tab")
-    assert "due 2026-01-13 09:00:00 UTC (postponed 1×)" in str(home.blocks)
+    assert "due 2026-01-13 09:00:00 UTC (postponed 1×)" in visible_text(home.blocks)
 
     # The 24 h notice of the new time falls on the old time, the 1 h notice 23 h later.
     at(bot, MONDAY_10 - timedelta(seconds=1))
@@ -328,13 +331,15 @@ def test_a_drill_runs_in_its_thread_and_reports_rto_rpo_and_trend(bot: Bot) -> N
     assert done.state is RunState.SUCCEEDED
     bot.settle()
     [header] = [m for m in slack.messages("#dr-drills") if "DR drill weekly-dr run" in m.text]
-    wait_until(lambda: "passed" in str(slack.message(header.ts).blocks), what="the verdict")
+    wait_until(
+        lambda: "passed" in visible_text(slack.message(header.ts).blocks), what="the verdict"
+    )
     replies = slack.replies("#dr-drills", header.ts)
     stages = [r.text for r in replies if r.text.startswith("Stage")]
     assert len(stages) == 4
     assert any("switch-traffic: skipped" in s for s in stages), "production traffic stays"
     [report] = [r for r in replies if r.text.startswith("Drill weekly-dr")]
-    body = str(report.blocks)
+    body = visible_text(report.blocks)
     assert "Drill passed" in body
     assert "RTO measured" in body
     assert "verify-services" in body
@@ -358,14 +363,14 @@ def test_a_drill_runs_in_its_thread_and_reports_rto_rpo_and_trend(bot: Bot) -> N
 
     slack.run_slash_command("/phoenix", "drill list", user="UCAROL")
     [listing] = slack.wait_for_ephemeral("UCAROL", 1)
-    text = str(listing.blocks)
+    text = visible_text(listing.blocks)
     assert "weekly-dr" in text
     assert "preflight" in text
     assert "last: failed" in text, text
     slack.open_app_home("UCAROL")
     home = slack.wait_for(lambda: slack.home_view("UCAROL"), what="the home tab")
-    assert "Next drills" in str(home.blocks)
-    assert "weekly-dr failed" in str(home.blocks)
+    assert "Next drills" in visible_text(home.blocks)
+    assert "weekly-dr failed" in visible_text(home.blocks)
 
 
 def test_a_dry_run_drill_checks_every_stage_and_changes_nothing(bot: Bot) -> None:

@@ -6,6 +6,7 @@ from engine.runs import RunState
 from handlers.ids import ActionId
 from sandbox.slack import Message
 from tests.e2e.support import Rig
+from tests.support.blockkit import visible_text
 
 
 def _approved_manual_run(rig: Rig, plan: str) -> tuple[str, Message]:
@@ -13,7 +14,7 @@ def _approved_manual_run(rig: Rig, plan: str) -> tuple[str, Message]:
     assert slack.run_slash_command("/phoenix", f"failover {plan}", user="UCAROL").on_time
     message = slack.wait_for(
         lambda: next(
-            (m for m in slack.messages("#incidents") if f"`{plan}`" in str(m.blocks)), None
+            (m for m in slack.messages("#incidents") if f"`{plan}`" in visible_text(m.blocks)), None
         ),
         what=f"the proposal of {plan}",
     )
@@ -35,7 +36,7 @@ def _failed_stage_message(rig: Rig, thread_ts: str, stage: str) -> Message:
 def test_failed_stage_then_retry_succeeds(rig: Rig) -> None:
     slack = rig.slack
     run_id, proposal = _approved_manual_run(rig, "flaky")
-    assert "Paused" in str(slack.message(proposal.ts).blocks)
+    assert "Paused" in visible_text(slack.message(proposal.ts).blocks)
     failed = _failed_stage_message(rig, proposal.ts, "flaky-step")
     # Carol asked for the failover but is no approver: she cannot retry.
     slack.click(ActionId.RETRY, user="UCAROL", message_ts=failed.ts)
@@ -48,7 +49,7 @@ def test_failed_stage_then_retry_succeeds(rig: Rig) -> None:
     again = slack.message(failed.ts)
     assert "succeeded" in again.text
     assert again.action_ids == []
-    assert "Succeeded" in str(slack.message(proposal.ts).blocks)
+    assert "Succeeded" in visible_text(slack.message(proposal.ts).blocks)
     replies = slack.replies("#incidents", proposal.ts)
     assert "Run succeeded" in replies[-1].text
     assert len(replies) == 4
@@ -73,7 +74,7 @@ def test_abort_ends_the_run(rig: Rig) -> None:
     rig.wait_state(run_id, RunState.ABORTED)
     rig.settle()
     assert slack.message(failed.ts).action_ids == []
-    assert "Aborted" in str(slack.message(proposal.ts).blocks)
+    assert "Aborted" in visible_text(slack.message(proposal.ts).blocks)
     replies = slack.replies("#incidents", proposal.ts)
     assert "Run aborted" in replies[-1].text
     assert "run.abort" in rig.audit(run_id)

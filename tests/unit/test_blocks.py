@@ -16,6 +16,7 @@ from engine.status import StatusReport
 from handlers import blocks
 from handlers.ids import ActionId
 from sandbox.slack.blockkit import message_problems, view_problems
+from tests.support.blockkit import visible_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,7 +51,7 @@ def test_proposal_message_in_every_stand(stand: Stand) -> None:
     rendered = blocks.proposal_message(proposal(3, stand, note="why <not>"))
     assert rendered.text
     assert message_problems(rendered.text, rendered.blocks) == []
-    body = str(rendered.blocks)
+    body = visible_text(rendered.blocks)
     assert "Level 3" in body
     assert "production" in body
     assert "score 12" in body
@@ -78,9 +79,9 @@ def test_stage_message_and_controls() -> None:
     view = StageView("run-1", "promote", 2, 5, "failed", "boom", 0.5, 12.0, 2, controls=True)
     rendered = blocks.stage_message(view)
     assert message_problems(rendered.text, rendered.blocks) == []
-    assert "Stage 2 of 5" in str(rendered.blocks)
-    assert "50% done" in str(rendered.blocks)
-    assert "12s" in str(rendered.blocks)
+    assert "Stage 2 of 5" in visible_text(rendered.blocks)
+    assert "50% done" in visible_text(rendered.blocks)
+    assert "12s" in visible_text(rendered.blocks)
     assert [e["action_id"] for e in rendered.blocks[-1]["elements"]] == [
         ActionId.RETRY,
         ActionId.SKIP,
@@ -101,7 +102,7 @@ def test_summary_message_says_rto_and_rpo() -> None:
     )
     rendered = blocks.summary_message(summary)
     assert message_problems(rendered.text, rendered.blocks) == []
-    text = str(rendered.blocks)
+    text = visible_text(rendered.blocks)
     assert "RTO measured:* 12m34s (objective 15m) — within the objective" in text
     assert "lag 42s" in text
 
@@ -127,11 +128,11 @@ def empty_status() -> StatusReport:
 def test_status_and_home_before_anything_happened() -> None:
     rendered = blocks.status_message(empty_status())
     assert message_problems(rendered.text, rendered.blocks) == []
-    assert "never" in str(rendered.blocks)
+    assert "never" in visible_text(rendered.blocks)
     home = blocks.home_view(empty_status())
     assert view_problems(home, expected="home") == []
-    assert "no drills scheduled" in str(home)
-    assert "none yet" in str(home)
+    assert "no drills scheduled" in visible_text(home["blocks"])
+    assert "none yet" in visible_text(home["blocks"])
 
 
 def test_modals_pass_the_checks() -> None:
@@ -143,4 +144,4 @@ def test_usage_and_help() -> None:
     usage = blocks.usage_message("unknown subcommand 'x' <&>", "status")
     assert message_problems(usage.text, usage.blocks) == []
     assert "Did you mean `/phoenix status`?" in usage.text
-    assert "&lt;&amp;&gt;" in str(usage.blocks)
+    assert "&lt;&amp;&gt;" in visible_text(usage.blocks)
