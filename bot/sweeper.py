@@ -10,13 +10,12 @@ from collections.abc import Callable
 from engine.errors import RunBusy, RunError, StoreError
 from engine.incidents.desk import IncidentDesk
 from engine.incidents.proposals import Proposal
+from engine.incidents.register import WAITING
 from engine.records import Surface
 from engine.runner.runner import Runner
 from engine.runs import RunState, run_lease_name
 
 log = logging.getLogger("bot.sweeper")
-
-_WAITING = frozenset({RunState.PROPOSED, RunState.AWAITING_APPROVAL})
 
 
 class Sweeper:
@@ -56,13 +55,13 @@ class Sweeper:
     def expire_proposals(self) -> list[str]:
         expired = []
         now = self.desk.clock.now()
-        for run in self.desk.store.list_runs(states=_WAITING, limit=200):
-            record = self.desk.record_of(run.run_id)
+        for run in self.desk.store.list_runs(states=WAITING, limit=200):
+            record = self.desk.register.record_of(run.run_id)
             if record is None or now < record.expires_at:
                 continue
-            if self.desk.expire(run.run_id):
+            if self.desk.clicks.expire(run.run_id):
                 expired.append(run.run_id)
-                proposal = self.desk.proposal(run.run_id)
+                proposal = self.desk.register.proposal(run.run_id)
                 if proposal is not None:
                     self._publish(proposal)
         return expired

@@ -70,7 +70,7 @@ def status_report(
     incidents = store.list_incidents(open_only=True, limit=1)
     incident = incidents[0] if incidents else None
     run = _active_run(desk, incident)
-    proposal = desk.proposal(run.run_id) if run else None
+    proposal = desk.register.proposal(run.run_id) if run else None
     breakdown: tuple[SignalLine, ...] = ()
     reason = (
         "no evaluation yet" if sample is None else (sample.reason or "level from the latest score")

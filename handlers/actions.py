@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from engine.incidents.clicks import Closing, StageControl
 from handlers import blocks, drills
 from handlers.buttons import acked
 from handlers.context import Services
@@ -24,7 +25,7 @@ def tell(client: WebClient, svc: Services, channel: str | None, user: str, text:
 
 @acked
 def on_approve(svc: Services, click: Click, client: WebClient) -> None:
-    outcome = svc.desk.approve(click.value, click.user_id)
+    outcome = svc.desk.clicks.approve(click.value, click.user_id)
     if not outcome.allowed:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
     if outcome.proposal is not None:
@@ -34,7 +35,7 @@ def on_approve(svc: Services, click: Click, client: WebClient) -> None:
 @acked
 def on_approve_typed(svc: Services, click: Click, client: WebClient) -> None:
     """Level 3: check the approver first, then ask them to type the environment's name."""
-    outcome = svc.desk.check_approve(click.value, click.user_id)
+    outcome = svc.desk.clicks.check_approve(click.value, click.user_id)
     if not outcome.allowed or outcome.proposal is None:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
         if outcome.proposal is not None:
@@ -46,7 +47,7 @@ def on_approve_typed(svc: Services, click: Click, client: WebClient) -> None:
 @acked
 def on_decline(svc: Services, click: Click, client: WebClient) -> None:
     """Check the person may decline, then ask why."""
-    outcome = svc.desk.check_close(click.value, click.user_id, "decline")
+    outcome = svc.desk.clicks.check_close(click.value, click.user_id, Closing.DECLINE)
     if not outcome.allowed or outcome.proposal is None:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
         return
@@ -55,20 +56,20 @@ def on_decline(svc: Services, click: Click, client: WebClient) -> None:
 
 @acked
 def on_snooze(svc: Services, click: Click, client: WebClient) -> None:
-    outcome = svc.desk.snooze(click.value, click.user_id)
+    outcome = svc.desk.clicks.snooze(click.value, click.user_id)
     if not outcome.allowed:
         tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
     if outcome.proposal is not None:
         svc.board.publish(outcome.proposal)
 
 
-def _stage_control(action: str) -> Any:
+def _stage_control(control: StageControl) -> Any:
     def on_click(svc: Services, click: Click, client: WebClient) -> None:
-        outcome = svc.desk.resolve_paused(click.value, click.user_id, action)
+        outcome = svc.desk.clicks.resolve_paused(click.value, click.user_id, control)
         if not outcome.allowed:
             tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
 
-    on_click.__name__ = f"on_{action}"
+    on_click.__name__ = f"on_{control}"
     return acked(on_click)
 
 
@@ -77,8 +78,8 @@ LISTENERS: dict[ActionId, Any] = {
     ActionId.APPROVE_TYPED: on_approve_typed,
     ActionId.DECLINE: on_decline,
     ActionId.SNOOZE: on_snooze,
-    ActionId.RETRY: _stage_control("retry"),
-    ActionId.SKIP: _stage_control("skip"),
-    ActionId.ABORT: _stage_control("abort"),
+    ActionId.RETRY: _stage_control(StageControl.RETRY),
+    ActionId.SKIP: _stage_control(StageControl.SKIP),
+    ActionId.ABORT: _stage_control(StageControl.ABORT),
     **drills.LISTENERS,
 }

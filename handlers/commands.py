@@ -74,7 +74,7 @@ def _silence(
 ) -> None:
     if not _first(svc, payload):
         return
-    silence = svc.desk.silence(parsed.duration, parsed.reason, payload.user_id)
+    silence = svc.desk.silences.add(parsed.duration, parsed.reason, payload.user_id)
     respond(
         response_type="in_channel",
         text=(
@@ -87,7 +87,7 @@ def _silence(
 def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
     if not _first(svc, payload):
         return
-    ended = svc.desk.unsilence(payload.user_id)
+    ended = svc.desk.silences.end_all(payload.user_id)
     text = (
         f"<@{payload.user_id}> ended {len(ended)} silence(s): automatic proposals are back on."
         if ended
@@ -107,7 +107,9 @@ def _propose(svc: Services, payload: SlashCommand, plan: str, respond: Respond) 
     if not _first(svc, payload):
         return
     try:
-        proposal = svc.desk.propose_manual(plan, actor=payload.user_id, surface=Surface.SLACK)
+        proposal = svc.desk.register.propose_manual(
+            plan, actor=payload.user_id, surface=Surface.SLACK
+        )
     except RunError as exc:
         respond(response_type="ephemeral", text=f"Cannot propose {plan}: {exc}")
         return

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
-from engine.incidents.desk import IncidentDesk, MessageRef
+from engine.incidents.desk import IncidentDesk
+from engine.incidents.messages import MessageRef
 from engine.incidents.proposals import Proposal
 from engine.ports import Clock
 

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from engine.drills.desk import DrillDesk, DrillOutcome, parse_button_value, subject
 from engine.drills.schedule import DrillNote, Occurrence
-from engine.incidents.desk import MessageRef
+from engine.incidents.messages import MessageRef
 from handlers import blocks, parsing
 from handlers.buttons import acked
 from handlers.context import Services
@@ -50,7 +50,7 @@ def show_outcome(svc: Services, outcome: DrillOutcome, known: MessageRef | None 
     shown: list[tuple[str, MessageRef]] = []
     for announcement in occurrence.announcements:
         role = announcement_role(occurrence, announcement)
-        ref = svc.desk.message_of(key, role)
+        ref = svc.desk.messages.find(key, role)
         if ref is not None:
             shown.append((role, ref))
     if known is not None and known not in [ref for _, ref in shown]:

@@ -43,7 +43,7 @@ def _mistyped(svc: Services, submission: Submission) -> None:
 
 
 def _approve(svc: Services, submission: Submission, client: WebClient) -> None:
-    outcome = svc.desk.approve(submission.run_id, submission.user_id)
+    outcome = svc.desk.clicks.approve(submission.run_id, submission.user_id)
     if not outcome.allowed:
         tell(client, svc, None, submission.user_id, outcome.explanation)
     if outcome.proposal is not None:
@@ -58,7 +58,7 @@ def on_decline_submitted(ack: Ack, body: dict[str, Any], context: Any, client: W
 
 def _decline(svc: Services, submission: Submission, client: WebClient) -> None:
     reason = submission.text(BlockId.REASON, InputId.REASON)
-    outcome = svc.desk.decline(submission.run_id, submission.user_id, reason)
+    outcome = svc.desk.clicks.decline(submission.run_id, submission.user_id, reason)
     if not outcome.allowed:
         tell(client, svc, None, submission.user_id, outcome.explanation)
     if outcome.proposal is not None:

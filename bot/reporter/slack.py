@@ -11,7 +11,7 @@ leaves the slot dirty, so the final state always lands once the budget allows.
 One worker thread makes every call; ``publish`` and ``on_event`` only change slots, so a
 listener that publishes never waits for Slack.
 
-Where a run's messages live is kept in the Store (``IncidentDesk.remember_message``), so a
+Where a run's messages live is kept in the Store (``MessageLocations.remember``), so a
 replica that resumes a run whose executor died edits the proposal, stage and summary messages
 already in the thread instead of posting them again. It reads them (and the events it missed)
 once, when it first sees the run; after a post it claims the message's role, and if another
@@ -33,7 +33,8 @@ from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
 from engine.drills.report import DrillReport
 from engine.errors import StoreError
-from engine.incidents.desk import IncidentDesk, MessageRef
+from engine.incidents.desk import IncidentDesk
+from engine.incidents.messages import MessageRef
 from engine.incidents.proposals import Proposal
 from engine.runner.projection import RunProjection, StageView
 from engine.runs import EventKind, ProgressEvent, Run
@@ -171,7 +172,7 @@ class SlackReporter:
             with self._cond:
                 has_root = parent in self._slots
             if not has_root:
-                root_proposal = self._desk.proposal(root)
+                root_proposal = self._desk.register.proposal(root)
                 if root_proposal is not None:
                     self.publish(root_proposal)
         self.show(
@@ -194,7 +195,7 @@ class SlackReporter:
         with self._cond:
             exists = (key, role) in self._slots
         if not exists and known is None and (parent is None or role == PROPOSAL):
-            known = self._desk.message_of(key, role)
+            known = self._desk.messages.find(key, role)
         with self._cond:
             self._set(key, role, rendered, channel=channel, known=known, parent=parent)
 
@@ -214,7 +215,7 @@ class SlackReporter:
             EventKind.RUN_AWAITING_APPROVAL,
             EventKind.RUN_FINISHED,
         ):
-            proposal = self._desk.proposal(run_id)
+            proposal = self._desk.register.proposal(run_id)
             if proposal is not None:
                 self.publish(proposal)
             else:
@@ -236,7 +237,7 @@ class SlackReporter:
         missed = (
             [e for e in store.list_events(run_id) if e.seq < event.seq] if event.seq > 1 else []
         )
-        fresh = _Track(RunProjection(run), messages=self._desk.messages_of(run_id), missed=missed)
+        fresh = _Track(RunProjection(run), messages=self._desk.messages.of(run_id), missed=missed)
         with self._cond:
             return self._tracks.setdefault(run_id, fresh)
 
@@ -483,7 +484,7 @@ class SlackReporter:
         own first; the message that holds the role either way."""
         where = {"run_id": slot.run_id, "role": slot.role}
         try:
-            return self._desk.remember_message(slot.run_id, slot.role, posted)
+            return self._desk.messages.remember(slot.run_id, slot.role, posted)
         except StoreError as exc:
             log.warning("could not record where a message was posted: %s", exc, extra=where)
         except Exception:

@@ -71,18 +71,18 @@ class Phoenix:
         """What the evaluation tick calls with each level decision: a proposal (posted, in
         the incident's thread when it escalates), a resolution (the incident's message
         edited, a note in its thread), or a notice about a flapping signal."""
-        incident_before = self._open_incident()
+        incident_before = self.desk.lifecycle.current()
         for notice in decision.notices:
             self._note(incident_before, notice)
-        change = self.desk.on_recovery(decision)
+        change = self.desk.lifecycle.recover(decision)
         if change is not None:
             self._note(change.incident, change.note)
             for run_id in (*change.withdrawn, *change.incident.run_ids[:1]):
-                proposal = self.desk.proposal(run_id)
+                proposal = self.desk.register.proposal(run_id)
                 if proposal is not None:
                     self.reporter.publish(proposal)
             return None
-        proposal = self.desk.on_decision(decision)
+        proposal = self.desk.lifecycle.escalate(decision)
         if proposal is None:
             return None
         incident = proposal.incident
@@ -90,16 +90,12 @@ class Phoenix:
             self.metrics.incidents_opened.inc()
         self.reporter.publish(proposal)
         if incident is not None and incident.run_ids and incident.run_ids[0] != proposal.run_id:
-            root = self.desk.proposal(incident.run_ids[0])
+            root = self.desk.register.proposal(incident.run_ids[0])
             if root is not None:
                 self.reporter.publish(root)
         if decision.action is Action.OPEN and proposal.record.required == 0:
             log.info("self-healing runs by itself (policy auto)", extra={"run_id": proposal.run_id})
         return proposal
-
-    def _open_incident(self) -> Incident | None:
-        incidents = self.store.list_incidents(open_only=True, limit=1)
-        return incidents[0] if incidents else None
 
     def _note(self, incident: Incident | None, text: str) -> None:
         """A note in the incident's thread, or in the channel when no incident is open."""
@@ -108,7 +104,7 @@ class Phoenix:
         channel = self.config.slack.channel
         if incident is not None and incident.run_ids:
             root = incident.run_ids[0]
-            proposal = self.desk.proposal(root)
+            proposal = self.desk.register.proposal(root)
             if proposal is not None:
                 self.reporter.publish(proposal)
             self.reporter.show(
@@ -159,7 +155,7 @@ def build_phoenix(
         store, plan_book(config), clock=clock, settings=runner_settings, ports=clouds.ports()
     )
     desk = IncidentDesk(runner, config, clock=clock, groups=SlackGroups(client))
-    drills = DrillDesk(runner, config, clock=clock, authorised=desk.authorised)
+    drills = DrillDesk(runner, config, clock=clock, authorised=desk.clicks.authorised)
     reporter = SlackReporter(client, desk, config, settings=reporter_settings, drills=drills)
     drills.on_start = reporter.open_drill
     runner.hub.subscribe(reporter.on_event, name="slack-reporter")

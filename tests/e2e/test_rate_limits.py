@@ -55,7 +55,7 @@ def test_a_storm_of_429s_still_lands_every_final_state(storm: Rig) -> None:
     slack, phoenix = storm.slack, storm.phoenix
     proposal = storm.breach(Level.REGION_FAILOVER)
     message = storm.posted(proposal.run_id)
-    outcome = phoenix.desk.approve(proposal.run_id, "UALICE")
+    outcome = phoenix.desk.clicks.approve(proposal.run_id, "UALICE")
     assert outcome.started
     phoenix.reporter.publish(outcome.proposal)  # type: ignore[arg-type]
     storm.wait_state(proposal.run_id, RunState.SUCCEEDED)

@@ -20,7 +20,8 @@ from engine.adapters.stores.redis_store import RedisStore
 from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.config import parse_config
 from engine.errors import StoreUnavailable
-from engine.incidents.desk import IncidentDesk, MessageRef
+from engine.incidents.desk import IncidentDesk
+from engine.incidents.messages import MessageRef
 from engine.plans.model import plan_book
 from engine.records import AuditEvent, Lease, Surface
 from engine.runner.runner import Runner
@@ -143,7 +144,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 
 def propose(world: World, replica: Replica) -> tuple[Run, Message]:
     """A proposal of the five-stage plan, posted by ``replica``; the run, its message."""
-    proposal = replica.desk.propose_manual("five", actor="UALICE", surface=Surface.SLACK)
+    proposal = replica.desk.register.propose_manual("five", actor="UALICE", surface=Surface.SLACK)
     replica.reporter.publish(proposal)
     assert replica.reporter.flush(SETTLE)
     [message] = world.slack.messages(CHANNEL)
@@ -273,12 +274,12 @@ def test_two_replicas_posting_one_stage_at_once_leave_one_message(world: World) 
 def test_the_first_record_of_a_message_holds_its_role(world: World) -> None:
     a, b = world.replica("replica-a"), world.replica("replica-b")
     first, second = MessageRef("C1", "1.000100"), MessageRef("C1", "1.000200")
-    assert a.desk.remember_message("r1", "stage:s1", first) == first
-    assert b.desk.remember_message("r1", "stage:s1", second) == first
-    assert a.desk.remember_message("r1", "summary", second) == second
-    assert b.desk.message_of("r1", "stage:s1") == first
-    assert a.desk.messages_of("r1") == {"stage:s1": first, "summary": second}
-    assert a.desk.messages_of("r2") == {}
+    assert a.desk.messages.remember("r1", "stage:s1", first) == first
+    assert b.desk.messages.remember("r1", "stage:s1", second) == first
+    assert a.desk.messages.remember("r1", "summary", second) == second
+    assert b.desk.messages.find("r1", "stage:s1") == first
+    assert a.desk.messages.of("r1") == {"stage:s1": first, "summary": second}
+    assert a.desk.messages.of("r2") == {}
 
 
 class DownForAudit:
@@ -317,4 +318,4 @@ def test_a_message_whose_record_failed_is_edited_not_posted_again(world: World) 
     assert reply.text.endswith("check-replication: succeeded")
     assert a.reporter.stats.posts == 2, "the proposal and the stage, each once"
     flaky.down = False
-    assert a.desk.message_of(run.run_id, f"stage:{STAGES[0]}") is None
+    assert a.desk.messages.find(run.run_id, f"stage:{STAGES[0]}") is None

@@ -115,7 +115,7 @@ def test_one_evaluation_per_slot_and_the_state_survives_a_leader_change(
 
 def test_silence_and_cooldown_hold_proposals_back_and_status_says_so(bot: Bot) -> None:
     slack = bot.slack
-    bot.phoenix.desk.silence(timedelta(hours=1), "maintenance", "UALICE")
+    bot.phoenix.desk.silences.add(timedelta(hours=1), "maintenance", "UALICE")
     bot.tick(LEVEL2)
     held = bot.tick(LEVEL2)
     assert held is not None
@@ -126,7 +126,7 @@ def test_silence_and_cooldown_hold_proposals_back_and_status_says_so(bot: Bot) -
     assert "Proposals held back:* silenced until" in visible_text(answer.blocks)
     assert "held back: silenced" in visible_text(answer.blocks)
 
-    bot.phoenix.desk.unsilence("UALICE")
+    bot.phoenix.desk.silences.end_all("UALICE")
     assert bot.tick(LEVEL2).decision.action.value == "open", "proposed once the silence ended"
 
     # A failover finished: no automatic proposal during the cool-down, and status says why.
