@@ -12,7 +12,7 @@ Waiting for a change to converge is the stage's job: ports offer a read to poll,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -438,6 +438,11 @@ class BuildServer(Protocol):
 
     def trigger(self, job: str, parameters: Mapping[str, str]) -> QueuedBuild: ...
 
+    def undeclared_parameters(self, job: str, names: Collection[str]) -> list[str]:
+        """Those of ``names`` that ``job`` does not declare: Jenkins drops them from a
+        trigger without a word."""
+        ...
+
     def build_of(self, queued: QueuedBuild) -> JenkinsBuild | None:
         """The build a queue item became, ``None`` while it waits. ``CloudRejected`` if
         Jenkins cancelled it."""
@@ -448,4 +453,8 @@ class BuildServer(Protocol):
     def find_build(self, job: str, parameters: Mapping[str, str]) -> JenkinsBuild | None:
         """The newest recent build of ``job`` run with all of ``parameters`` (e.g. the
         stage's idempotency key), so a retried stage follows it instead of triggering again."""
+        ...
+
+    def find_queued(self, job: str, parameters: Mapping[str, str]) -> QueuedBuild | None:
+        """A request of ``job`` with all of ``parameters`` still waiting in the queue."""
         ...

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 SECRET = b"webhook-shared-secret"
 JENKINS_TOKEN = "jenkins-api-token"
+JENKINS_PASSWORD = "jenkins-password"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,7 @@ def webhook(receiver: WebhookReceiver) -> Iterator[SignedWebhook]:
 
 @pytest.fixture(scope="session")
 def _jenkins() -> Iterator[JenkinsFake]:
-    fake = JenkinsFake("phoenix", JENKINS_TOKEN)
+    fake = JenkinsFake("phoenix", JENKINS_TOKEN, password=JENKINS_PASSWORD)
     yield fake
     fake.stop()
 
@@ -51,7 +52,7 @@ def _jenkins() -> Iterator[JenkinsFake]:
 @pytest.fixture
 def jenkins_fake(_jenkins: JenkinsFake) -> JenkinsFake:
     _jenkins.reset()
-    _jenkins.add_job("deploy/dr-smoke")
+    _jenkins.add_job("deploy/dr-smoke", ["PHOENIX_KEY", "TARGET"])
     return _jenkins
 
 
@@ -173,6 +174,50 @@ def test_a_retried_stage_finds_its_build_instead_of_triggering_again(
     assert found is not None
     assert found.number == 1
     assert jenkins.find_build("deploy/dr-smoke", {"PHOENIX_KEY": "never"}) is None
+    assert jenkins_fake.triggers == 2
+
+
+def test_a_parameter_the_job_does_not_declare_is_dropped_and_named(
+    jenkins_fake: JenkinsFake, jenkins: JenkinsServer
+) -> None:
+    jenkins.trigger("deploy/dr-smoke", {"PHOENIX_KEY": "run-5:smoke", "PHOENIX_RUN": "run-5"})
+    jenkins_fake.start_next()
+
+    # Jenkins kept the declared parameter only: the build cannot be found by the other.
+    assert jenkins.find_build("deploy/dr-smoke", {"PHOENIX_RUN": "run-5"}) is None
+    assert jenkins.find_build("deploy/dr-smoke", {"PHOENIX_KEY": "run-5:smoke"}) is not None
+    assert jenkins.undeclared_parameters("deploy/dr-smoke", ["PHOENIX_RUN", "TARGET"]) == [
+        "PHOENIX_RUN"
+    ]
+
+
+def test_a_request_still_in_the_queue_is_found_by_its_parameters(
+    jenkins_fake: JenkinsFake, jenkins: JenkinsServer
+) -> None:
+    jenkins_fake.add_job("deploy/other", ["PHOENIX_KEY"])
+    jenkins.trigger("deploy/other", {"PHOENIX_KEY": "run-6:smoke"})
+    queued = jenkins.trigger("deploy/dr-smoke", {"PHOENIX_KEY": "run-6:smoke"})
+
+    found = jenkins.find_queued("deploy/dr-smoke", {"PHOENIX_KEY": "run-6:smoke"})
+
+    assert found == queued
+    assert jenkins.find_queued("deploy/dr-smoke", {"PHOENIX_KEY": "run-7:smoke"}) is None
+    jenkins_fake.start_next()
+    jenkins_fake.start_next()
+    assert jenkins.find_queued("deploy/dr-smoke", {"PHOENIX_KEY": "run-6:smoke"}) is None
+
+
+def test_a_password_login_triggers_with_a_crumb_of_its_session_and_a_fresh_one_later(
+    jenkins_fake: JenkinsFake,
+) -> None:
+    server = JenkinsServer(jenkins_fake.url, "phoenix", JENKINS_PASSWORD, timeout=5)
+    try:
+        server.trigger("deploy/dr-smoke", {"PHOENIX_KEY": "run-8:smoke"})
+        # A restart ends the session the crumb was bound to: the next trigger gets a new one.
+        jenkins_fake.restart()
+        server.trigger("deploy/dr-smoke", {"PHOENIX_KEY": "run-9:smoke"})
+    finally:
+        server.close()
     assert jenkins_fake.triggers == 2
 
 

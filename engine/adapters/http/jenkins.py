@@ -1,21 +1,26 @@
-"""Jenkins parameterised jobs (``BuildServer``), through httpx.
+"""Jenkins parameterised jobs (``BuildServer``), through httpx and Jenkins's remote access
+API (``.../api/json``).
 
-A trigger POSTs ``buildWithParameters`` (with a CSRF crumb where the server issues one) and
-follows the queue item from its ``Location`` to the build it becomes. The API token is
-resolved by the caller and only ever sent as basic auth.
+A trigger POSTs ``buildWithParameters`` (with a CSRF crumb where the server issues one; a
+crumb lives as long as the web session it was issued in, so a refused one is fetched again
+once) and follows the queue item from its ``Location`` to the build it becomes. Jenkins keeps
+only the parameters a job declares, which ``undeclared_parameters`` reads from the job's
+``ParametersDefinitionProperty``. A build, or a request still waiting in the queue, is found
+again by its parameters. The API token is resolved by the caller and only ever sent as
+basic auth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
 from engine.adapters.http.errors import status_error, transport_error
 from engine.cloud_ports import JenkinsBuild, QueuedBuild
-from engine.errors import CloudRejected, CloudUnavailable
+from engine.errors import CloudAccessDenied, CloudRejected, CloudUnavailable
 
 RECENT_BUILDS = 50
 
@@ -42,18 +47,36 @@ class JenkinsServer:
 
     def trigger(self, job: str, parameters: Mapping[str, str]) -> QueuedBuild:
         where = _job(job)
-        response = self._request(
-            "POST",
-            f"{self._base}{_job_path(job)}/buildWithParameters",
-            where,
-            "Job/Build",
-            data=dict(parameters),
-            headers=self._crumb_header(),
-        )
+        url = f"{self._base}{_job_path(job)}/buildWithParameters"
+        data = dict(parameters)
+        try:
+            response = self._request(
+                "POST", url, where, "Job/Build", data=data, headers=self._crumb_header()
+            )
+        except CloudAccessDenied:
+            if not self._crumb:
+                raise
+            # The crumb died with its web session (Jenkins restarted, the session expired).
+            self._crumb = None
+            response = self._request(
+                "POST", url, where, "Job/Build", data=data, headers=self._crumb_header()
+            )
         location = response.headers.get("Location")
         if not location:
             raise CloudUnavailable(f"{where}: Jenkins queued no item (no Location in its answer)")
         return QueuedBuild(job, location if location.endswith("/") else location + "/")
+
+    def undeclared_parameters(self, job: str, names: Collection[str]) -> list[str]:
+        tree = "property[parameterDefinitions[name]]"
+        data = self._json(f"{self._base}{_job_path(job)}/api/json?tree={quote(tree)}", _job(job))
+        declared = {
+            definition.get("name")
+            for prop in data.get("property") or []
+            if isinstance(prop, dict)
+            for definition in prop.get("parameterDefinitions") or []
+            if isinstance(definition, dict)
+        }
+        return [name for name in names if name not in declared]
 
     def build_of(self, queued: QueuedBuild) -> JenkinsBuild | None:
         item = self._json(f"{queued.queue_url}api/json", f"queue item of {_job(queued.job)}")
@@ -74,16 +97,21 @@ class JenkinsServer:
         fields = "number,url,building,result,actions[parameters[name,value]]"
         tree = f"builds[{fields}]{{0,{RECENT_BUILDS}}}"
         data = self._json(f"{self._base}{_job_path(job)}/api/json?tree={quote(tree)}", _job(job))
-        wanted = dict(parameters)
         for build in data.get("builds") or []:
-            given = {
-                p.get("name"): str(p.get("value"))
-                for action in build.get("actions") or []
-                if isinstance(action, dict)
-                for p in action.get("parameters") or []
-            }
-            if all(given.get(k) == v for k, v in wanted.items()):
+            if isinstance(build, dict) and _carries(build, parameters):
                 return _build(job, build)
+        return None
+
+    def find_queued(self, job: str, parameters: Mapping[str, str]) -> QueuedBuild | None:
+        tree = "items[id,task[url],actions[parameters[name,value]]]"
+        data = self._json(f"{self._base}/queue/api/json?tree={quote(tree)}", "Jenkins queue")
+        job_path = unquote(urlsplit(self._base).path.rstrip("/") + _job_path(job)) + "/"
+        for item in data.get("items") or []:
+            if not isinstance(item, dict) or not isinstance(item.get("task"), dict):
+                continue
+            task_path = unquote(urlsplit(str(item["task"].get("url", ""))).path)
+            if task_path == job_path and _carries(item, parameters):
+                return QueuedBuild(job, f"{self._base}/queue/item/{int(item['id'])}/")
         return None
 
     def close(self) -> None:
@@ -135,6 +163,18 @@ class JenkinsServer:
         if error is not None:
             raise error
         return response
+
+
+def _carries(found: Mapping[str, Any], parameters: Mapping[str, str]) -> bool:
+    """Whether a build's or queue item's ``ParametersAction`` holds all of ``parameters``."""
+    given = {
+        p.get("name"): str(p.get("value"))
+        for action in found.get("actions") or []
+        if isinstance(action, dict)
+        for p in action.get("parameters") or []
+        if isinstance(p, dict)
+    }
+    return all(given.get(k) == v for k, v in parameters.items())
 
 
 def _build(job: str, data: Mapping[str, Any]) -> JenkinsBuild:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -572,6 +572,9 @@ class SimJenkins:
         self._builds.append((build, dict(parameters)))
         return QueuedBuild(job, f"sim://jenkins/queue/{number}")
 
+    def undeclared_parameters(self, job: str, names: Collection[str]) -> list[str]:
+        return []  # every simulated job declares whatever it is given
+
     def build_of(self, queued: QueuedBuild) -> JenkinsBuild | None:
         number = int(queued.queue_url.rsplit("/", 1)[-1])
         return self.build(queued.job, number)
@@ -587,6 +590,9 @@ class SimJenkins:
             if build.job == job and all(given.get(k) == v for k, v in parameters.items()):
                 return build
         return None
+
+    def find_queued(self, job: str, parameters: Mapping[str, str]) -> QueuedBuild | None:
+        return None  # a simulated build leaves the queue at once
 
 
 def _conforms(world: SimWorld) -> None:
