@@ -29,7 +29,7 @@ from tests.cloud.http_base import Fault
 from tests.cloud.keyvault_fake import RESOURCE, TENANT, TOKEN, KeyVaultFake, StaticCredential
 from tests.cloud.object_fixtures import OPENED
 from tests.cloud.stand_ins import Moto
-from tests.cloud.tls import LoopbackTls, loopback_tls
+from tests.support.tls import LoopbackTls, loopback_tls
 
 pytestmark = pytest.mark.integration
 

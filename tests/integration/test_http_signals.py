@@ -20,9 +20,10 @@ from engine.config import HttpSignal
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
 from tests.support.ports import closed_port
+from tests.support.tls import loopback_tls
 
 from .conftest import ReadOne
-from .servers import HealthServer, RawTcpServer, self_signed_tls
+from .servers import HealthServer, RawTcpServer
 
 pytestmark = pytest.mark.integration
 
@@ -236,10 +237,10 @@ def test_head_requests(read: ReadOne, health_server: HealthServer) -> None:
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HealthServer, Path]]:
-    context, cert = self_signed_tls(tmp_path_factory.mktemp("tls"))
-    server = HealthServer(tls=context)
+    tls = loopback_tls(tmp_path_factory.mktemp("tls"))
+    server = HealthServer(tls=tls.server_context())
     server.start()
-    yield server, cert
+    yield server, tls.ca_file
     server.stop()
 
 

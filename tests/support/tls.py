@@ -1,6 +1,7 @@
 """A throwaway certificate authority and a server certificate for 127.0.0.1, made per test
-session, for the fakes whose clients insist on TLS (Key Vault's SDK sends a bearer token
-only over https). Clients trust ``ca_file`` and nothing else."""
+session, for the servers that must speak TLS: fakes whose clients insist on it (Key Vault's SDK
+sends a bearer token only over https) and probes of https targets. Clients trust ``ca_file``
+and nothing else."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.support.ports import LOOPBACK
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,14 @@ def loopback_tls(directory: Path) -> LoopbackTls:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)]))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
