@@ -17,8 +17,8 @@ import pytest
 from engine.adapters.stores.redis_store import RedisStore
 from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.store import Store
+from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
-from tests.unit.runner_support import ManualClock
 
 StoreFactory = Callable[[pytest.FixtureRequest, Path, ManualClock], Store]
 

@@ -23,7 +23,7 @@ from engine.runs import (
     run_lease_name,
 )
 from engine.store import Store
-from tests.unit.runner_support import T0, ManualClock
+from tests.support.clock import T0, ManualClock
 
 TTL = timedelta(seconds=30)
 

@@ -23,7 +23,7 @@ from engine.records import (
 )
 from engine.runs import Run, RunMode, RunState
 from engine.store import Store
-from tests.unit.runner_support import T0, ManualClock
+from tests.support.clock import T0, ManualClock
 
 
 def a_run(run_id: str, minutes: int = 0, state: RunState = RunState.PROPOSED) -> Run:

@@ -17,7 +17,7 @@ from engine.config import parse_config
 from engine.model import Reading, Status
 from sandbox.slack import Emulator, Message
 from tests.e2e.support import CONFIG, FAST_REPORTER, FAST_RUNNER, emulator_settings, readings
-from tests.unit.runner_support import ManualClock
+from tests.support.clock import ManualClock
 
 HEALTHY = {
     "service-a": Status.OK,

@@ -30,8 +30,8 @@ from engine.store import Store
 from sandbox.slack import Emulator, Message
 from tests.e2e.support import CONFIG
 from tests.support.blockkit import visible_text
+from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
-from tests.unit.runner_support import ManualClock
 
 CHANNEL = "#incidents"
 STAGES = ("check-replication", "scale-sql", "copy-objects", "switch-traffic", "verify")

@@ -1,4 +1,4 @@
-"""Fakes and helpers for runner tests: a manual clock, a sleeper that moves it, a store that
+"""Fakes and helpers for runner tests: a sleeper that moves a manual clock, a store that
 dies at a chosen write, and a kit that builds runners and tidies them (threads included)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +21,10 @@ from engine.runner.progress import ProgressHub
 from engine.runner.runner import Runner
 from engine.runs import Run
 from engine.stages import REGISTRY, Ports, StageRegistry
+from tests.support.clock import ManualClock
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TTL = timedelta(seconds=30)
 FAST = RunnerSettings(lease_ttl=TTL, poll_interval=0.01, cancel_grace=2.0)
-
-
-class ManualClock:
-    def __init__(self, start: datetime = T0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
 
 
 class FakeSleeper:

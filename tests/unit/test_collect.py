@@ -1,17 +1,12 @@
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
+from tests.support.clock import T0, ManualClock
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
+NOW = T0
 
 
 @dataclass
@@ -41,7 +36,7 @@ VANTAGES = {
 
 
 def collect(*sources: FakeSource) -> dict[str, Reading]:
-    readings = Collector(sources, VANTAGES, FixedClock()).collect()
+    readings = Collector(sources, VANTAGES, ManualClock(NOW)).collect()
     assert [r.signal for r in readings] == list(VANTAGES)  # config order, every signal once
     return {r.signal: r for r in readings}
 
