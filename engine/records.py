@@ -79,8 +79,9 @@ class AuditAction(StrEnum):
     INCIDENT_RESOLVE = "incident.resolve"
     SILENCE_ADD = "silence.add"
     SILENCE_REMOVE = "silence.remove"
-    SLACK_MESSAGE = "slack.message"
-    """Where the bot posted a message of the subject: ``role channel ts``."""
+    MESSAGE_POSTED = "message.posted"
+    """Where the bot posted a message of the subject; the detail is its ``role``, ``channel``
+    and ``ts`` as JSON."""
 
     APPROVE_REFUSED = "approve.refused"
     DECLINE_REFUSED = "decline.refused"

@@ -45,7 +45,8 @@ class StatusReport:
     last_drill: Run | None
     service: str | None = None
     held: tuple[str, ...] = ()
-    """Why automatic proposals are held back now (silences, the cool-down), one line each."""
+    """Why automatic proposals are held back now besides the ``silences`` (the cool-down,
+    flapping signals), one line each."""
     agenda: tuple[AgendaItem, ...] = ()
     """Each drill's next occurrence and its last report."""
     last_drill_report: DrillReport | None = None
@@ -92,7 +93,7 @@ def status_report(
     if service is not None:
         breakdown = tuple(line for line in breakdown if line.signal == service)
     silences = tuple(store.list_silences(active_at=now))
-    held = [f"silenced until {s.until:%Y-%m-%d %H:%M} UTC by <@{s.created_by}>" for s in silences]
+    held = []
     cooldown = sample.state.cooldown_until if sample and sample.state else None
     if cooldown is not None and cooldown > now:
         held.append(f"cool-down after the last failover until {cooldown:%Y-%m-%d %H:%M} UTC")

@@ -78,7 +78,7 @@ def _silence(
     respond(
         response_type="in_channel",
         text=(
-            f"<@{payload.user_id}> silenced automatic proposals until "
+            f"{blocks.mention(payload.user_id)} silenced automatic proposals until "
             f"{silence.until:%Y-%m-%d %H:%M} UTC: {blocks.escape(silence.reason)}"
         ),
     )
@@ -89,7 +89,8 @@ def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
         return
     ended = svc.desk.silences.end_all(payload.user_id)
     text = (
-        f"<@{payload.user_id}> ended {len(ended)} silence(s): automatic proposals are back on."
+        f"{blocks.mention(payload.user_id)} ended {len(ended)} silence(s): automatic proposals "
+        "are back on."
         if ended
         else "No silence was active."
     )

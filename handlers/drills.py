@@ -11,14 +11,14 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from engine.drills.desk import DrillDesk, DrillOutcome, parse_button_value, subject
+from engine.drills.desk import DrillDesk, DrillOutcome, subject
 from engine.drills.schedule import DrillNote, Occurrence
 from engine.incidents.messages import MessageRef
 from handlers import blocks, parsing
 from handlers.buttons import acked
 from handlers.context import Services
 from handlers.ids import ActionId
-from handlers.payloads import Click, SlashCommand
+from handlers.payloads import Click, DrillButton, SlashCommand
 
 
 def announcement_role(occurrence: Occurrence, announcement: DrillNote) -> str:
@@ -38,10 +38,13 @@ def _desk(svc: Services) -> DrillDesk:
     return svc.drills
 
 
-def show_outcome(svc: Services, outcome: DrillOutcome, known: MessageRef | None = None) -> None:
+def show_outcome(
+    svc: Services, outcome: DrillOutcome, said: str, known: MessageRef | None = None
+) -> None:
     """Edit every announcement of the occurrence to its new state (who postponed it and when,
-    the new time; skipped) and note who did what in the thread of the one clicked (``known``),
-    or else of the latest. Nothing is posted when the occurrence was never announced."""
+    the new time; skipped) and note who did what (``said``) in the thread of the one clicked
+    (``known``), or else of the latest. Nothing is posted when the occurrence was never
+    announced."""
     drill, occurrence = outcome.drill, outcome.occurrence
     if drill is None or occurrence is None:
         return
@@ -64,7 +67,7 @@ def show_outcome(svc: Services, outcome: DrillOutcome, known: MessageRef | None 
     svc.board.show(
         key,
         f"note:{occurrence.key}:{svc.clock.now().timestamp()}",
-        blocks.thread_note(outcome.explanation),
+        blocks.thread_note(said),
         channel=thread[1].channel,
         parent=(key, thread[0]),
     )
@@ -98,37 +101,36 @@ def _drill_now(
 ) -> None:
     if not first():
         return
+    user = payload.user_id
     if isinstance(parsed, parsing.DrillRun):
-        outcome = desk.run_now(parsed.name, payload.user_id)
+        outcome = desk.run_now(parsed.name, user)
+        said = blocks.drill_done(outcome, user, "run")
     else:
-        outcome = desk.skip(parsed.name, None, payload.user_id)
+        outcome = desk.skip(parsed.name, None, user)
+        said = blocks.drill_done(outcome, user, "skip")
         if outcome.allowed:
-            show_outcome(svc, outcome)
-    respond(
-        response_type="in_channel" if outcome.allowed else "ephemeral",
-        text=outcome.explanation,
-    )
+            show_outcome(svc, outcome, said)
+    respond(response_type="in_channel" if outcome.allowed else "ephemeral", text=said)
 
 
 def _drill_click(verb: str) -> Callable[..., None]:
     def on_click(svc: Services, click: Click, client: WebClient) -> None:
         desk = _desk(svc)
-        parsed = parse_button_value(click.value)
-        if parsed is None:
+        button = DrillButton.decode(click.value)
+        if button is None:
             tell(client, svc, click.channel_id, click.user_id, "That button is not a drill's.")
             return
-        name, scheduled, due = parsed
         if verb == "skip":
-            outcome = desk.skip(name, scheduled, click.user_id)
+            outcome = desk.skip(button.drill, button.scheduled, click.user_id)
         else:
-            outcome = desk.postpone(name, scheduled, due, verb, click.user_id)
+            outcome = desk.postpone(button.drill, button.scheduled, button.due, verb, click.user_id)
         if not outcome.allowed:
             tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
             return
         known = None
         if click.channel_id and click.message_ts:
             known = MessageRef(click.channel_id, click.message_ts)
-        show_outcome(svc, outcome, known)
+        show_outcome(svc, outcome, blocks.drill_done(outcome, click.user_id, verb), known)
 
     on_click.__name__ = f"on_drill_{verb}"
     return acked(on_click)

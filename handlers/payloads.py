@@ -1,11 +1,15 @@
-"""The parts of Slack's payloads the listeners read, validated at the boundary (pydantic).
-Unknown fields are ignored: Slack adds fields over time."""
+"""The parts of Slack's payloads the listeners read, validated at the boundary (pydantic), and
+what the bot's own buttons carry. Unknown fields are ignored: Slack adds fields over time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from engine.drills.schedule import Occurrence
 
 
 class _Part(BaseModel):
@@ -90,3 +94,32 @@ class Submission(_Part):
         element = self.view.state.values.get(block_id, {}).get(action_id, {})
         value = element.get("value")
         return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class DrillButton:
+    """What a drill announcement's Postpone and Skip buttons carry: the occurrence, and the due
+    time the announcement showed (a click on an announcement a postpone has since moved is
+    refused, never applied to the new time)."""
+
+    drill: str
+    scheduled: datetime
+    due: datetime
+
+    @classmethod
+    def of(cls, occurrence: Occurrence) -> DrillButton:
+        return cls(occurrence.drill, occurrence.scheduled, occurrence.due)
+
+    def encode(self) -> str:
+        return f"{self.drill}|{self.scheduled.isoformat()}|{self.due.isoformat()}"
+
+    @classmethod
+    def decode(cls, value: str) -> DrillButton | None:
+        """The button of ``value``; None when it is not a drill button's."""
+        parts = value.rsplit("|", 2)
+        if len(parts) != 3:
+            return None
+        try:
+            return cls(parts[0], datetime.fromisoformat(parts[1]), datetime.fromisoformat(parts[2]))
+        except ValueError:
+            return None

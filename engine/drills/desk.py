@@ -57,10 +57,12 @@ _HISTORY = 500
 
 @dataclass(frozen=True)
 class DrillOutcome:
-    """What a drill click or command did: allowed or not, and a sentence for the person."""
+    """What a drill click or command did: allowed or not, and the drill and occurrence after it."""
 
     allowed: bool
     explanation: str
+    """Why it was refused; empty when allowed (the surfaces say what was done, and who did it,
+    in their own words)."""
     drill: Drill | None = None
     occurrence: Occurrence | None = None
     run: Run | None = None
@@ -75,21 +77,6 @@ class AgendaItem:
 
 def subject(name: str) -> str:
     return f"drill:{name}"
-
-
-def button_value(occurrence: Occurrence) -> str:
-    """What a Postpone/Skip button carries: the occurrence and the due time it was shown with."""
-    return f"{occurrence.drill}|{occurrence.scheduled.isoformat()}|{occurrence.due.isoformat()}"
-
-
-def parse_button_value(value: str) -> tuple[str, datetime, datetime] | None:
-    parts = value.split("|")
-    if len(parts) != 3:
-        return None
-    try:
-        return parts[0], datetime.fromisoformat(parts[1]), datetime.fromisoformat(parts[2])
-    except ValueError:
-        return None
 
 
 def announcement_claim(
@@ -285,7 +272,7 @@ class DrillDesk:
             return self._refused(user, "run", name, "This drill was started a moment ago.")
         run = self._propose(drill, user, surface)
         self.launch(name, run, actor=user, surface=surface)
-        return DrillOutcome(True, f"Drill {name} started by <@{user}>.", drill, None, run)
+        return DrillOutcome(True, "", drill, None, run)
 
     def postpone(
         self, name: str, scheduled: datetime, seen_due: datetime, by: str, user: str
@@ -324,9 +311,7 @@ class DrillDesk:
             ),
             Surface.SLACK,
         )
-        after = self.occurrence(name)
-        text = f"<@{user}> postponed drill {name} by {by} to {new_due:%Y-%m-%d %H:%M} UTC."
-        return DrillOutcome(True, text, drill, after)
+        return DrillOutcome(True, "", drill, self.occurrence(name))
 
     def skip(self, name: str, scheduled: datetime | None, user: str) -> DrillOutcome:
         """Skip the current occurrence (``scheduled`` None: whichever is current)."""
@@ -350,9 +335,7 @@ class DrillDesk:
             ),
             Surface.SLACK,
         )
-        skipped = replace(occurrence, skipped_by=user)
-        text = f"<@{user}> skipped drill {name} due {occurrence.due:%Y-%m-%d %H:%M} UTC."
-        return DrillOutcome(True, text, drill, skipped)
+        return DrillOutcome(True, "", drill, replace(occurrence, skipped_by=user))
 
     def _stale(self, occurrence: Occurrence, scheduled: datetime) -> str:
         if occurrence.scheduled != scheduled:
@@ -360,7 +343,7 @@ class DrillDesk:
         if occurrence.run_id is not None:
             return "This drill has started already."
         if occurrence.skipped_by is not None:
-            return f"This drill was skipped already by <@{occurrence.skipped_by}>."
+            return f"This drill was skipped already by {occurrence.skipped_by}."
         return ""
 
     def _refuse_unless_allowed(

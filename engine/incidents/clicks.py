@@ -157,11 +157,11 @@ class ProposalClicks:
 
     def decline(self, run_id: str, user: str, reason: str) -> ClickOutcome:
         why = reason.strip() or "no reason given"
-        return self._close(run_id, user, Closing.DECLINE, f"declined by <@{user}>: {why}")
+        return self._close(run_id, user, Closing.DECLINE, f"declined by {user}: {why}")
 
     def snooze(self, run_id: str, user: str) -> ClickOutcome:
         until = self._trail.clock.now() + self.snooze_for
-        why = f"snoozed by <@{user}> until {until:%H:%M} UTC"
+        why = f"snoozed by {user} until {until:%H:%M} UTC"
         outcome = self._close(run_id, user, Closing.SNOOZE, why)
         if outcome.allowed:
             self.silences.snooze(run_id, user, until)
@@ -234,20 +234,16 @@ class ProposalClicks:
             return self._refused(
                 user, refused, run_id, f"Only configured approvers may {control} a stage.", None
             )
-        calls: dict[StageControl, Callable[[], object]] = {
-            StageControl.RETRY: lambda: self.runner.retry(
-                run_id, actor=user, surface=Surface.SLACK
-            ),
-            StageControl.SKIP: lambda: self.runner.skip(run_id, actor=user, surface=Surface.SLACK),
-            StageControl.ABORT: lambda: self.runner.abort(
-                run_id, actor=user, surface=Surface.SLACK, reason=f"aborted by <@{user}>"
-            ),
+        calls: dict[StageControl, Callable[..., object]] = {
+            StageControl.RETRY: self.runner.retry,
+            StageControl.SKIP: self.runner.skip,
+            StageControl.ABORT: self.runner.abort,
         }
         try:
-            calls[control]()
+            calls[control](run_id, actor=user, surface=Surface.SLACK)
         except RunError as exc:
             return self._refused(user, refused, run_id, str(exc), None)
-        return ClickOutcome(True, f"{control} by <@{user}>", self.register.proposal(run_id))
+        return ClickOutcome(True, f"{control} by {user}", self.register.proposal(run_id))
 
     def _refused(
         self,

@@ -109,7 +109,7 @@ class ProposalRegister:
             policy=policy,
             score=latest.total if latest else None,
             breakdown=breakdown,
-            reason=f"asked for by hand by <@{actor}>",
+            reason=f"asked for by hand by {actor}",
             actor=actor,
             surface=surface,
             manual=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers.blocks.drills import (
     drill_announcement,
+    drill_done,
     drill_header,
     drill_list_message,
     drill_report_message,
@@ -19,6 +20,7 @@ from handlers.blocks.kit import (
     Rendered,
     escape,
     escape_links_kept,
+    mention,
     notice,
     thread_note,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "breakdown_text",
     "decline_modal",
     "drill_announcement",
+    "drill_done",
     "drill_header",
     "drill_list_message",
     "drill_report_message",
@@ -60,6 +63,7 @@ __all__ = [
     "help_message",
     "history_message",
     "home_view",
+    "mention",
     "notice",
     "proposal_message",
     "stage_message",

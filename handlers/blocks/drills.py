@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import (
 )
 
 from engine.config import Drill
-from engine.drills.desk import AgendaItem, button_value
+from engine.drills.desk import AgendaItem, DrillOutcome
 from engine.drills.report import DrillReport
 from engine.drills.schedule import Occurrence
 from engine.duration import format_duration
@@ -25,10 +25,12 @@ from handlers.blocks.kit import (
     escape,
     escape_links_kept,
     md,
+    mention,
     utc_time,
 )
 from handlers.blocks.status import _agenda_line
 from handlers.ids import ActionId, BlockId
+from handlers.payloads import DrillButton
 
 _DRILL = ":test_tube: *DR DRILL — not an incident*"
 
@@ -49,7 +51,7 @@ def drill_announcement(
         minutes = round((occurrence.due - now).total_seconds() / 60)
         soon = f" in {format_duration(timedelta(minutes=max(minutes, 1)))}"
     if occurrence.skipped_by is not None:
-        when = f"~{utc_time(occurrence.due)}~ — *skipped* by <@{occurrence.skipped_by}>"
+        when = f"~{utc_time(occurrence.due)}~ — *skipped* by {mention(occurrence.skipped_by)}"
     else:
         when = f"*{utc_time(occurrence.due)}*{soon}"
     lines = [
@@ -58,7 +60,9 @@ def drill_announcement(
     ]
     if occurrence.postponements:
         moves = "; then ".join(
-            f"by <@{p.by}>" + (f" at {utc_time(p.at)}" if p.at else "") + f" to {utc_time(p.due)}"
+            f"by {mention(p.by)}"
+            + (f" at {utc_time(p.at)}" if p.at else "")
+            + f" to {utc_time(p.due)}"
             for p in occurrence.postponements
         )
         lines.append(f"*Postponed* from {utc_time(occurrence.scheduled)} {moves}")
@@ -67,7 +71,7 @@ def drill_announcement(
         lines.append(escape_links_kept(note))
     blocks: list[Block] = [md("\n".join(lines))]
     if not occurrence.closed:
-        value = button_value(occurrence)
+        value = DrillButton.of(occurrence).encode()
         blocks.append(
             ActionsBlock(
                 block_id=BlockId.DRILL_CONTROLS.value,
@@ -156,3 +160,17 @@ def drill_list_message(agenda: Sequence[AgendaItem]) -> Rendered:
             )
         rows.append(row)
     return Rendered(f"{len(agenda)} drill(s)", dump([md("*Drills*\n" + "\n".join(rows))]))
+
+
+def drill_done(outcome: DrillOutcome, user: str, verb: str) -> str:
+    """What the channel is told when ``user`` ran (``run``), skipped (``skip``) or postponed (by
+    ``1h`` or ``1d``) a drill; the reason when it was refused."""
+    drill, occurrence = outcome.drill, outcome.occurrence
+    if not outcome.allowed or drill is None:
+        return outcome.explanation
+    if verb == "run" or occurrence is None:
+        return f"Drill {drill.name} started by {mention(user)}."
+    due = f"{occurrence.due:%Y-%m-%d %H:%M} UTC"
+    if verb == "skip":
+        return f"{mention(user)} skipped drill {drill.name} due {due}."
+    return f"{mention(user)} postponed drill {drill.name} by {verb} to {due}."

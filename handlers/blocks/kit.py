@@ -81,12 +81,17 @@ def button(
     )
 
 
+def mention(user: str) -> str:
+    """A user as Slack shows them (their name, and a notification); the engine knows ids only."""
+    return f"<@{user}>"
+
+
 def notice(text: str) -> Rendered:
     return Rendered(text, dump([md(escape_links_kept(text))]))
 
 
 def escape_links_kept(text: str) -> str:
-    """Escape ``&`` only: engine sentences may carry ``<@U…>`` mentions on purpose."""
+    """Escape ``&`` only: the sentences handlers compose may carry ``mention``s on purpose."""
     return text.replace("&", "&amp;")
 
 

@@ -21,7 +21,18 @@ from engine.duration import format_duration
 from engine.incidents.proposals import Proposal, SignalLine, Stand
 from engine.model import Level
 from engine.records import IncidentStatus
-from handlers.blocks.kit import LEVEL_NAMES, Json, Rendered, button, clip, context, dump, escape, md
+from handlers.blocks.kit import (
+    LEVEL_NAMES,
+    Json,
+    Rendered,
+    button,
+    clip,
+    context,
+    dump,
+    escape,
+    md,
+    mention,
+)
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 
 
@@ -77,13 +88,13 @@ def _decision_buttons(proposal: Proposal) -> ActionsBlock:
 def _stand_line(proposal: Proposal) -> str:
     record = proposal.record
     approved = [a for a in proposal.approvals if a.decision.value == "approve"]
-    who = ", ".join(f"<@{a.user}> at {a.at:%H:%M:%S} UTC" for a in approved)
+    who = ", ".join(f"{mention(a.user)} at {a.at:%H:%M:%S} UTC" for a in approved)
     stand = proposal.stand
     if stand is Stand.AWAITING:
         need = f"{len(approved)} of {record.required} approval(s)"
         line = f":hourglass: *Awaiting approval* — {need}; expires {record.expires_at:%H:%M} UTC"
         if record.manual:
-            line += f"\nRequested by <@{record.requested_by}>, who cannot approve it."
+            line += f"\nRequested by {mention(record.requested_by)}, who cannot approve it."
     elif stand is Stand.RUNNING:
         line = ":arrow_forward: *Running* — progress in the thread"
     elif stand is Stand.PAUSED:

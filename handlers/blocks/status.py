@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from engine.drills.desk import AgendaItem
 from engine.duration import format_duration
+from engine.records import BOT
 from engine.status import HistoryReport, StatusReport
 from handlers.blocks.kit import (
     LEVEL_NAMES,
@@ -21,8 +22,8 @@ from handlers.blocks.kit import (
     dump,
     duration_text,
     escape,
-    escape_links_kept,
     md,
+    mention,
     utc_time,
 )
 from handlers.blocks.proposals import breakdown_text
@@ -67,16 +68,19 @@ def status_message(report: StatusReport) -> Rendered:
         lines.append(
             "*Silences:* "
             + "; ".join(
-                f"until {s.until:%Y-%m-%d %H:%M} UTC by <@{s.created_by}> ({escape(s.reason)})"
+                f"until {s.until:%Y-%m-%d %H:%M} UTC by {mention(s.created_by)} "
+                f"({escape(s.reason)})"
                 for s in report.silences
             )
         )
     else:
         lines.append("*Silences:* none")
-    if report.held:
-        lines.append(
-            "*Proposals held back:* " + "; ".join(escape_links_kept(h) for h in report.held)
-        )
+    held = [
+        f"silenced until {s.until:%Y-%m-%d %H:%M} UTC by {mention(s.created_by)}"
+        for s in report.silences
+    ] + [escape(line) for line in report.held]
+    if held:
+        lines.append("*Proposals held back:* " + "; ".join(held))
     if report.agenda:
         lines.append("*Next drills:* " + "; ".join(_agenda_line(item) for item in report.agenda))
     lines.append(f"*Last drill:* {_drill_result(report)}")
@@ -106,7 +110,7 @@ def _drill_result(report: StatusReport) -> str:
 def _agenda_line(item: AgendaItem) -> str:
     occurrence = item.occurrence
     if occurrence.skipped_by is not None:
-        state = f"skipped by <@{occurrence.skipped_by}>"
+        state = f"skipped by {mention(occurrence.skipped_by)}"
     elif occurrence.run_id is not None:
         state = "running now"
     else:
@@ -126,7 +130,7 @@ def history_message(report: HistoryReport) -> Rendered:
             if run.started_at and run.finished_at
             else "—"
         )
-        by = run.created_by if run.created_by.startswith("phoenix") else f"<@{run.created_by}>"
+        by = run.created_by if run.created_by.startswith(BOT) else mention(run.created_by)
         rows.append(
             f"• {run.created_at:%Y-%m-%d %H:%M} `{escape(run.plan)}` {run.state.value}, took "
             f"{took}, by {by}" + (f" — {escape(run.reason)}" if run.reason else "")

@@ -23,7 +23,7 @@ from engine.errors import StoreUnavailable
 from engine.incidents.desk import IncidentDesk
 from engine.incidents.messages import MessageRef
 from engine.plans.model import plan_book
-from engine.records import AuditEvent, Lease, Surface
+from engine.records import BOT, AuditAction, AuditEvent, Lease, Surface
 from engine.runner.runner import Runner
 from engine.runs import EventKind, ProgressEvent, Run, RunState, run_lease_name
 from engine.store import Store
@@ -280,6 +280,28 @@ def test_the_first_record_of_a_message_holds_its_role(world: World) -> None:
     assert b.desk.messages.find("r1", "stage:s1") == first
     assert a.desk.messages.of("r1") == {"stage:s1": first, "summary": second}
     assert a.desk.messages.of("r2") == {}
+
+
+def test_a_location_an_earlier_release_recorded_still_holds_its_role(world: World) -> None:
+    a = world.replica("replica-a")
+    earlier = MessageRef("C1", "1.000100")
+    a.store.append_audit(
+        AuditEvent(
+            world.clock.now(), BOT, Surface.SLACK, "slack.message", "r1", "stage:s1 C1 1.000100"
+        )
+    )
+    assert a.desk.messages.remember("r1", "stage:s1", MessageRef("C1", "1.000200")) == earlier
+    assert a.desk.messages.of("r1") == {"stage:s1": earlier}
+
+
+def test_an_unreadable_location_is_passed_over(world: World) -> None:
+    a = world.replica("replica-a")
+    a.store.append_audit(
+        AuditEvent(world.clock.now(), BOT, Surface.SLACK, AuditAction.MESSAGE_POSTED, "r1", "{")
+    )
+    assert a.desk.messages.of("r1") == {}
+    summary = MessageRef("C1", "1.000300")
+    assert a.desk.messages.remember("r1", "summary", summary) == summary
 
 
 class DownForAudit:

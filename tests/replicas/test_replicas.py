@@ -17,6 +17,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.leader import LEADER_LEASE
+from engine.adapters.clock import SystemClock
+from engine.incidents.audit import AuditTrail
+from engine.incidents.messages import MessageLocations
 from engine.records import Incident, IncidentStatus, Lease
 from engine.runs import RunState, StageState, run_lease_name
 from handlers.ids import ActionId
@@ -324,12 +327,8 @@ def test_an_executor_killed_mid_stage_is_resumed_and_each_stage_acts_once(world:
 
 def stage_messages(world: World, run_id: str) -> dict[str, str]:
     """The ts of each of the run's messages recorded in the Store, by role."""
-    found: dict[str, str] = {}
-    for event in world.store.list_audit(subject=run_id, limit=1000):
-        if event.action == "slack.message":
-            role, _channel, ts = event.detail.rsplit(" ", 2)
-            found.setdefault(role, ts)
-    return found
+    locations = MessageLocations(AuditTrail(world.store, SystemClock()))
+    return {role: ref.ts for role, ref in locations.of(run_id).items()}
 
 
 def _shows_success(message: Message) -> bool:
