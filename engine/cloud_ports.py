@@ -324,15 +324,41 @@ class DeploymentState:
     observed_generation: int
     restarted_at: str | None = None
     """The ``kubectl.kubernetes.io/restartedAt`` annotation of the pod template."""
+    deadline_exceeded: str | None = None
+    """The controller's message once the rollout has made no progress for the deployment's
+    ``progressDeadlineSeconds`` (condition ``Progressing`` False, ``ProgressDeadlineExceeded``)."""
+
+    @property
+    def observed(self) -> bool:
+        """Whether the controller has seen the latest spec: only then does the status speak
+        of it."""
+        return self.observed_generation >= self.generation
 
     @property
     def rolled_out(self) -> bool:
+        """What ``kubectl rollout status`` calls "successfully rolled out": the latest spec
+        observed, every desired replica updated, no old pod left, every updated one
+        available."""
         return (
-            self.observed_generation >= self.generation
-            and self.updated == self.desired
-            and self.current == self.desired
-            and self.available == self.desired
+            self.observed
+            and self.deadline_exceeded is None
+            and self.updated >= self.desired
+            and self.current <= self.updated
+            and self.available >= self.updated
         )
+
+
+@dataclass(frozen=True)
+class StuckPod:
+    """A pod of a deployment's current rollout that cannot start, as the cluster says why."""
+
+    name: str
+    trouble: Literal["image", "unschedulable"]
+    """``image``: its image cannot be pulled (``ImagePullBackOff``, ``InvalidImageName``);
+    ``unschedulable``: no node can take it (``PodScheduled`` False, ``Unschedulable``)."""
+    reason: str
+    """The cluster's own word for it, e.g. ``ImagePullBackOff``."""
+    message: str
 
 
 @dataclass(frozen=True)
@@ -359,6 +385,11 @@ class Cluster(Protocol):
     def restart(self, namespace: str, name: str, at: datetime) -> bool:
         """Restart a deployment's pods as ``kubectl rollout restart`` does, stamping ``at``.
         False if the deployment already carries that stamp (the same restart, retried)."""
+        ...
+
+    def stuck_pods(self, namespace: str, name: str) -> list[StuckPod]:
+        """The pods of the deployment's newest ReplicaSet that cannot start; empty while
+        every pod of it is running or still starting."""
         ...
 
     def nodes(self) -> list[NodeState]: ...

@@ -1,220 +1,332 @@
-"""A local Kubernetes API fake: real-shaped Deployment, DeploymentList, Scale and NodeList
-JSON for the real ``kubernetes`` client.
+"""A local Kubernetes API server for the real ``kubernetes`` client: Deployments (with their
+scale subresource), ReplicaSets, Pods and Nodes, in the API's own JSON, over http or https.
 
-A restart (a strategic merge patch of the pod template) or a scale starts a rollout: the
-deployment's generation moves on and its status shows old pods until the test calls
-``complete_rollout`` — the test decides when a rollout becomes available.
+It behaves as an API server does where the product depends on it:
+- a change of a Deployment's spec moves ``metadata.generation`` on, and
+  ``status.observedGeneration`` lags until the controller has run (``sync``/``settle``);
+- a replicas-only change (the scale subresource or a patch) rescales the ReplicaSet in
+  place: no new ReplicaSet, no new ``pod-template-hash``;
+- a template change rolls out through a new ReplicaSet, and a rollout that makes no progress
+  for ``progressDeadlineSeconds`` gets ``Progressing`` False, ``ProgressDeadlineExceeded``;
+- pods whose image cannot be pulled end in ``ImagePullBackOff``, pods no node takes stay
+  ``Pending`` with ``PodScheduled`` False, ``Unschedulable`` — all visible through the pods
+  API with the label selector of their Deployment;
+- with ``require_auth``, a request without an accepted bearer token gets 401, as the API
+  server answers a token no authenticator accepts; EKS tokens are checked as EKS's
+  authenticator checks them (``tests.cloud.eks_token_check``).
+
+The cluster behind it (``tests.cloud.kube_controller``) moves only when a test says so, or
+while a ``ControllerLoop`` runs it in the background.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.cloud.eks_token_check import EksTokenCheck
 from tests.cloud.http_base import FakeServer, Fault, JsonHandler
-
-_DEPLOYMENTS = re.compile(
-    r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments(?:/(?P<name>[^/]+)(?P<scale>/scale)?)?$"
+from tests.cloud.kube_controller import ClusterState
+from tests.cloud.kube_objects import (
+    deployment,
+    json_merge,
+    node,
+    selector_matches,
+    status_body,
+    strategic_merge,
 )
+
 STRATEGIC = "application/strategic-merge-patch+json"
+MERGE = "application/merge-patch+json"
+_APPS = re.compile(
+    r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/(?P<kind>deployments|replicasets)"
+    r"(?:/(?P<name>[^/]+)(?P<scale>/scale)?)?$"
+)
+_PODS = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods$")
 
 
 def status_fault(status: int, reason: str, **where: Any) -> Fault:
-    body = (
-        f'{{"kind":"Status","apiVersion":"v1","status":"Failure","message":"{reason}",'
-        f'"reason":"{reason}","code":{status}}}'
-    ).encode()
+    body = json.dumps(status_body(status, reason, reason)).encode()
     return Fault(status, body, (("Content-Type", "application/json"),), **where)
 
 
 class KubeFake(FakeServer):
-    def __init__(self) -> None:
-        self.deployments: dict[tuple[str, str], dict[str, Any]] = {}
-        self.nodes: list[dict[str, Any]] = []
+    def __init__(self, *, tls: Any = None) -> None:
+        self.skew = timedelta(0)
+        self.cluster = ClusterState(self.now)
         self.patches: list[tuple[str, str, Any]] = []
         """(path, content type, body) of every PATCH."""
-        super().__init__(_KubeHandler)
+        self.requests: list[tuple[str, str]] = []
+        """(method, path with query) of every request."""
+        self.require_auth = False
+        self.tokens: set[str] = set()
+        """Static bearer tokens accepted when ``require_auth`` is on."""
+        self.eks: EksTokenCheck | None = None
+        """Accepts EKS tokens for this cluster when ``require_auth`` is on."""
+        self.authorized: list[str] = []
+        """How each accepted request authenticated: ``static`` or ``eks``."""
+        super().__init__(_KubeHandler, tls=tls)
+
+    # -- the test's handles
+
+    @property
+    def deployments(self) -> dict[tuple[str, str], Any]:
+        return self.cluster.deployments
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.skew
+
+    def advance(self, seconds: float) -> None:
+        """Move the cluster's clock on (progress deadlines are measured on it)."""
+        with self.lock:
+            self.skew += timedelta(seconds=seconds)
 
     def reset(self) -> None:
         with self.lock:
-            self.deployments.clear()
-            self.nodes.clear()
+            self.skew = timedelta(0)
+            self.cluster = ClusterState(self.now)
             self.patches.clear()
+            self.requests.clear()
+            self.authorized.clear()
+            self.require_auth = False
+            self.tokens = set()
+            self.eks = None
         self.faults.clear()
 
-    def add_deployment(self, namespace: str, name: str, replicas: int = 2) -> None:
+    def add_deployment(
+        self, namespace: str, name: str, replicas: int = 2, *, image: str | None = None
+    ) -> None:
+        """A Deployment as ``kubectl create`` leaves it once the cluster has settled."""
         with self.lock:
-            self.deployments[(namespace, name)] = {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "generation": 1,
-                    "labels": {"app": name},
-                    "uid": f"uid-{namespace}-{name}",
-                    "resourceVersion": "1",
-                },
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": {"app": name}},
-                    "template": {
-                        "metadata": {"labels": {"app": name}},
-                        "spec": {"containers": [{"name": name, "image": f"{name}:1"}]},
-                    },
-                    "strategy": {"type": "RollingUpdate"},
-                },
-                "status": _settled(replicas, 1),
-            }
+            created = deployment(namespace, name, replicas, image or f"{name}:1", self.now())
+            self.cluster.touch(created)
+            self.cluster.deployments[(namespace, name)] = created
+        self.settle()
 
     def add_node(self, name: str, ready: bool = True, unschedulable: bool = False) -> None:
         with self.lock:
-            self.nodes.append(
-                {
-                    "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-                    "spec": {"unschedulable": unschedulable} if unschedulable else {},
-                    "status": {
-                        "conditions": [
-                            {"type": "MemoryPressure", "status": "False"},
-                            {"type": "Ready", "status": "True" if ready else "False"},
-                        ]
-                    },
-                }
-            )
+            self.cluster.nodes.append(node(name, ready, unschedulable))
+
+    def sync(self) -> bool:
+        """One pass of the cluster's controllers; whether anything changed."""
+        with self.lock:
+            return self.cluster.sync()
+
+    def settle(self, passes: int = 50) -> None:
+        """Run the controllers until nothing changes any more."""
+        for _ in range(passes):
+            if not self.sync():
+                return
+        raise AssertionError("the Kubernetes fake did not settle")
 
     def complete_rollout(self, namespace: str, name: str) -> None:
+        """Let the cluster run until it has nothing left to do (every rollout that can
+        finish has)."""
+        self.settle()
+
+    def crash_pods(self, namespace: str, name: str) -> None:
+        """The running pods of a deployment crash (CrashLoopBackOff) until replaced."""
         with self.lock:
-            deployment = self.deployments[(namespace, name)]
-            replicas = deployment["spec"]["replicas"]
-            deployment["status"] = _settled(replicas, deployment["metadata"]["generation"])
+            selector = self.cluster.deployments[(namespace, name)]["spec"]["selector"]
+            wanted = selector.get("matchLabels", {})
+            for key, pod in self.cluster.pods.items():
+                labels = pod["metadata"].get("labels", {})
+                if key[0] == namespace and all(labels.get(k) == v for k, v in wanted.items()):
+                    self.cluster.crashing.add(key)
+        self.settle()
+
+    def pods(self, namespace: str) -> list[Any]:
+        with self.lock:
+            return [copy.deepcopy(p) for (ns, _), p in self.cluster.pods.items() if ns == namespace]
 
 
-def _settled(replicas: int, generation: int) -> dict[str, Any]:
-    return {
-        "observedGeneration": generation,
-        "replicas": replicas,
-        "updatedReplicas": replicas,
-        "readyReplicas": replicas,
-        "availableReplicas": replicas,
-        "conditions": [
-            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
-        ],
-    }
+class ControllerLoop:
+    """Runs the fake's controllers every ``period`` seconds in the background, as a cluster's
+    controllers run by themselves."""
 
+    def __init__(self, kube: KubeFake, period: float = 0.02) -> None:
+        self._kube = kube
+        self._period = period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-def _rolling(deployment: dict[str, Any]) -> None:
-    """The new generation is seen; the old pods still serve, none of the new are ready."""
-    metadata = deployment["metadata"]
-    metadata["generation"] += 1
-    metadata["resourceVersion"] = str(int(metadata["resourceVersion"]) + 1)
-    old = deployment["status"].get("availableReplicas", 0)
-    replicas = deployment["spec"]["replicas"]
-    deployment["status"] = {
-        "observedGeneration": metadata["generation"],
-        "replicas": old + replicas,
-        "updatedReplicas": replicas,
-        "readyReplicas": old,
-        "availableReplicas": old,
-        "unavailableReplicas": replicas,
-        "conditions": [
-            {"type": "Available", "status": "True" if old else "False"},
-            {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
-        ],
-    }
+    def __enter__(self) -> ControllerLoop:
+        self._thread.start()
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
-def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = copy.deepcopy(value)
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            self._kube.sync()
 
 
 class _KubeHandler(JsonHandler):
     def _serve(self) -> None:
         fake: KubeFake = self.owner
+        url = urlsplit(self.path)
+        with fake.lock:
+            fake.requests.append((self.command, self.path))
+        if fake.require_auth and not self._authenticated(fake):
+            # An unauthenticated request is refused before anything else
+            # (https://kubernetes.io/docs/reference/access-authn-authz/authentication/).
+            self.body()
+            self.send(401, status_body(401, "Unauthorized", "Unauthorized"))
+            return
         if self.fault():
             return
-        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        selector = query.get("labelSelector", [""])[0]
         if url.path == "/api/v1/nodes" and self.command == "GET":
             with fake.lock:
-                items = copy.deepcopy(fake.nodes)
-            self.send(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": items})
+                items = [
+                    copy.deepcopy(n)
+                    for n in fake.cluster.nodes
+                    if selector_matches(selector, n["metadata"].get("labels", {}))
+                ]
+            self.send(200, _list("NodeList", "v1", items))
             return
-        match = _DEPLOYMENTS.match(url.path)
+        pods = _PODS.match(url.path)
+        if pods is not None and self.command == "GET":
+            with fake.lock:
+                self.send(
+                    200, _list("PodList", "v1", _select(fake.cluster.pods, pods["ns"], selector))
+                )
+            return
+        match = _APPS.match(url.path)
         if match is None:
-            self._status(404, "NotFound", f"no route {url.path}")
+            self._not_found(f"the server could not find the requested resource ({url.path})")
             return
-        ns, name, scale = match["ns"], match["name"], match["scale"]
+        ns, kind, name = match["ns"], match["kind"], match["name"]
         with fake.lock:
-            if name is None:
-                self._list(fake, ns, parse_qs(url.query).get("labelSelector", [""])[0])
+            store = fake.cluster.deployments if kind == "deployments" else fake.cluster.replica_sets
+            if name is None and self.command == "GET":
+                list_kind = "DeploymentList" if kind == "deployments" else "ReplicaSetList"
+                self.send(200, _list(list_kind, "apps/v1", _select(store, ns, selector)))
                 return
-            deployment = fake.deployments.get((ns, name))
-            if deployment is None:
-                self._status(404, "NotFound", f'deployments.apps "{name}" not found')
+            obj = store.get((ns, name)) if name else None
+            if obj is None:
+                self._not_found(f'{kind}.apps "{name}" not found', name=name, kind=kind)
                 return
-            if self.command == "PATCH":
-                content_type = self.headers.get("Content-Type", "")
-                body = self.json_body()
-                fake.patches.append((url.path, content_type, body))
-                if content_type != STRATEGIC and not content_type.startswith("application/merge"):
-                    self._status(415, "UnsupportedMediaType", content_type)
+            if self.command == "PATCH" and kind == "deployments":
+                if not self._patch(fake, obj, bool(match["scale"])):
                     return
-                before = deployment["spec"]["replicas"]
-                if scale:
-                    deployment["spec"]["replicas"] = body["spec"]["replicas"]
-                else:
-                    _merge(deployment["spec"], body.get("spec") or {})
-                if (scale and before != deployment["spec"]["replicas"]) or not scale:
-                    _rolling(deployment)
             elif self.command != "GET":
-                self._status(405, "MethodNotAllowed", self.command)
+                self.send(
+                    405, status_body(405, "MethodNotAllowed", f"{self.command} is not served here")
+                )
                 return
-            self.send(200, _scale(deployment) if scale else copy.deepcopy(deployment))
+            self.send(200, _scale(obj) if match["scale"] else copy.deepcopy(obj))
 
-    do_GET = do_PATCH = do_PUT = do_POST = _serve
+    do_GET = do_PATCH = do_PUT = do_POST = do_DELETE = _serve
 
-    def _list(self, fake: KubeFake, ns: str, selector: str) -> None:
-        wanted = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
-        items = [
-            copy.deepcopy(d)
-            for (namespace, _), d in sorted(fake.deployments.items())
-            if namespace == ns
-            and all(d["metadata"]["labels"].get(k) == v for k, v in wanted.items())
-        ]
-        self.send(
-            200,
-            {"kind": "DeploymentList", "apiVersion": "apps/v1", "metadata": {}, "items": items},
-        )
+    def _authenticated(self, fake: KubeFake) -> bool:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return False
+        token = header[len("Bearer ") :]
+        if token in fake.tokens:
+            how = "static"
+        elif fake.eks is not None and fake.eks.accepts(token, fake.now()):
+            how = "eks"
+        else:
+            return False
+        with fake.lock:
+            fake.authorized.append(how)
+        return True
 
-    def _status(self, code: int, reason: str, message: str) -> None:
-        self.send(
-            code,
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "status": "Failure",
-                "message": message,
-                "reason": reason,
-                "code": code,
-            },
-        )
+    def _patch(self, fake: KubeFake, obj: Any, scale: bool) -> bool:
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+        body = self.json_body()
+        fake.patches.append((urlsplit(self.path).path, content_type, body))
+        if content_type not in (STRATEGIC, MERGE):
+            self.send(
+                415,
+                status_body(
+                    415,
+                    "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types "
+                    f"include: {STRATEGIC}, {MERGE}",
+                ),
+            )
+            return False
+        merge = strategic_merge if content_type == STRATEGIC else json_merge
+        if scale:
+            # The scale subresource changes spec.replicas only (registry/apps/deployment
+            # storage.go ScaleREST.Update).
+            replicas = (body.get("spec") or {}).get("replicas")
+            spec = {**obj["spec"], "replicas": replicas}
+        else:
+            spec = merge(obj["spec"], body.get("spec") or {})
+            if "metadata" in body:
+                obj["metadata"] = merge(obj["metadata"], body["metadata"])
+        replicas = spec.get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            self.send(
+                422,
+                status_body(
+                    422,
+                    "Invalid",
+                    f'Deployment.apps "{obj["metadata"]["name"]}" is invalid: spec.replicas: '
+                    f"Invalid value: {replicas}: must be greater than or equal to 0",
+                ),
+            )
+            return False
+        if spec != obj["spec"]:
+            # A spec change moves the generation on; the controller's observedGeneration
+            # catches up on its next sync (registry/apps/deployment/strategy.go
+            # PrepareForUpdate). A patch that changes nothing keeps both.
+            obj["spec"] = spec
+            obj["metadata"]["generation"] += 1
+            fake.cluster.touch(obj)
+        return True
+
+    def _not_found(self, message: str, **details: Any) -> None:
+        self.send(404, status_body(404, "NotFound", message, **details))
 
 
-def _scale(deployment: dict[str, Any]) -> dict[str, Any]:
-    metadata = deployment["metadata"]
+def _list(kind: str, api_version: str, items: list[Any]) -> Any:
+    return {
+        "kind": kind,
+        "apiVersion": api_version,
+        "metadata": {"resourceVersion": "1"},
+        "items": items,
+    }
+
+
+def _select(store: dict[tuple[str, str], Any], namespace: str, selector: str) -> list[Any]:
+    return [
+        copy.deepcopy(obj)
+        for (ns, _), obj in sorted(store.items(), key=lambda kv: kv[0])
+        if ns == namespace and selector_matches(selector, obj["metadata"].get("labels", {}))
+    ]
+
+
+def _scale(obj: Any) -> Any:
+    """The autoscaling/v1 Scale of a Deployment: its selector as a label-selector string
+    (https://kubernetes.io/docs/reference/kubernetes-api/autoscaling-v1/scale-v1/)."""
+    metadata = obj["metadata"]
+    labels = obj["spec"]["selector"].get("matchLabels", {})
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
-        "metadata": {"name": metadata["name"], "namespace": metadata["namespace"]},
-        "spec": {"replicas": deployment["spec"]["replicas"]},
+        "metadata": {
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata["uid"],
+            "resourceVersion": metadata["resourceVersion"],
+            "creationTimestamp": metadata["creationTimestamp"],
+        },
+        "spec": {"replicas": obj["spec"]["replicas"]},
         "status": {
-            "replicas": deployment["status"].get("replicas", 0),
-            "selector": f"app={metadata['name']}",
+            "replicas": obj["status"].get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         },
     }

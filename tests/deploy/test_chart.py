@@ -257,6 +257,8 @@ CLIENT_CALLS = {
     "patch_namespaced_deployment": ("apps", "deployments", "patch"),
     "read_namespaced_deployment_scale": ("apps", "deployments/scale", "get"),
     "patch_namespaced_deployment_scale": ("apps", "deployments/scale", "patch"),
+    "list_namespaced_replica_set": ("apps", "replicasets", "list"),
+    "list_namespaced_pod": ("", "pods", "list"),
 }
 CALL = re.compile(
     r"\.((?:list|read|patch|create|replace|delete|watch|connect)_(?:namespaced_)?[a-z_]+)\b"

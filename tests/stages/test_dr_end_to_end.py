@@ -9,12 +9,12 @@ from engine.drills.report import measure
 from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunMode, RunState, StageState
+from tests.cloud.kube_fake import ControllerLoop
 from tests.cloud.object_fixtures import blob_service, blobs, s3_client
 from tests.stages.conftest import OBJECTS
 from tests.stages.world import (
     BUCKET,
     DOMAIN,
-    RolloutDriver,
     World,
     failover_roles,
     replicas,
@@ -35,7 +35,7 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
     assert all(s.kind.name != "manual" for s in plans["dr-azure"].stages)
     runner = kit.runner(plans, owner="phoenix-1", ports=world.ports.ports())
 
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         run = kit.propose(runner, "dr-azure")
         done = runner.run_now(run.run_id, actor="U0SRE", surface=Surface.SLACK)
         stages = {r.stage: r for r in runner.store.get_stages(run.run_id)}
@@ -62,7 +62,7 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
     client.upload_blob("assets/000.bin", b"changed during the outage", overwrite=True)
     client.upload_blob("assets/new.bin", b"written on azure")
 
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         back = kit.propose(runner, "failback")
         finished = runner.run_now(back.run_id, actor="U0SRE", surface=Surface.SLACK)
         records = {r.stage: r for r in runner.store.get_stages(back.run_id)}
@@ -81,7 +81,7 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
 
 def test_a_rehearsal_never_switches_traffic(world: World, kit: Kit) -> None:
     runner = kit.runner(plan_book(world.config), owner="phoenix-1", ports=world.ports.ports())
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         run = kit.propose(runner, "dr-azure", mode=RunMode.REHEARSAL)
         done = runner.run_now(run.run_id, actor="U0SRE", surface=Surface.SYSTEM)
     assert done.state is RunState.SUCCEEDED, done.reason

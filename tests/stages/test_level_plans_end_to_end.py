@@ -9,12 +9,12 @@ import pytest
 from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunState, StageState
+from tests.cloud.kube_fake import ControllerLoop
 from tests.stages.world import (
     DOMAIN,
     REGION_DOMAIN,
     STANDBY,
     STANDBY_REPLICA,
-    RolloutDriver,
     World,
     aws,
     failover_roles,
@@ -41,11 +41,10 @@ def test_self_heal_restarts_the_unhealthy_deployment_and_waits_for_it(
 ) -> None:
     plans = plan_book(world.config)
     assert [s.kind.name for s in plans["self-heal"].stages] == ["rollout_restart", "verify"]
-    with world.kube.lock:  # the worker's pods are not ready
-        world.kube.deployments[("prod", "worker")]["status"]["availableReplicas"] = 0
+    world.kube.crash_pods("prod", "worker")  # the worker's pods are not ready
     runner = kit.runner(plans, owner="phoenix-1", ports=world.ports.ports())
 
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         run = kit.propose(runner, "self-heal")
         done = runner.run_now(run.run_id, actor="U0SRE", surface=Surface.SLACK)
         stages = {r.stage: r for r in runner.store.get_stages(run.run_id)}

@@ -31,7 +31,7 @@ from tests.cloud.arm_fake import arm_error
 from tests.cloud.aws_faults import query_error, rest_json_error
 from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.http_base import Fault
-from tests.cloud.kube_fake import status_fault
+from tests.cloud.kube_fake import ControllerLoop, status_fault
 from tests.cloud.object_fixtures import blob_service, blobs
 from tests.stages.conftest import OBJECTS
 from tests.stages.world import (
@@ -43,7 +43,6 @@ from tests.stages.world import (
     STANDBY_REPLICA,
     Context,
     Crash,
-    RolloutDriver,
     World,
     attempt,
     aws,
@@ -65,7 +64,7 @@ def ctx(world: World, **kwargs: Any) -> Context:
 
 @pytest.fixture
 def rollouts(world: World) -> Iterator[None]:
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         yield
 
 
@@ -341,7 +340,7 @@ def test_aks_deploy_resumed_after_a_crash_does_not_scale_again(world: World) -> 
     with pytest.raises(Crash):
         attempt("aks_deploy", DEPLOY, ctx(world, crash_after=1))
     assert len(world.kube.patches) == 2
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         assert "5/5 ready" in str(attempt("aks_deploy", DEPLOY, ctx(world)))
     assert len(world.kube.patches) == 2
 
@@ -352,8 +351,7 @@ RESTART = {"cluster": "eks-primary", "namespace": "prod", **FAST}
 
 
 def _break(world: World, name: str) -> None:
-    with world.kube.lock:
-        world.kube.deployments[("prod", name)]["status"]["availableReplicas"] = 0
+    world.kube.crash_pods("prod", name)
 
 
 def test_rollout_restart_restarts_only_the_unhealthy(world: World, rollouts: None) -> None:
@@ -371,7 +369,7 @@ def test_rollout_restart_resumed_after_a_crash_restarts_once(world: World) -> No
     with pytest.raises(Crash):
         attempt("rollout_restart", RESTART, ctx(world, crash_after=1))
     assert len(world.kube.patches) == 1
-    with RolloutDriver(world.kube):
+    with ControllerLoop(world.kube):
         assert "restarted api" in str(attempt("rollout_restart", RESTART, ctx(world)))
     assert len(world.kube.patches) == 1
 

@@ -1,10 +1,8 @@
 """The world the stage tests act on: phoenix.yaml pointing at the stand-ins, the resources
-seeded in them, a service to verify, a context to call a stage with, and a driver that lets
-Kubernetes rollouts finish."""
+seeded in them, a service to verify, and a context to call a stage with."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -301,36 +299,6 @@ def seed_azure(arm: ArmFake, kube: KubeFake) -> None:
     kube.add_deployment("shop", "service-b", replicas=0)
     kube.add_deployment("prod", "api", replicas=3)
     kube.add_deployment("prod", "worker", replicas=2)
-
-
-class RolloutDriver:
-    """Lets every rollout of the Kubernetes fake finish a moment after it starts."""
-
-    def __init__(self, kube: KubeFake, delay: float = 0.05) -> None:
-        self._kube = kube
-        self._delay = delay
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drive, daemon=True)
-
-    def __enter__(self) -> RolloutDriver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _drive(self) -> None:
-        while not self._stop.wait(self._delay):
-            with self._kube.lock:
-                keys = [
-                    key
-                    for key, d in self._kube.deployments.items()
-                    if d["status"].get("availableReplicas", 0) != d["spec"]["replicas"]
-                    or d["status"].get("replicas", 0) != d["spec"]["replicas"]
-                ]
-            for namespace, name in keys:
-                self._kube.complete_rollout(namespace, name)
 
 
 @dataclass

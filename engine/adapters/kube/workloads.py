@@ -6,19 +6,28 @@ token, a kubeconfig context, or the in-cluster service account); the client's pr
 default configuration is never touched. Answers are read as raw JSON: the client's models
 are slow to build and only a few fields matter. A restart is what ``kubectl rollout
 restart`` does: a strategic merge patch of the pod template's ``restartedAt`` annotation.
+Why a rollout cannot go on is read from the pods of the deployment's newest ReplicaSet.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 import urllib3
 from kubernetes.client import ApiClient, AppsV1Api, Configuration, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from engine.cloud_ports import DeploymentState, NodeState
+from engine.adapters.kube.rollouts import (
+    RESTARTED_AT,
+    TEMPLATE_HASH,
+    deployment_state,
+    newest_replica_set_hash,
+    selector_text,
+    stuck_pods,
+)
+from engine.cloud_ports import DeploymentState, NodeState, StuckPod
 from engine.errors import (
     CloudAccessDenied,
     CloudNotFound,
@@ -27,7 +36,7 @@ from engine.errors import (
     StageError,
 )
 
-RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
+__all__ = ["RESTARTED_AT", "KubeWorkloads"]
 
 
 class KubeWorkloads:
@@ -88,10 +97,10 @@ class KubeWorkloads:
             namespace,
             label_selector=selector or None,
         )
-        return [_deployment(item) for item in data.get("items") or []]
+        return [deployment_state(item) for item in data.get("items") or []]
 
     def deployment(self, namespace: str, name: str) -> DeploymentState:
-        return _deployment(self._read(namespace, name))
+        return deployment_state(self._read(namespace, name))
 
     def scale(self, namespace: str, name: str, replicas: int) -> bool:
         where = _where(namespace, name)
@@ -116,7 +125,7 @@ class KubeWorkloads:
 
     def restart(self, namespace: str, name: str, at: datetime) -> bool:
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if _deployment(self._read(namespace, name)).restarted_at == stamp:
+        if deployment_state(self._read(namespace, name)).restarted_at == stamp:
             return False
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         self._call(
@@ -128,6 +137,29 @@ class KubeWorkloads:
             patch,
         )
         return True
+
+    def stuck_pods(self, namespace: str, name: str) -> list[StuckPod]:
+        deployment = self._read(namespace, name)
+        selector = selector_text((deployment.get("spec") or {}).get("selector") or {})
+        where = _where(namespace, name)
+        replica_sets = self._call(
+            where,
+            "list apps/replicasets",
+            self._apps.list_namespaced_replica_set,
+            namespace,
+            label_selector=selector,
+        )
+        template_hash = newest_replica_set_hash(deployment, replica_sets.get("items") or [])
+        if template_hash is None:
+            return []
+        pods = self._call(
+            where,
+            "list pods",
+            self._core.list_namespaced_pod,
+            namespace,
+            label_selector=",".join(filter(None, [selector, f"{TEMPLATE_HASH}={template_hash}"])),
+        )
+        return stuck_pods(pods.get("items") or [])
 
     def nodes(self) -> list[NodeState]:
         data = self._call("nodes", "list nodes", self._core.list_node)
@@ -167,25 +199,6 @@ class KubeWorkloads:
         if not isinstance(data, dict):
             raise CloudUnavailable(f"the Kubernetes API answered no object for {where}")
         return data
-
-
-def _deployment(item: dict[str, Any]) -> DeploymentState:
-    metadata = item.get("metadata") or {}
-    spec = item.get("spec") or {}
-    status = item.get("status") or {}
-    template = (spec.get("template") or {}).get("metadata") or {}
-    return DeploymentState(
-        namespace=str(metadata.get("namespace", "")),
-        name=str(metadata.get("name", "")),
-        desired=int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
-        updated=int(status.get("updatedReplicas") or 0),
-        ready=int(status.get("readyReplicas") or 0),
-        available=int(status.get("availableReplicas") or 0),
-        current=int(status.get("replicas") or 0),
-        generation=int(metadata.get("generation") or 0),
-        observed_generation=int(status.get("observedGeneration") or 0),
-        restarted_at=(template.get("annotations") or {}).get(RESTARTED_AT),
-    )
 
 
 def _node(item: dict[str, Any]) -> NodeState:

@@ -42,6 +42,7 @@ from engine.cloud_ports import (
     SqlDatabase,
     SqlDatabaseState,
     SqlSku,
+    StuckPod,
     TrafficEndpoint,
     TrafficProfile,
     TrafficRouter,
@@ -418,6 +419,24 @@ class SimKubernetes:
             deployment.changed_at = self._world.clock.now()
         self._world.changed()
         return True
+
+    def stuck_pods(self, namespace: str, name: str) -> list[StuckPod]:
+        """With no Ready node, a deployment's pods that are not ready wait for one, as the
+        scheduler reports them (Pending, ``Unschedulable``)."""
+        cluster = self._cluster()
+        with self._world.lock:
+            state = self._state(cluster, namespace, name)
+            total = len(cluster.nodes)
+            if self._world.ready_nodes(cluster) or state.ready >= state.desired:
+                return []
+            message = (
+                f"0/{total} nodes are available: {total} node(s) had untolerated taint "
+                "{node.kubernetes.io/not-ready: }."
+            )
+            return [
+                StuckPod(f"{name}-{index}", "unschedulable", "Unschedulable", message)
+                for index in range(state.desired - state.ready)
+            ]
 
     def nodes(self) -> list[NodeState]:
         cluster = self._cluster()
