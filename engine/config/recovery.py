@@ -125,6 +125,9 @@ class AksInputs(Model):
     deployments: dict[str, Annotated[int, Field(ge=0)]] = Field(min_length=1)
     """Deployment -> replicas on the DR side during a failover."""
     standby_replicas: int = Field(default=0, ge=0)
+    unschedulable_grace: Duration = timedelta(0)
+    """How long new pods may wait for a node before the rollout counts as stuck: about the
+    time a node takes to join, if the cluster adds nodes on demand."""
 
 
 class Route53Input(Model):
@@ -165,6 +168,8 @@ class SelfHealInputs(Model):
     namespace: str = Field(min_length=1)
     deployments: list[str] = Field(default_factory=list)
     selector: str | None = None
+    unschedulable_grace: Duration = timedelta(0)
+    """As ``aks.unschedulable_grace``, for the restarted pods."""
 
 
 class NodeGroupInput(Model):

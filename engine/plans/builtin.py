@@ -108,7 +108,13 @@ def _aks(r: Recovery | None, name: str, *, standby: bool, **extra: Any) -> Stage
         )
     aks = r.aks
     replicas = {n: (aks.standby_replicas if standby else c) for n, c in aks.deployments.items()}
-    params = {"cluster": aks.cluster, "namespace": aks.namespace, "deployments": replicas}
+    params: dict[str, Any] = {
+        "cluster": aks.cluster,
+        "namespace": aks.namespace,
+        "deployments": replicas,
+    }
+    if aks.unschedulable_grace:
+        params["unschedulable_grace"] = aks.unschedulable_grace.total_seconds()
     return _stage(name, "aks_deploy", params, **extra)
 
 
@@ -161,6 +167,8 @@ def _self_heal(r: Recovery | None) -> list[Stage | None]:
         params["deployments"] = list(h.deployments)
     if h.selector:
         params["selector"] = h.selector
+    if h.unschedulable_grace:
+        params["unschedulable_grace"] = h.unschedulable_grace.total_seconds()
     return [_stage("restart-unhealthy", "rollout_restart", params), _verify(r)]
 
 

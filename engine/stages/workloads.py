@@ -1,32 +1,50 @@
 """Deployments on a Kubernetes cluster: ``aks_deploy`` scales the DR services to their target
 replicas and waits until they are available; ``rollout_restart`` restarts the unhealthy ones
 of the primary cluster as ``kubectl rollout restart`` does and waits for the rollout.
+
+A rollout is done when ``kubectl rollout status`` would say so. One that cannot go on —
+its new pods' image cannot be pulled, no node can take them, or the controller declared its
+progress deadline exceeded — fails the stage at once as fatal, naming the deployment and the
+reason: waiting out the stage's timeout would only spend the RTO, and another attempt
+cannot fix a missing image or a full cluster (a person can, then retry the stage).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import Field, model_validator
 
-from engine.cloud_ports import Cluster, DeploymentState
+from engine.cloud_ports import Cluster, DeploymentState, StuckPod
 from engine.duration import Duration, format_duration
+from engine.errors import StageFatal
 from engine.retry import RetryPolicy
 from engine.stages.common import Params, poll_until
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import CLUSTERS
 from engine.stages.registry import Stage, StageResult, stage_kind
 
+ROLLOUT_STUCK = "RolloutStuck"
+"""The ``error_type`` of a rollout that cannot go on."""
 
-class DeployParams(Params):
+
+class RolloutWait(Params):
+    wait: Duration = timedelta(minutes=10)
+    poll_interval: Duration = timedelta(seconds=5)
+    unschedulable_grace: Duration = timedelta(0)
+    """How long new pods may wait for a node before the rollout counts as stuck. Zero fails
+    at once; give a cluster that grows on demand (cluster autoscaler, Karpenter, AKS node
+    auto-provisioning) about the time it takes to add a node."""
+
+
+class DeployParams(RolloutWait):
     cluster: str = Field(min_length=1)
     """A cluster of ``clouds.clusters``."""
     namespace: str = Field(min_length=1)
     deployments: dict[str, int] = Field(min_length=1)
     """Deployment name -> the replicas it must run."""
-    wait: Duration = timedelta(minutes=10)
-    poll_interval: Duration = timedelta(seconds=5)
 
 
 @stage_kind(
@@ -75,18 +93,16 @@ class AksDeploy(Stage[DeployParams]):
                 for name, replicas in params.deployments.items()
             ),
             f"wait up to {format_duration(params.wait)} until every one is rolled out and "
-            "available",
+            "available; fail at once if a rollout is stuck",
         ]
 
 
-class RestartParams(Params):
+class RestartParams(RolloutWait):
     cluster: str = Field(min_length=1)
     namespace: str = Field(min_length=1)
     deployments: list[str] = Field(default_factory=list)
     """Deployments to look at; with ``selector``, or alone; all of the namespace if neither."""
     selector: str | None = None
-    wait: Duration = timedelta(minutes=10)
-    poll_interval: Duration = timedelta(seconds=5)
 
     @model_validator(mode="after")
     def _unique(self) -> RestartParams:
@@ -150,7 +166,8 @@ class RolloutRestart(Stage[RestartParams]):
             f"read {which} in cluster {params.cluster}, namespace {params.namespace}",
             "restart each that is not fully available (the restartedAt annotation, as "
             f"kubectl rollout restart does, stamped for {info.idempotency_key})",
-            f"wait up to {format_duration(params.wait)} for the restarted ones to roll out",
+            f"wait up to {format_duration(params.wait)} for the restarted ones to roll out; "
+            "fail at once if a rollout is stuck",
         ]
 
 
@@ -172,18 +189,53 @@ def _await_rollout(
     cluster: Cluster,
     namespace: str,
     names: list[str],
-    params: DeployParams | RestartParams,
+    params: RolloutWait,
 ) -> str:
+    unschedulable_since: dict[str, float] = {}
+
     def rolled_out() -> tuple[bool, str, float | None]:
         states = [cluster.deployment(namespace, n) for n in names]
+        waiting_for_nodes = []
+        for state in states:
+            if state.deadline_exceeded is not None:
+                _stuck(state, f"progress deadline exceeded ({state.deadline_exceeded})")
+            rolling = state.observed and not state.rolled_out
+            stuck = cluster.stuck_pods(namespace, state.name) if rolling else []
+            if any(p.trouble == "image" for p in stuck):
+                _stuck(state, _why(stuck))
+            if not stuck:
+                unschedulable_since.pop(state.name, None)
+                continue
+            first = unschedulable_since.setdefault(state.name, time.monotonic())
+            if time.monotonic() - first >= params.unschedulable_grace.total_seconds():
+                _stuck(state, _why(stuck))
+            waiting_for_nodes.append(state.name)
         ready = sum(min(s.available, s.desired) for s in states)
         desired = sum(s.desired for s in states)
         seen = ", ".join(f"{s.name} {s.available}/{s.desired}" for s in states)
         done = all(s.rolled_out for s in states)
         text = f"{ready}/{desired} ready ({seen})"
+        if waiting_for_nodes:
+            text += f"; pods of {', '.join(waiting_for_nodes)} wait for a node"
         return done, text, (ready / desired if desired else 1.0)
 
     return poll_until(ctx, rolled_out, params.wait, params.poll_interval)
+
+
+def _why(stuck: list[StuckPod]) -> str:
+    image = [p for p in stuck if p.trouble == "image"]
+    if image:
+        first = image[0]
+        return f"image not pullable: {first.reason} on pod {first.name}: {first.message}"
+    first = stuck[0]
+    return f"pods unschedulable: {len(stuck)} pod(s), e.g. {first.name}: {first.message}"
+
+
+def _stuck(state: DeploymentState, reason: str) -> None:
+    raise StageFatal(
+        f"deployment {state.namespace}/{state.name}: rollout stuck, {reason}"[:500],
+        error_type=ROLLOUT_STUCK,
+    )
 
 
 def _stamp(run_id: str, key: str) -> datetime:

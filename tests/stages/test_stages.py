@@ -5,6 +5,8 @@ a crash in the middle, then a resume that finishes without doing anything twice.
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -50,8 +52,10 @@ from tests.stages.world import (
     failover_roles,
     node_group_size,
     put_lag,
+    replicas,
     seed_standby_region,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -625,3 +629,54 @@ def test_notify_transient_then_success_and_a_missing_secret_is_fatal(world: Worl
     assert len(world.receiver.accepted) == 1
     with pytest.raises(StageFatal, match="env:NOT_SET is not set"):
         attempt("notify_webhook", {**data, "secret": "env:NOT_SET"}, ctx(world))
+
+
+# ----------------------------------------------------------------------------- stuck rollouts
+
+
+def _fails_at_once(kind: str, data: dict[str, Any], world: World) -> StageFatal:
+    started = time.monotonic()
+    with ControllerLoop(world.kube), pytest.raises(StageFatal) as raised:
+        attempt(kind, {**data, "wait": 60}, ctx(world))
+    assert time.monotonic() - started < 20, "waited instead of failing"
+    assert raised.value.error_type == "RolloutStuck"
+    return raised.value
+
+
+def test_aks_deploy_of_an_image_that_cannot_be_pulled_fails_at_once(world: World) -> None:
+    world.kube.cluster.unpullable.add("service-b:1")
+    error = _fails_at_once("aks_deploy", DEPLOY, world)
+    assert "deployment shop/service-b: rollout stuck, image not pullable" in str(error)
+    assert "ImagePullBackOff" in str(error)
+
+
+def test_aks_deploy_with_no_room_for_its_pods_fails_at_once(world: World) -> None:
+    world.kube.cluster.pod_capacity = 5 + 2  # prod's pods, and two more
+    error = _fails_at_once("aks_deploy", DEPLOY, world)
+    assert "rollout stuck, pods unschedulable" in str(error)
+    assert "0/1 nodes are available" in str(error)
+
+
+def test_aks_deploy_waits_its_grace_for_a_node_that_comes(world: World) -> None:
+    world.kube.cluster.pod_capacity = 5 + 2
+    data = {**DEPLOY, "unschedulable_grace": 30}
+    context = ctx(world)
+    with ControllerLoop(world.kube):
+        waiting = threading.Thread(target=lambda: attempt("aks_deploy", data, context))
+        waiting.start()
+        wait_until(lambda: any("wait for a node" in m for m, _ in context.reported), 20, "the wait")
+        world.kube.cluster.pod_capacity = None  # the autoscaler's node joined
+        waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert replicas(world, "shop") == {"service-a": 3, "service-b": 2}
+    assert "ready" in context.reported[-1][0]
+
+
+def test_rollout_restart_past_the_progress_deadline_fails_at_once(world: World) -> None:
+    world.kube.crash_pods("prod", "worker")
+    world.kube.cluster.crashing_images.add("worker:1")  # the new pods crash too
+    with world.kube.lock:
+        world.kube.deployments[("prod", "worker")]["spec"]["progressDeadlineSeconds"] = 1
+    error = _fails_at_once("rollout_restart", RESTART, world)
+    assert "deployment prod/worker: rollout stuck, progress deadline exceeded" in str(error)
+    assert "has timed out progressing" in str(error)

@@ -140,6 +140,30 @@ def test_the_built_in_plans_are_the_ones_the_configuration_names() -> None:
     assert dr.stage("verify-services").drill
 
 
+def test_the_kubernetes_stages_take_the_grace_for_pods_waiting_for_a_node() -> None:
+    recovery = """
+clouds:
+  clusters: {aks-dr: {in_cluster: true}, eks: {in_cluster: true}}
+recovery:
+  aks: {cluster: aks-dr, namespace: shop, deployments: {api: 2}%s}
+  self_heal: {cluster: eks, namespace: prod%s}
+"""
+    plain = plan_book(parse_config(recovery % ("", "")))
+    graced = plan_book(
+        parse_config(recovery % (", unschedulable_grace: 4m", ", unschedulable_grace: 90s"))
+    )
+    deploy = graced["dr-azure"].stage("deploy-services").params
+    restart = graced["self-heal"].stage("restart-unhealthy").params
+    assert deploy.unschedulable_grace == timedelta(minutes=4)  # type: ignore[attr-defined]
+    assert restart.unschedulable_grace == timedelta(seconds=90)  # type: ignore[attr-defined]
+    # Without it, a plan is as before: a run started earlier still resumes.
+    assert (
+        "unschedulable_grace"
+        not in plain["dr-azure"].stage("deploy-services").params.model_fields_set
+    )
+    assert plain["self-heal"].version != graced["self-heal"].version
+
+
 def test_a_stage_takes_its_kinds_defaults_unless_the_plan_overrides_them() -> None:
     plan = plan_of(
         "p",
