@@ -234,6 +234,6 @@ def sandbox_collector(
         elif isinstance(signal, Route53HealthCheckSignal):
             sources.append(SimHealthCheck(signal, clock, network.public_answers))
     if http:
-        sources.insert(0, HttpProbes(http, clock, transport_factory=network.transport))
+        sources.insert(0, HttpProbes(http, clock, network_factory=network.probe_network))
     vantages = {signal.name: signal.vantage for signal in config.signals}
     return Collector(sources, vantages, clock).collect

@@ -1,7 +1,7 @@
 """The sandbox's network as the observer (the bot) sees it.
 
 phoenix.yaml names hosts as production would (``service-a.prod.aws``, ``app.public``); the
-observer's HTTP transport resolves them here:
+observer's network (the probes' and the ``verify`` stage's) resolves them here:
 
 - ``<service>.prod.aws``: the reference service in AWS, over the observer's link to AWS. A
   regional outage or a partition cuts that link: the probe times out, as it would.
@@ -15,15 +15,18 @@ Everything else is refused: the sandbox never probes a real host.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import httpx
 
-from engine.adapters.http.wire import ProbeTransport
+from engine.adapters.http.network import Origin, ProbeFailed, ProbeNetwork
+from engine.adapters.http.wire import SocketNetwork
 from engine.adapters.sim import AWS, AZURE, SimWorld
 from sandbox.services import ReferenceServices
 
 AWS_SUFFIX = ".prod.aws"
 PUBLIC_HOST = "app.public"
+LOOPBACK = "127.0.0.1"
 
 
 class ObserverNetwork:
@@ -50,58 +53,94 @@ class ObserverNetwork:
             return self.world.azure_serves()
         return False
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """The probes' transport (the evaluation's HTTP signals)."""
-        return ObserverTransport(self, ProbeTransport(httpx.create_ssl_context()))
+    def probe_network(self) -> ProbeNetwork:
+        """The network of one evaluation's HTTP probes."""
+        return ObserverProbes(self, SocketNetwork(None))
 
     def sync_transport(self) -> httpx.BaseTransport:
         """The same network for blocking clients (the ``verify`` stage's checks)."""
         return ObserverSyncTransport(self, httpx.HTTPTransport())
 
-    def route(self, request: httpx.Request) -> httpx.Response | httpx.Request:
-        """Where ``request`` goes: an answer of the DR side, or the request forwarded to the
-        reference service on loopback. Raises ``httpx.ConnectError`` / ``ConnectTimeout`` as
-        an unreachable host would."""
-        host = request.url.host
+    def destination(self, host: str) -> DrSideAnswer | int:
+        """Where a request to ``host`` goes: an answer of the DR side, or the loopback port
+        of the reference service that serves it. Raises ``Unreachable`` as an unreachable
+        host would fail."""
         if host == PUBLIC_HOST and self.world.serving_side() == AZURE:
             serves = self.world.azure_serves()
             body = {"service": "dr-side", "status": "ok" if serves else "no pods ready on AKS"}
-            return httpx.Response(
-                200 if serves else 503, content=json.dumps(body).encode(), request=request
-            )
+            return DrSideAnswer(200 if serves else 503, json.dumps(body).encode())
         if host == PUBLIC_HOST:
             service = self.services.a
         elif host.endswith(AWS_SUFFIX):
             try:
                 service = self.services.by_name(host.removesuffix(AWS_SUFFIX))
             except KeyError:
-                raise httpx.ConnectError(f"{host}: name not known", request=request) from None
+                raise Unreachable(f"{host}: name not known") from None
         else:
-            raise httpx.ConnectError(f"{host}: not part of the sandbox", request=request)
+            raise Unreachable(f"{host}: not part of the sandbox")
         cut = self.aws_link_cut()
         if cut is not None:
-            raise httpx.ConnectTimeout(f"connect timeout: {cut}", request=request)
+            raise Unreachable(f"connect timeout: {cut}", timed_out=True)
+        return service.port
+
+    def route(self, request: httpx.Request) -> httpx.Response | httpx.Request:
+        """``destination`` for an httpx request: the DR side's answer, or the request
+        forwarded to the reference service on loopback. Raises ``httpx.ConnectError`` /
+        ``ConnectTimeout`` as an unreachable host would."""
+        try:
+            where = self.destination(request.url.host)
+        except Unreachable as exc:
+            error = httpx.ConnectTimeout if exc.timed_out else httpx.ConnectError
+            raise error(str(exc), request=request) from None
+        if isinstance(where, DrSideAnswer):
+            return httpx.Response(where.status, content=where.body, request=request)
         return httpx.Request(
             request.method,
-            request.url.copy_with(scheme="http", host="127.0.0.1", port=service.port),
+            request.url.copy_with(scheme="http", host=LOOPBACK, port=where),
             headers=request.headers,
             extensions=request.extensions,
         )
 
 
-class ObserverTransport(httpx.AsyncBaseTransport):
-    def __init__(self, network: ObserverNetwork, inner: httpx.AsyncBaseTransport) -> None:
-        self._network = network
-        self._inner = inner
+@dataclass(frozen=True)
+class DrSideAnswer:
+    """What the public endpoint answers while traffic is on Azure."""
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        routed = self._network.route(request)
-        if isinstance(routed, httpx.Response):
-            return routed
-        return await self._inner.handle_async_request(routed)
+    status: int
+    body: bytes
+
+
+class Unreachable(Exception):
+    """The observer cannot reach a host: refused by name, or (``timed_out``) its packets go
+    unanswered, as over a cut link."""
+
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
+class ObserverProbes:
+    """The probes' ``ProbeNetwork``: the observer's routes, then sockets to the reference
+    services on loopback (the request keeps the Host it was written for)."""
+
+    def __init__(self, network: ObserverNetwork, sockets: SocketNetwork) -> None:
+        self._network = network
+        self._sockets = sockets
+
+    async def exchange(self, origin: Origin, request: bytes) -> int:
+        try:
+            where = self._network.destination(origin.host)
+        except Unreachable as exc:
+            if exc.timed_out:
+                raise TimeoutError(str(exc)) from None
+            raise ProbeFailed(str(exc)) from None
+        if isinstance(where, DrSideAnswer):
+            return where.status
+        loopback = Origin(LOOPBACK, where, tls=False, literal=True)
+        return await self._sockets.exchange(loopback, request)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self._sockets.aclose()
 
 
 class ObserverSyncTransport(httpx.BaseTransport):

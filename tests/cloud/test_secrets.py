@@ -29,6 +29,7 @@ from tests.cloud.http_base import Fault
 from tests.cloud.keyvault_fake import RESOURCE, TENANT, TOKEN, KeyVaultFake, StaticCredential
 from tests.cloud.object_fixtures import OPENED
 from tests.cloud.stand_ins import Moto
+from tests.support.probe_network import ScriptedNetwork
 from tests.support.tls import LoopbackTls, loopback_tls
 
 pytestmark = pytest.mark.integration
@@ -236,7 +237,7 @@ def _probes(arn: str, sm: SecretsByKind, sent: list[str | None]) -> HttpProbes:
         [signal],
         _Clock(),
         secrets=sm.resolve,
-        transport_factory=lambda: httpx.MockTransport(service),
+        network_factory=lambda: ScriptedNetwork(service),
     )
 
 

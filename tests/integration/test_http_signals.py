@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvloop
 
 from engine.adapters.clock import SystemClock
+from engine.adapters.http.network import ProbeNetwork
 from engine.adapters.http.probes import HttpProbes
+from engine.adapters.http.wire import SocketNetwork
 from engine.config import HttpSignal
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
@@ -305,31 +306,30 @@ def test_many_signals_share_one_evaluation_within_about_the_timeout(
     assert elapsed < 5  # one wave: about the longest timeout, not one per signal
 
 
-def test_one_shared_client_for_every_signal_of_an_evaluation(health_server: HealthServer) -> None:
-    """Whatever transport is used, one collection opens it once."""
-    opened: list[httpx.AsyncBaseTransport] = []
+def test_one_network_for_every_signal_of_an_evaluation(health_server: HealthServer) -> None:
+    """Whatever network carries the probes, one collection opens it once."""
+    opened: list[ProbeNetwork] = []
 
-    def factory() -> httpx.AsyncBaseTransport:
-        transport = httpx.AsyncHTTPTransport()
-        opened.append(transport)
-        return transport
+    def factory() -> ProbeNetwork:
+        network = SocketNetwork(None)
+        opened.append(network)
+        return network
 
     base = health_server.base
     signals = [http_signal(f"{base}/ok", f"{base}/fail", name=f"s{i}") for i in range(5)]
-    source = HttpProbes(signals, SystemClock(), transport_factory=factory)
+    source = HttpProbes(signals, SystemClock(), network_factory=factory)
     readings = Collector([source], {s.name: s.vantage for s in signals}, SystemClock()).collect()
     assert len(opened) == 1
     assert {r.status for r in readings} == {Status.DEGRADED}
 
 
-def test_httpx_default_transport_gives_the_same_reasons(
+def test_every_failing_target_is_listed_with_its_reason(
     read: ReadOne, health_server: HealthServer
 ) -> None:
-    factory: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport
     with closed_port() as port:
         refused = f"http://127.0.0.1:{port}/live"
         signal = http_signal(f"{health_server.base}/fail", refused)
-        reading = probe(read, signal, transport_factory=factory)
+        reading = probe(read, signal)
     assert reading.status == Status.DOWN
     assert reading.detail == (
         f"2 of 2 failing: GET {health_server.base}/fail: HTTP 503; "

@@ -1,18 +1,18 @@
-"""The http signal's folding of targets, its secrets and its limits, with httpx's
-MockTransport behind the transport seam (the far end is real in tests/integration)."""
+"""The http signal's folding of targets, its secrets and its limits, with a scripted network
+behind the seam the sockets implement (the far end is real in tests/integration)."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from engine.adapters.http.network import ProbeFailed
 from engine.adapters.http.probes import (
     HttpProbes,
     LoopLag,
@@ -24,6 +24,7 @@ from engine.adapters.http.probes import (
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading, Status
+from tests.support.probe_network import Handler, ScriptedNetwork
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -39,13 +40,9 @@ def http_signal(*targets: str, name: str = "svc", **fields: Any) -> HttpSignal:
     )
 
 
-def collect(
-    signals: list[HttpSignal],
-    handler: Callable[[httpx.Request], httpx.Response],
-    **options: Any,
-) -> list[Reading]:
+def collect(signals: list[HttpSignal], handler: Handler, **options: Any) -> list[Reading]:
     source = HttpProbes(
-        signals, FixedClock(), transport_factory=lambda: httpx.MockTransport(handler), **options
+        signals, FixedClock(), network_factory=lambda: ScriptedNetwork(handler), **options
     )
     return asyncio.run(source.collect())
 
@@ -143,10 +140,7 @@ def test_redirects_are_not_followed() -> None:
 def test_a_local_lack_of_sockets_is_unknown() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/ready":
-            try:
-                raise OSError(errno.EMFILE, "Too many open files")
-            except OSError as exc:
-                raise httpx.ConnectError("cannot connect", request=request) from exc
+            raise OSError(errno.EMFILE, "Too many open files")  # as socket() raises it
         return httpx.Response(200)
 
     (reading,) = collect([http_signal("http://a/health", "http://a/ready")], handler)
@@ -154,6 +148,45 @@ def test_a_local_lack_of_sockets_is_unknown() -> None:
     assert reading.detail == (
         "could not probe 1 of 2 targets: no socket available here (Too many open files)"
     )
+
+
+def test_what_a_network_raises_is_judged_as_the_seam_documents() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if host == "unknown":
+            raise ProbeFailed("unknown: name not known")
+        if host == "cut":
+            raise TimeoutError("connect timeout: no route")
+        if host == "refused":
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+        raise ValueError("a bug of ours")
+
+    signals = [
+        http_signal(f"http://{host}/health", name=host, timeout="2s")
+        for host in ("unknown", "cut", "refused", "buggy")
+    ]
+    unknown, cut, refused, buggy = collect(signals, handler)
+    assert unknown.detail == "1 of 1 failing: GET http://unknown/health: unknown: name not known"
+    assert cut.detail == "1 of 1 failing: GET http://cut/health: timed out after 2s"
+    assert refused.detail == "1 of 1 failing: GET http://refused/health: connection refused"
+    assert {unknown.status, cut.status, refused.status} == {Status.DOWN}
+    assert buggy.status == Status.UNKNOWN, "our own fault is never the service's outage"
+    assert buggy.detail == "could not probe 1 of 1 targets: ValueError: a bug of ours"
+
+
+def test_each_collection_opens_one_network_and_closes_it() -> None:
+    opened: list[ScriptedNetwork] = []
+
+    def network() -> ScriptedNetwork:
+        opened.append(ScriptedNetwork(ok))
+        return opened[-1]
+
+    signals = [http_signal("http://a/health", "http://a/ready", name="a"), http_signal("http://b/")]
+    source = HttpProbes(signals, FixedClock(), network_factory=network)
+    for _ in range(2):
+        asyncio.run(source.collect())
+    assert len(opened) == 2
+    assert all(network.closed for network in opened)
 
 
 def test_the_bearer_token_goes_in_the_header_and_nowhere_else() -> None:
@@ -221,7 +254,7 @@ def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> 
     source = HttpProbes(
         signals,
         FixedClock(),
-        transport_factory=lambda: httpx.MockTransport(handler),
+        network_factory=lambda: ScriptedNetwork(handler),
         max_in_flight=2,
     )
     assert source.deadline == pytest.approx(3 * 1.0 + 2 * 6 * 0.0005 + 1.0)

@@ -1,13 +1,15 @@
-"""HTTP/1.1 on the wire for the ``http`` signal's probes (``engine.adapters.http.probes``).
+"""HTTP/1.1 on the wire for the ``http`` signal's probes: requests encoded once as httpx's
+client would build them, answers read up to their headers, over sockets of their own.
 
-Why a transport of our own: httpx's default transport (httpcore over anyio) costs about
-1 ms of CPU per request, and its pool scans every connection on each request and release,
-so 6,000 concurrent probes took over 10 s of CPU on two cores and timed themselves out. A
-probe needs no pool and no keep-alive: one short connection per target, then the status
-line and headers. ``ProbeTransport`` does just that on an asyncio protocol (TLS included):
-as an httpx transport, or through ``open`` for a request already encoded, its header lines
-made by ``tail_of`` as httpx's client would merge them. ``os_reason`` says in a few words
-why a connection failed.
+Why not httpx's client and transport: httpcore over anyio costs about 1 ms of CPU per
+request, its pool scans every connection on each request and release, and building an httpx
+request and response per probe, under three nested timeouts, cost as much CPU as the rest of
+the probe, sockets included: 6,000 concurrent probes took over 10 s of CPU on two cores and
+timed themselves out. A probe needs no pool and no keep-alive: one short connection per
+target, then the status line and headers. So each target's request line is encoded once per
+process (``RequestStart``), each signal's header lines once, again only when they change, as
+a rotated bearer token does (``Tail``), and ``SocketNetwork`` sends the bytes on an asyncio
+protocol (TLS included) and reads the head (``AnswerHead``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any, Final
 
 import httpx
 
+from engine.adapters.http.network import Origin, ProbeFailed
+
 USER_AGENT: Final = "cloudphoenix-probe/0.1"
 MAX_HEAD: Final = 64 * 1024
 
@@ -29,70 +33,54 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([1-5][0-9][0-9])(?: [^\r\n]*)?\r\n")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
-class ProbeTransport(httpx.AsyncBaseTransport):
-    """One-shot HTTP/1.1 for health probes: a fresh connection per request, closed as soon
-    as the status line and headers are in. The body is not read (``content`` is empty):
-    a probe judges by status and time. No proxies, no HTTP/2.
+class SocketNetwork:
+    """The ``ProbeNetwork`` of the bot: a fresh connection per probe, closed as soon as the
+    status line and headers are in. No proxies, no HTTP/2.
 
-    Host names are resolved once per transport (one collection), however many targets
-    share them; the ``timeout`` extension's connect and read values bound those phases.
-    ``HttpProbes`` uses ``open`` directly, with requests it encoded itself.
+    Host names are resolved once per network (one collection), however many targets share
+    them. TLS uses ``ssl_context``, made on first use when none is given.
     """
 
     def __init__(self, ssl_context: ssl.SSLContext | None) -> None:
         self._ssl_context = ssl_context
         self._resolved: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"cannot probe {url.scheme!r} URLs", request=request)
-        tls = url.scheme == "https"
-        port = url.port or (443 if tls else 80)
-        timeouts = request.extensions.get("timeout", {})
-        payload = _encode(request, await request.aread())
-        answer = AnswerHead(asyncio.get_running_loop(), request)
+    async def exchange(self, origin: Origin, request: bytes) -> int:
+        answer = AnswerHead(asyncio.get_running_loop())
+        transport: asyncio.Transport | None = None
         try:
-            async with asyncio.timeout(timeouts.get("connect")):
-                transport = await self.open(url.host, port, tls, answer, is_address(url.host))
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout("connect timed out", request=request) from exc
-        except OSError as exc:  # ssl.SSLError and socket.gaierror included
-            raise httpx.ConnectError(os_reason(exc), request=request) from exc
-        try:
-            transport.write(payload)
-            async with asyncio.timeout(timeouts.get("read")):
-                status, headers = await answer.head
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout("no answer in time", request=request) from exc
+            transport = await self._open(origin, answer)
+            transport.write(request)
+            status, _headers = await answer.head
         finally:
             answer.head.cancel()  # nobody is left to hear of what the closing brings
-            transport.abort()
-        return httpx.Response(
-            status, headers=headers, extensions={"http_version": b"HTTP/1.1"}, request=request
-        )
+            if transport is not None:
+                transport.abort()
+        return status
 
     async def aclose(self) -> None:
         for pending in self._resolved.values():
             pending.cancel()
         self._resolved.clear()
 
-    async def open(
-        self, host: str, port: int, tls: bool, answer: AnswerHead, literal: bool
-    ) -> asyncio.Transport:
-        """A connection to ``host`` (an IP address when ``literal``) whose answer goes to
-        ``answer``. Raises OSError (ssl.SSLError and socket.gaierror included)."""
+    async def _open(self, origin: Origin, answer: AnswerHead) -> asyncio.Transport:
+        """A connection to ``origin`` whose answer goes to ``answer``. Raises OSError
+        (ssl.SSLError and socket.gaierror included)."""
         loop = asyncio.get_running_loop()
-        if tls and self._ssl_context is None:
+        if origin.tls and self._ssl_context is None:
             self._ssl_context = httpx.create_ssl_context()
-        context = self._ssl_context if tls else None
-        server_hostname = host if tls else None
-        addresses = [host] if literal else await self._resolve(host, port)
-        last: OSError = OSError(f"no address for {host}")
+        context = self._ssl_context if origin.tls else None
+        server_hostname = origin.host if origin.tls else None
+        addresses = [origin.host] if origin.literal else await self._resolve(origin)
+        last: OSError = OSError(f"no address for {origin.host}")
         for address in addresses:
             try:
                 transport, _ = await loop.create_connection(
-                    lambda: answer, address, port, ssl=context, server_hostname=server_hostname
+                    lambda: answer,
+                    address,
+                    origin.port,
+                    ssl=context,
+                    server_hostname=server_hostname,
                 )
             except OSError as exc:
                 last = exc
@@ -100,11 +88,11 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 return transport
         raise last
 
-    async def _resolve(self, host: str, port: int) -> list[str]:
-        key = (host, port)
+    async def _resolve(self, origin: Origin) -> list[str]:
+        key = (origin.host, origin.port)
         pending = self._resolved.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(_addresses(host, port))
+            pending = asyncio.ensure_future(_addresses(*key))
             # Every waiter may be cancelled: never leave an exception unretrieved.
             pending.add_done_callback(_retrieve)
             self._resolved[key] = pending
@@ -119,20 +107,14 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 class AnswerHead(asyncio.Protocol):
     """Collects an answer until its status line and headers are in: ``head`` then holds
-    them, or the reason the far end's answer cannot be read. ``expire`` is the probe's
-    timeout firing: it cancels the task waiting for this answer and says so."""
+    them, or why the far end's answer cannot be read (``ProbeFailed``, or the OSError that
+    broke the connection)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, request: httpx.Request | None) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = loop.create_future()
         # A probe given up on (timeout, cancelled connect) leaves no one to await this.
         self.head.add_done_callback(_retrieve)
-        self.expired = False
-        self._request = request
         self._buffer = b""
-
-    def expire(self, waiting: asyncio.Task[object]) -> None:
-        self.expired = True
-        waiting.cancel()
 
     def data_received(self, data: bytes) -> None:
         if self.head.done():
@@ -141,23 +123,23 @@ class AnswerHead(asyncio.Protocol):
         try:
             parsed = parse_head(self._buffer)
         except ValueError as exc:
-            self._fail(httpx.RemoteProtocolError(str(exc), request=self._request))
+            self._fail(ProbeFailed(str(exc)))
             return
         if parsed is not None:
             self.head.set_result(parsed)
 
     def eof_received(self) -> bool:
         reason = "answer cut short" if self._buffer else "connection closed without an answer"
-        self._fail(httpx.RemoteProtocolError(reason, request=self._request))
+        self._fail(ProbeFailed(reason))
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is None:
-            self._fail(httpx.RemoteProtocolError("connection closed", request=self._request))
+            self._fail(ProbeFailed("connection closed"))
+        elif isinstance(exc, OSError):
+            self._fail(exc)
         else:
-            error = httpx.ReadError(
-                os_reason(exc) if isinstance(exc, OSError) else str(exc), request=self._request
-            )
+            error = ProbeFailed(str(exc))
             error.__cause__ = exc
             self._fail(error)
 
@@ -202,8 +184,21 @@ async def _addresses(host: str, port: int) -> list[str]:
 
 
 REQUEST_HEADERS: Final = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))
-"""What httpx's client sends by default (with our User-Agent): the built-in transport sends
-the same request a client would have built."""
+"""What httpx's client sends by default (with our User-Agent): a probe sends the request a
+client would have built."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStart:
+    """A target's request line, alone and followed by the Host header httpx would add."""
+
+    line: bytes
+    with_host: bytes
+
+
+def request_start(method: str, url: httpx.URL) -> RequestStart:
+    line = b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), url.raw_path)
+    return RequestStart(line, line + b"Host: %s\r\n" % url.netloc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +210,10 @@ class Tail:
     has_host: bool = False
     """The signal sets its own Host header: the target's is left out."""
     error: str = ""
+
+    def after(self, start: RequestStart) -> bytes:
+        """The whole request to a target that starts with ``start``."""
+        return (start.line if self.has_host else start.with_host) + self.lines
 
 
 def tail_of(headers: dict[str, str]) -> Tail:
@@ -242,31 +241,6 @@ def is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _encode(request: httpx.Request, body: bytes) -> bytes:
-    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
-    for name, value in request.headers.raw:
-        if not _TOKEN.fullmatch(name) or b"\r" in value or b"\n" in value:
-            raise httpx.LocalProtocolError("a request header is malformed", request=request)
-        if name.lower() != b"connection":
-            lines.append(b"%s: %s\r\n" % (name, value))
-    lines.append(b"Connection: close\r\n\r\n")
-    return b"".join(lines) + body
-
-
-def os_reason(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate rejected: {exc.verify_message}"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc}"
-    if isinstance(exc, socket.gaierror):
-        return "host name not resolved"
-    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _clip(text: str, limit: int) -> str:
