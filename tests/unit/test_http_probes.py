@@ -13,14 +13,9 @@ import httpx
 import pytest
 
 from engine.adapters.http.network import ProbeFailed
-from engine.adapters.http.probes import (
-    HttpProbes,
-    LoopLag,
-    Outcome,
-    TargetResult,
-    display_url,
-    fold,
-)
+from engine.adapters.http.pacing import LoopLag
+from engine.adapters.http.probes import HttpProbes
+from engine.adapters.http.verdict import Outcome, TargetResult, display_url, fold
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading, Status
