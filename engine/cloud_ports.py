@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from engine.sql_objectives import ServiceObjective, same_objective
+
 # ----------------------------------------------------------------------------- object stores
 
 
@@ -255,10 +257,14 @@ class TrafficRouter(Protocol):
 
 @dataclass(frozen=True)
 class SqlSku:
+    """A database's ``sku`` as Azure reports it (not as it was asked for): ``GP_Gen5_4`` reads
+    back as ``GP_Gen5`` / ``GeneralPurpose`` / capacity 4, ``S0`` as ``Standard`` /
+    ``Standard`` / capacity 10. See ``engine.sql_objectives``."""
+
     name: str
-    """``S3``, ``GP_Gen5_4``, ``HS_Gen5_8`` ..."""
     tier: str | None = None
     capacity: int | None = None
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,12 +272,28 @@ class SqlDatabaseState:
     server: str
     database: str
     status: str
-    """Azure's word: ``Online``, ``Paused``, ``Scaling`` ..."""
+    """Azure's word: ``Online``, ``Paused``, ``Restoring`` ... A database being scaled stays
+    ``Online`` for the whole change."""
+    objective: str
+    """``currentServiceObjectiveName``: ``S0``, ``GP_Gen5_4`` ..."""
     sku: SqlSku
+    requested_objective: str | None = None
+    """``requestedServiceObjectiveName``: differs from ``objective`` while a change of the
+    database's size is in flight."""
 
     @property
     def online(self) -> bool:
         return self.status == "Online"
+
+    @property
+    def changing(self) -> bool:
+        return self.requested_objective is not None and not same_objective(
+            self.requested_objective, self.objective
+        )
+
+    def at(self, objective: ServiceObjective) -> bool:
+        """At ``objective``, with no change to another one in flight."""
+        return same_objective(self.objective, objective.name) and not self.changing
 
 
 @dataclass(frozen=True)
@@ -290,9 +312,13 @@ class SqlDatabase(Protocol):
 
     def database(self, server: str, database: str) -> SqlDatabaseState: ...
 
-    def scale(self, server: str, database: str, sku: SqlSku) -> PendingOperation | None:
-        """Start scaling to ``sku`` (a long-running operation). ``None`` if it is already at
-        that SKU (name, and tier and capacity where given)."""
+    def scale(
+        self, server: str, database: str, objective: ServiceObjective
+    ) -> PendingOperation | None:
+        """Bring the database to ``objective``. ``None`` if it is there already; else the
+        change, done once the database reads back at ``objective``. A change to it already in
+        flight (started by an earlier attempt, another runner or a person) is followed, never
+        started twice; another change in flight is waited out before this one is sent."""
         ...
 
     def failover_group(self, server: str, group: str) -> FailoverGroupState: ...

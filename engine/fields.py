@@ -1,4 +1,5 @@
-"""The primitive field types of phoenix.yaml: names, URLs and secret references.
+"""The primitive field types of phoenix.yaml: names, URLs, secret references, and Azure SQL
+service objectives.
 
 Kept apart from ``engine.config.document`` so that stage params (``engine.stages``), which the
 configuration model itself validates, can use them without an import cycle.
@@ -7,9 +8,11 @@ configuration model itself validates, can use them without an import cycle.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from engine.sql_objectives import ServiceObjective, service_objective
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
@@ -73,3 +76,27 @@ Url = Annotated[str, AfterValidator(_check_url)]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SqlObjectiveInput(Model):
+    """An Azure SQL service objective as people write it: ``GP_Gen5_4`` (or ``{name:
+    GP_Gen5_4}``), ``{name: S0, tier: Standard, capacity: 10}``, or Azure's own sku shape
+    ``{name: GP_Gen5, capacity: 4}``. ``tier`` and ``capacity``, where given, must agree."""
+
+    name: str = Field(min_length=1)
+    tier: str | None = None
+    capacity: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _known(self) -> SqlObjectiveInput:
+        self.objective  # noqa: B018 - raises ValueError for a name Azure does not know
+        return self
+
+    @property
+    def objective(self) -> ServiceObjective:
+        return service_objective(self.name, self.tier, self.capacity)

@@ -132,7 +132,10 @@ class CloudPorts:
 
     def sql_databases(self, resource_group: str | None) -> SqlDatabase:
         group = self._group(resource_group)
-        return self._once(("sql", group), lambda: AzureSqlDatabases(self._arm(group)))
+        return self._once(
+            ("sql", group),
+            lambda: AzureSqlDatabases(self._arm(group), poll_interval=self._poll_interval),
+        )
 
     def traffic_router(self, resource_group: str | None) -> TrafficRouter:
         group = self._group(resource_group)

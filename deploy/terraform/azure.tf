@@ -32,16 +32,34 @@ resource "azurerm_role_definition" "sql" {
     actions = [
       "Microsoft.Sql/servers/databases/read",
       "Microsoft.Sql/servers/databases/write",
+      # A change already in flight (a resumed run follows it) and why one failed.
+      "Microsoft.Sql/servers/databases/operations/read",
       "Microsoft.Sql/servers/failoverGroups/read",
       "Microsoft.Sql/servers/failoverGroups/failover/action",
       "Microsoft.Sql/servers/failoverGroups/forceFailoverAllowDataLoss/action",
-      # The status of the long-running scale and failover operations the adapter waits on
-      # (read-only operation results, as the built-in SQL roles grant them).
-      "Microsoft.Sql/locations/*/read",
     ]
     not_actions = []
   }
   assignable_scopes = [data.azurerm_resource_group.dr.id]
+}
+
+# The status of the long-running scale and failover operations the adapter waits on. Azure
+# SQL serves them outside the server: a database's under its resource group
+# (.../resourceGroups/RG/providers/Microsoft.Sql/locations/REGION/databaseAzureAsyncOperation/ID),
+# a failover group's under the subscription (.../providers/Microsoft.Sql/locations/REGION/
+# failoverGroupAzureAsyncOperation/ID). A role assigned on the servers does not reach them, so
+# this read-only one is assigned on the subscription.
+data "azurerm_subscription" "current" {}
+
+resource "azurerm_role_definition" "sql_operation_status" {
+  name        = "${var.name}-sql-operation-status"
+  scope       = data.azurerm_subscription.current.id
+  description = "CloudPhoenix: read the status of Azure SQL's long-running operations"
+  permissions {
+    actions     = ["Microsoft.Sql/locations/*/read"]
+    not_actions = []
+  }
+  assignable_scopes = [data.azurerm_subscription.current.id]
 }
 
 resource "azurerm_role_definition" "traffic" {
@@ -67,6 +85,14 @@ resource "azurerm_role_assignment" "sql" {
   for_each           = toset(var.azure_sql_server_ids)
   scope              = each.value
   role_definition_id = azurerm_role_definition.sql.role_definition_resource_id
+  principal_id       = azurerm_user_assigned_identity.bot.principal_id
+  principal_type     = "ServicePrincipal"
+}
+
+resource "azurerm_role_assignment" "sql_operation_status" {
+  count              = length(var.azure_sql_server_ids) > 0 ? 1 : 0
+  scope              = data.azurerm_subscription.current.id
+  role_definition_id = azurerm_role_definition.sql_operation_status.role_definition_resource_id
   principal_id       = azurerm_user_assigned_identity.bot.principal_id
   principal_type     = "ServicePrincipal"
 }

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from engine.config.signals import KubeAccess, PrometheusAccess
 from engine.duration import Duration
-from engine.fields import Model, Name, SecretRef, Url
+from engine.fields import Model, Name, SecretRef, SqlObjectiveInput, Url
 
 # ----------------------------------------------------------------------------- clouds
 # How to reach the clouds the recovery stages act on. Credentials are never here: AWS uses
@@ -76,12 +76,6 @@ class Clouds(Model):
 # them, the run pauses on each), so a plan never pretends to do what it cannot.
 
 
-class SqlSkuInput(Model):
-    name: str = Field(min_length=1)
-    tier: str | None = None
-    capacity: int | None = Field(default=None, ge=1)
-
-
 class DatabaseInputs(Model):
     replica: str = Field(min_length=1)
     """The RDS read replica that feeds the DR side; its lag is checked against the RPO."""
@@ -112,10 +106,11 @@ class AzureSqlInputs(Model):
     server: str = Field(min_length=1)
     database: str = Field(min_length=1)
     resource_group: str | None = None
-    sku: SqlSkuInput
-    """The production tier the DR database is scaled to."""
-    standby_sku: SqlSkuInput | None = None
-    """The tier it goes back to on failback (left as it is when not given)."""
+    sku: SqlObjectiveInput
+    """The service objective the DR database is scaled to for production: ``GP_Gen5_4``,
+    ``P2``, ``HS_Gen5_2`` ... (see ``SqlObjectiveInput`` for the forms accepted)."""
+    standby_sku: SqlObjectiveInput | None = None
+    """The one it goes back to on failback (left as it is when not given)."""
     failover_group: str | None = None
 
 

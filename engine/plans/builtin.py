@@ -91,7 +91,7 @@ def _sql(r: Recovery | None, name: str, *, standby: bool, **extra: Any) -> Stage
         return None
     params: dict[str, Any] = {"server": sql.server, "database": sql.database}
     if sku is not None:
-        params["sku"] = sku.model_dump(exclude_none=True)
+        params["sku"] = sku.objective.name
     if sql.resource_group:
         params["resource_group"] = sql.resource_group
     if sql.failover_group and not standby:

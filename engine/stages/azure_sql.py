@@ -1,9 +1,12 @@
-"""``azure_sql_ready``: the DR Azure SQL database is Online at the tier production needs.
+"""``azure_sql_ready``: the DR Azure SQL database is Online at the size production needs.
 
-Checks the database exists and is Online, scales its SKU to the configured one (a
-long-running operation it waits on), and, where a failover group is named, makes the DR
-server its primary. In a drill rehearsal the failover is left out unless the plan asks for
-it: a rehearsal must not move the database's primary.
+Checks the database exists and is Online, brings it to the configured service objective (a
+long-running change it waits on; a database being scaled stays Online, and a change to the
+objective already in flight, from an earlier attempt or another runner, is followed rather
+than sent again), and, where a failover group is named, makes the DR server its primary. "At
+the objective" is read from the database's service objective name, not from the ``sku`` Azure
+splits it into. In a drill rehearsal the failover is left out unless the plan asks for it: a
+rehearsal must not move the database's primary.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from engine.cloud_ports import SqlDatabase, SqlSku
+from engine.cloud_ports import SqlDatabase
 from engine.duration import Duration, format_duration
 from engine.errors import StageFatal, StageRetryable
+from engine.fields import SqlObjectiveInput
 from engine.retry import RetryPolicy
 from engine.runs import RunMode
 from engine.stages.common import NOT_CONVERGED, Params, poll_until, wait_for_operation
@@ -24,26 +28,13 @@ from engine.stages.ports import AZURE
 from engine.stages.registry import Stage, StageResult, stage_kind
 
 
-class SkuSpec(Params):
-    name: str = Field(min_length=1)
-    """``S3``, ``GP_Gen5_4``, ``HS_Gen5_8`` ..."""
-    tier: str | None = None
-    capacity: int | None = Field(default=None, ge=1)
-
-    def sku(self) -> SqlSku:
-        return SqlSku(self.name, self.tier, self.capacity)
-
-    def text(self) -> str:
-        extra = ", ".join(str(x) for x in (self.tier, self.capacity) if x is not None)
-        return f"{self.name} ({extra})" if extra else self.name
-
-
 class AzureSqlReadyParams(Params):
     server: str = Field(min_length=1)
     database: str = Field(min_length=1)
     resource_group: str | None = None
-    sku: SkuSpec | None = None
-    """Scale to this SKU; left as it is when not given."""
+    sku: SqlObjectiveInput | None = None
+    """Scale to this service objective (``GP_Gen5_4``, ``S0`` ...); left as it is when not
+    given."""
     failover_group: str | None = None
     """Make ``server`` the primary of this failover group."""
     allow_data_loss: bool = False
@@ -83,12 +74,13 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
             )
             state = sql.database(params.server, params.database)
         if params.sku is not None:
+            target = params.sku.objective
             ctx.check()
-            operation = sql.scale(params.server, params.database, params.sku.sku())
+            operation = sql.scale(params.server, params.database, target)
             if operation is not None:
-                ctx.progress(f"scaling {where} from {state.sku.name} to {params.sku.text()}")
+                ctx.progress(f"scaling {where} from {state.objective} to {target}")
                 wait_for_operation(ctx, operation, params.wait, params.poll_interval)
-                done.append(f"scaled to {params.sku.text()}")
+                done.append(f"scaled to {target}")
             state = sql.database(params.server, params.database)
         if not state.online:
             raise StageRetryable(f"{where} is {state.status}, not Online", error_type=NOT_CONVERGED)
@@ -111,15 +103,17 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
                         f"as {group.role}",
                         error_type=NOT_CONVERGED,
                     )
-        summary = f"{where} Online at {state.sku.name}" + (
+        summary = f"{where} Online at {state.objective}" + (
             f": {'; '.join(done)}" if done else " (nothing to change)"
         )
-        return StageResult(summary, {"sql_sku": state.sku.name, "sql_status": state.status})
+        return StageResult(summary, {"sql_sku": state.objective, "sql_status": state.status})
 
     def preflight(self, ctx: StageContext, params: AzureSqlReadyParams) -> str:
         sql = _sql(ctx, params)
         state = sql.database(params.server, params.database)
-        text = f"Azure SQL database {params.database} is {state.status} at {state.sku.name}"
+        text = f"Azure SQL database {params.database} is {state.status} at {state.objective}"
+        if state.changing:
+            text += f", changing to {state.requested_objective}"
         if params.failover_group is not None:
             group = sql.failover_group(params.server, params.failover_group)
             if not group.databases or params.database not in group.databases:
@@ -134,8 +128,9 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
         actions = [f"read {where} (it must exist)"]
         if params.sku is not None:
             actions.append(
-                f"scale it to {params.sku.text()} unless it is at that SKU, and wait for the "
-                f"operation (up to {format_duration(params.wait)})"
+                f"scale it to {params.sku.objective} unless it is at that service objective "
+                "(following a change to it already in flight), and wait for the change "
+                f"(up to {format_duration(params.wait)})"
             )
         actions.append("check it is Online")
         if params.failover_group is not None:

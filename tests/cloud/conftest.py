@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.cloud.arm_fake import ArmFake
 from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.object_fixtures import close_opened
 from tests.cloud.stand_ins import CA_VARIABLES, DUMMY_AWS, Azurite, Moto
@@ -82,6 +83,20 @@ def _azurite_proxy(azurite: Azurite) -> Iterator[FaultProxy]:
 def azurite_proxy(_azurite_proxy: FaultProxy) -> FaultProxy:
     _azurite_proxy.reset()
     return _azurite_proxy
+
+
+@pytest.fixture(scope="session")
+def _arm() -> Iterator[ArmFake]:
+    fake = ArmFake()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def arm(_arm: ArmFake) -> ArmFake:
+    """The ARM fake (Azure SQL, Traffic Manager) with no state left by an earlier test."""
+    _arm.reset()
+    return _arm
 
 
 @pytest.fixture

@@ -237,12 +237,19 @@ def azure_declared() -> set[str]:
 
 def test_the_azure_roles_hold_exactly_the_actions_the_adapters_declare() -> None:
     granted = set()
-    for name in ("sql", "traffic"):
+    for name in ("sql", "traffic", "sql_operation_status"):
         definition = block("resource", "azurerm_role_definition", name)
         (permissions,) = definition["permissions"]
         granted |= {a.lower() for a in permissions["actions"]}
         assert permissions["not_actions"] == []
-        assert definition["assignable_scopes"] == ["${data.azurerm_resource_group.dr.id}"]
+        scope = "subscription.current" if name == "sql_operation_status" else "resource_group.dr"
+        assert definition["assignable_scopes"] == [f"${{data.azurerm_{scope}.id}}"]
+    # Azure SQL serves its operations' status under the resource group and the subscription,
+    # out of reach of a role on the servers: that read-only role sits on the subscription.
+    status = block("resource", "azurerm_role_definition", "sql_operation_status")
+    assert status["permissions"][0]["actions"] == ["Microsoft.Sql/locations/*/read"]
+    status_on = block("resource", "azurerm_role_assignment", "sql_operation_status")
+    assert status_on["scope"] == "${data.azurerm_subscription.current.id}"
     declared = azure_declared()
     assert "microsoft.sql/servers/failovergroups/failover/action" in declared
     data = {a for a in declared if a.startswith(BLOBS)}

@@ -14,8 +14,10 @@ from bot.settings import EnvSecrets
 from bot.wiring.cloud import CloudPorts, build_cloud_ports
 from bot.wiring.secrets import build_secrets
 from engine.config import PhoenixConfig, parse_config
+from tests.cloud.arm_clients import CLIENT_OPTIONS, UnusedCredential
 from tests.cloud.arm_fake import ArmFake
 from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    _arm,
     _aws_env,
     _close_clients,
     _moto_proxy,
@@ -34,8 +36,6 @@ from tests.stages.world import (
     JENKINS_TOKEN,
     WEBHOOK_SECRET,
     Service,
-    StaticBearer,
-    UnusedCredential,
     World,
     seed_aws,
     seed_azure,
@@ -44,13 +44,6 @@ from tests.stages.world import (
 from tests.unit.runner_support import Kit
 
 OBJECTS = {f"assets/{i:03d}.bin": body(f"assets/{i:03d}.bin", 1000 + 37 * i) for i in range(40)}
-
-
-@pytest.fixture(scope="session")
-def _arm() -> Iterator[ArmFake]:
-    fake = ArmFake()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +78,7 @@ def _service() -> Iterator[Service]:
 def world(
     moto: Moto,  # noqa: F811 - the fixture imported above
     azurite: Azurite,  # noqa: F811
-    _arm: ArmFake,
+    _arm: ArmFake,  # noqa: F811
     _kube: KubeFake,
     _receiver: WebhookReceiver,
     _jenkins: JenkinsFake,
@@ -119,11 +112,7 @@ def world(
         config,
         build_secrets(config.clouds, environ=environ),
         azure_credential=UnusedCredential(),
-        azure_client_options={
-            "authentication_policy": StaticBearer(),
-            "retry_total": 0,
-            "polling_interval": 0,
-        },
+        azure_client_options=CLIENT_OPTIONS,
         kube_timeout=5,
         poll_interval=0.05,
     )

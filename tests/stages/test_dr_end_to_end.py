@@ -24,12 +24,6 @@ from tests.unit.runner_support import Kit
 pytestmark = pytest.mark.integration
 
 
-def _endpoints(world: World) -> dict[str, tuple[int, str]]:
-    with world.arm.lock:
-        profile = world.arm.state.profiles["phoenix"]
-        return {n: (e["priority"], e["status"]) for n, e in profile.items()}
-
-
 def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> None:
     plans = plan_book(world.config)
     assert all(s.kind.name != "manual" for s in plans["dr-azure"].stages)
@@ -43,9 +37,9 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
 
     # Every effect, in the stand-in it landed in.
     assert blobs(world.azurite.connection_string, world.container) == OBJECTS
-    assert world.arm.state.databases[("dr-sql", "app")]["sku"]["name"] == "GP_Gen5_4"
+    assert world.arm.objective("dr-sql", "app") == "GP_Gen5_4"
     assert replicas(world, "shop") == {"service-a": 3, "service-b": 2}
-    assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
+    assert world.arm.endpoints("phoenix") == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
     assert failover_roles(world, DOMAIN) == {"azure": "PRIMARY", "aws": "SECONDARY"}
     assert len(world.receiver.accepted) == 1
     assert world.receiver.accepted[0]["payload"]["run_id"] == run.run_id
@@ -71,10 +65,10 @@ def test_dr_azure_then_failback_through_the_runner(world: World, kit: Kit) -> No
     synced = records["sync-objects-back"]
     assert synced.facts["objects_copied"] == 2, synced.summary
     assert s3.get_object(Bucket=BUCKET, Key="assets/new.bin")["Body"].read() == b"written on azure"
-    assert _endpoints(world) == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
+    assert world.arm.endpoints("phoenix") == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
     assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
     assert replicas(world, "shop") == {"service-a": 0, "service-b": 0}
-    assert world.arm.state.databases[("dr-sql", "app")]["sku"]["name"] == "S0"
+    assert world.arm.objective("dr-sql", "app") == "S0"
     assert len(world.receiver.accepted) == 2
     assert all(r.state is StageState.SUCCEEDED for r in records.values())
 
@@ -87,7 +81,7 @@ def test_a_rehearsal_never_switches_traffic(world: World, kit: Kit) -> None:
     assert done.state is RunState.SUCCEEDED, done.reason
     stages = {r.stage: r for r in runner.store.get_stages(run.run_id)}
     assert stages["switch-traffic"].state is StageState.SKIPPED
-    assert _endpoints(world) == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
+    assert world.arm.endpoints("phoenix") == {"aws": (1, "Enabled"), "azure": (2, "Enabled")}
     assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -277,20 +276,75 @@ def test_azure_sql_missing_database_is_fatal_and_named(world: World) -> None:
         attempt("azure_sql_ready", {**SQL, "database": "nope"}, ctx(world))
 
 
-def test_azure_sql_resumed_after_a_crash_waits_for_the_scale_it_started(world: World) -> None:
+def test_azure_sql_resumed_after_a_crash_follows_the_scale_it_started(world: World) -> None:
+    world.arm.hold_operations()
     with pytest.raises(Crash):
         attempt("azure_sql_ready", SQL, ctx(world, crash_after=1))
-    assert world.arm.state.databases[("dr-sql", "app")]["status"] == "Scaling"
+    # The database stays Online through the change; the change shows as requested.
+    state = world.ports.sql_databases(None).database("dr-sql", "app")
+    assert (state.status, state.objective, state.requested_objective) == (
+        "Online",
+        "S0",
+        "GP_Gen5_4",
+    )
     # Azure finishes the operation in the background meanwhile.
-    op_id = max(world.arm.operations, key=int)
-    for _ in range(3):
-        poll = urllib.request.Request(
-            f"{world.arm.url}/operations/{op_id}", headers={"Authorization": "Bearer test-token"}
-        )
-        with urllib.request.urlopen(poll) as answer:
-            answer.read()
+    world.arm.release_operations()
     assert "Online at GP_Gen5_4" in str(attempt("azure_sql_ready", SQL, ctx(world)))
     assert world.arm.calls("PATCH") == 1
+
+
+def test_azure_sql_resumed_while_the_scale_still_runs_waits_for_it_without_a_second_update(
+    world: World,
+) -> None:
+    world.arm.hold_operations()
+    with pytest.raises(Crash):
+        attempt("azure_sql_ready", SQL, ctx(world, crash_after=1))
+    release = threading.Timer(0.3, world.arm.release_operations)
+    release.start()
+    try:
+        resumed = attempt("azure_sql_ready", SQL, ctx(world))
+    finally:
+        release.join()
+    assert "Online at GP_Gen5_4: scaled to GP_Gen5_4" in str(resumed)
+    assert world.arm.calls("PATCH") == 1
+
+
+def test_azure_sql_a_409_during_the_scale_is_waited_out_never_fatal(world: World) -> None:
+    refusal = arm_error(409, "ConflictingDatabaseOperation", "There is already some operation")
+    refusal.method = "PATCH"
+    refusal.times = 2
+    world.arm.faults.add(refusal)
+    assert "scaled to GP_Gen5_4" in str(attempt("azure_sql_ready", SQL, ctx(world)))
+    assert world.arm.calls("PATCH") == 3
+    assert world.arm.objective("dr-sql", "app") == "GP_Gen5_4"
+
+
+@pytest.mark.parametrize(
+    ("seeded", "sku"),
+    [
+        ("GP_Gen5_4", {"name": "GP_Gen5_4", "tier": "GeneralPurpose", "capacity": 4}),
+        ("S3", "S3"),
+        ("P2", {"name": "P2", "tier": "Premium", "capacity": 250}),
+        ("HS_Gen5_2", "HS_Gen5_2"),
+    ],
+)
+def test_azure_sql_at_its_objective_reports_nothing_to_change(
+    world: World, seeded: str, sku: Any
+) -> None:
+    world.arm.add_database("dr-sql", "app", seeded)
+    result = attempt("azure_sql_ready", {**SQL, "sku": sku}, ctx(world))
+    assert f"Online at {seeded} (nothing to change)" in str(result)
+    assert facts(result)["sql_sku"] == seeded
+    assert world.arm.calls("PATCH") == 0
+
+
+def test_azure_sql_a_scale_that_can_never_succeed_is_fatal_with_azures_code(
+    world: World,
+) -> None:
+    world.arm.fail_next_operation("ServerDtuQuotaExceeded", "over the server's DTU quota")
+    with pytest.raises(StageFatal, match="ServerDtuQuotaExceeded"):
+        attempt("azure_sql_ready", SQL, ctx(world))
+    assert world.arm.objective("dr-sql", "app") == "S0"
 
 
 def test_azure_sql_failover_group_is_left_out_of_a_rehearsal(world: World) -> None:
@@ -300,7 +354,7 @@ def test_azure_sql_failover_group_is_left_out_of_a_rehearsal(world: World) -> No
     assert "left out of the drill" in str(rehearsal)
     assert world.arm.calls("POST", "/failover") == 0
     assert "failed over group fog" in str(attempt("azure_sql_ready", data, ctx(world)))
-    assert world.arm.state.groups[("dr-sql", "fog")]["role"] == "Primary"
+    assert world.arm.role("dr-sql", "fog") == "Primary"
 
 
 # ----------------------------------------------------------------------------- aks_deploy
@@ -408,10 +462,7 @@ def _switch(world: World) -> dict[str, Any]:
 
 
 def _endpoints(world: World) -> dict[str, tuple[int, str]]:
-    with world.arm.lock:
-        return {
-            n: (e["priority"], e["status"]) for n, e in world.arm.state.profiles["phoenix"].items()
-        }
+    return world.arm.endpoints("phoenix")
 
 
 def test_traffic_switch_fences_aws_and_reads_back(world: World) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from azure.core.pipeline.policies import SansIOHTTPPolicy
 from pydantic import BaseModel
 
 from bot.wiring.cloud import CloudPorts
@@ -37,18 +36,6 @@ REGION_DOMAIN = "api.example.com"
 """The name whose Route 53 failover pair a region failover switches: ``east`` -> ``west``."""
 STANDBY_CLUSTER = "standby"
 NODE_GROUP = "workers"
-
-
-class StaticBearer(SansIOHTTPPolicy[Any, Any]):
-    """Tests only: ARM's bearer policy refuses plain http, so the fake gets a fixed token."""
-
-    def on_request(self, request: Any) -> None:
-        request.http_request.headers["Authorization"] = "Bearer test-token"
-
-
-class UnusedCredential:
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        raise AssertionError("the static bearer policy replaces the credential in tests")
 
 
 def world_yaml(
@@ -287,7 +274,7 @@ def put_lag(
 
 
 def seed_azure(arm: ArmFake, kube: KubeFake) -> None:
-    arm.add_database("dr-sql", "app", sku="S0", tier="Standard", capacity=10)
+    arm.add_database("dr-sql", "app", "S0")
     arm.add_profile(
         "phoenix",
         {

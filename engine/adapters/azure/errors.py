@@ -28,17 +28,62 @@ from engine.errors import (
 
 MESSAGE_LIMIT: Final = 300
 
-_RETRYABLE_CODES: Final = frozenset(
+OPERATION_IN_FLIGHT: Final = frozenset(
     {
-        "ServerBusy",
-        "OperationTimedOut",
-        "InternalError",
-        "Md5Mismatch",
+        # 409 "There is already some operation on the database and the current operation
+        # should wait till it is done", and its kin: wait, look again, never give up.
+        "ConflictingDatabaseOperation",
+        "ConflictingServerOperation",
+        "ConflictingSystemOperationInProgress",
+        "UpdateSloInProgress",
+        "SkuAssignmentInProgress",
+        "SimultaneousSkuChangeNotAllowed",
+        "OperationInterrupted",
+        "UpdateSloFailedDatabaseTooBusy",
+        # 400 "copy or failover operation ... is currently in progress"
+        "UpdateNotAllowedIfGeoDrOperationInProgress",
+        # ARM's generic words for the same
         "Conflict",
         "AnotherOperationInProgress",
         "OperationInProgress",
     }
 )
+NEVER_SUCCEEDS: Final = frozenset(
+    {
+        # the edition cannot change this way
+        "SourceDatabaseEditionCouldNotBeUpgraded",
+        "TargetDatabaseEditionCouldNotBeDowngraded",
+        "CannotChangeToOrFromDataWarehouseTier",
+        "TierChangeUnsupportedDueToMemoryOptimizedObject",
+        "TierChangeUnsupportedDueToCDCEnabledDatabase",
+        "DatabaseIsCurrentlyPinned",
+        # no such SKU, or not in this combination
+        "InvalidSku",
+        "InvalidTier",
+        "InvalidTierSkuCombination",
+        "UnsupportedCapacity",
+        "DatabaseInvalidSkuPropertyCombination",
+        "InvalidMaxSizeTierCombination",
+        # over a quota, or too big for the target
+        "ServerDtuQuotaExceeded",
+        "CurrentMemoryUsageExceedsSkuQuota",
+        "CurrentDatabaseSizeExceedsMaxSize",
+        "CurrentDatabaseLogSizeExceedsMaxSize",
+        "QuotaExceeded",
+        # not offered in this region or to this subscription
+        "ProvisioningDisabled",
+        "OfferDisabledOnSubscription",
+        "RegionDoesNotAllowProvisioning",
+        "RegionDoesNotSupportVersion",
+        "SkuNotAvailable",
+    }
+)
+_RETRYABLE_CODES: Final = OPERATION_IN_FLIGHT | {
+    "ServerBusy",
+    "OperationTimedOut",
+    "InternalError",
+    "Md5Mismatch",
+}
 
 
 def azure_error(exc: Exception, *, resource: str, action: str) -> StageError:
@@ -53,24 +98,36 @@ def azure_error(exc: Exception, *, resource: str, action: str) -> StageError:
             action=action,
         )
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return CloudUnavailable(_clip(f"Azure did not answer {action} on {resource}"))
-    return CloudUnavailable(_clip(f"{action} on {resource} failed: {type(exc).__name__}"))
+        return CloudUnavailable(clip(f"Azure did not answer {action} on {resource}"))
+    return CloudUnavailable(clip(f"{action} on {resource} failed: {type(exc).__name__}"))
 
 
 def _response_error(exc: HttpResponseError, status: int, resource: str, action: str) -> StageError:
     code = _code(exc)
     label = code or str(status)
+    if code in NEVER_SUCCEEDS:
+        return CloudRejected(clip(f"Azure refused {action} on {resource}: {label}"))
     if status in (401, 403):
         return CloudAccessDenied(
-            _clip(f"access denied to {resource}: the Azure identity needs {action} ({label})"),
+            clip(f"access denied to {resource}: the Azure identity needs {action} ({label})"),
             resource=resource,
             action=action,
         )
     if status == 429 or status >= 500 or code in _RETRYABLE_CODES:
-        return CloudUnavailable(_clip(f"Azure answered {label} to {action} on {resource}"))
+        return CloudUnavailable(clip(f"Azure answered {label} to {action} on {resource}"))
     if status == 404:
-        return CloudNotFound(_clip(f"{resource} does not exist ({label})"), resource=resource)
-    return CloudRejected(_clip(f"Azure refused {action} on {resource}: {label}"))
+        return CloudNotFound(clip(f"{resource} does not exist ({label})"), resource=resource)
+    return CloudRejected(clip(f"Azure refused {action} on {resource}: {label}"))
+
+
+def in_flight(exc: Exception) -> bool:
+    """Whether Azure refused a change because another operation on the resource is in flight
+    (which is waited out, not reported)."""
+    return (
+        isinstance(exc, HttpResponseError)
+        and exc.status_code in (400, 409)
+        and _code(exc) in OPERATION_IN_FLIGHT
+    )
 
 
 def _code(exc: HttpResponseError) -> str:
@@ -82,5 +139,5 @@ def _code(exc: HttpResponseError) -> str:
     return str(code or "")
 
 
-def _clip(text: str) -> str:
+def clip(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

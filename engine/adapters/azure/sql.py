@@ -1,8 +1,11 @@
 """Azure SQL databases and failover groups (``SqlDatabase``), through azure-mgmt-sql.
 
-Scaling a database and failing over a group are long-running operations: the adapter starts
-them and hands back an ``AzureOperation`` the stage waits on. Both first read the current
-state and do nothing when it already is what was asked.
+A database's size is read as its service objective (``currentServiceObjectiveName``, and
+``requestedServiceObjectiveName`` while a change is pending), not as the ``sku`` Azure splits
+it into. Scaling a database and failing over a group are long-running operations: the adapter
+hands back a pending operation the stage waits on (an ``ObjectiveChange``, which follows a
+change already in flight instead of sending a second one; an ``AzureOperation`` for a
+failover). Both first read the current state and do nothing when it already is what was asked.
 """
 
 from __future__ import annotations
@@ -10,15 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from azure.mgmt.sql import SqlManagementClient
-from azure.mgmt.sql.models import DatabaseUpdate, Sku
 
 from engine.adapters.azure.arm import AzureTarget, text
 from engine.adapters.azure.errors import azure_error
-from engine.adapters.polling import AzureOperation
+from engine.adapters.azure.lro import AzureOperation
+from engine.adapters.azure.sql_change import ObjectiveChange
 from engine.cloud_ports import FailoverGroupState, SqlDatabaseState, SqlSku
+from engine.sql_objectives import ServiceObjective, objective_of_sku
 
 _DB_READ = "Microsoft.Sql/servers/databases/read"
-_DB_WRITE = "Microsoft.Sql/servers/databases/write"
 _FG_READ = "Microsoft.Sql/servers/failoverGroups/read"
 _FG_FAILOVER = "Microsoft.Sql/servers/failoverGroups/failover/action"
 _FG_FORCE = "Microsoft.Sql/servers/failoverGroups/forceFailoverAllowDataLoss/action"
@@ -27,9 +30,10 @@ _FG_FORCE = "Microsoft.Sql/servers/failoverGroups/forceFailoverAllowDataLoss/act
 class AzureSqlDatabases:
     """Databases and failover groups of one resource group."""
 
-    def __init__(self, target: AzureTarget) -> None:
+    def __init__(self, target: AzureTarget, *, poll_interval: float = 10.0) -> None:
         self._group = target.resource_group
         self._sql: SqlManagementClient = target.client(SqlManagementClient)
+        self._poll_interval = poll_interval
 
     def database(self, server: str, database: str) -> SqlDatabaseState:
         where = _database(server, database)
@@ -39,28 +43,37 @@ class AzureSqlDatabases:
             raise azure_error(exc, resource=where, action=_DB_READ) from exc
         properties = found.properties
         sku = found.sku
+        reported = (
+            SqlSku(text(sku.name), text(sku.tier) or None, sku.capacity, sku.family or None)
+            if sku
+            else SqlSku("unknown")
+        )
+        current = properties.current_service_objective_name if properties else None
         return SqlDatabaseState(
             server=server,
             database=database,
             status=text(properties.status) if properties and properties.status else "Unknown",
-            sku=SqlSku(text(sku.name), text(sku.tier) or None, sku.capacity)
-            if sku
-            else SqlSku("unknown"),
+            objective=current or objective_of_sku(reported.name, reported.capacity) or "unknown",
+            sku=reported,
+            requested_objective=properties.requested_service_objective_name if properties else None,
         )
 
-    def scale(self, server: str, database: str, sku: SqlSku) -> AzureOperation | None:
-        current = self.database(server, database).sku
-        if _same_sku(current, sku):
+    def scale(
+        self, server: str, database: str, objective: ServiceObjective
+    ) -> ObjectiveChange | None:
+        if self.database(server, database).at(objective):
             return None
-        where = _database(server, database)
-        update = DatabaseUpdate(sku=Sku(name=sku.name, tier=sku.tier, capacity=sku.capacity))
-        try:
-            poller = self._sql.databases.begin_update(self._group, server, database, update)
-        except Exception as exc:
-            raise azure_error(exc, resource=where, action=_DB_WRITE) from exc
-        return AzureOperation(
-            f"scale {where} to {sku.name}", poller, resource=where, action=_DB_WRITE
+        change = ObjectiveChange(
+            self._sql,
+            self._group,
+            lambda: self.database(server, database),
+            server,
+            database,
+            objective,
+            interval=self._poll_interval,
         )
+        change.start()
+        return change
 
     def failover_group(self, server: str, group: str) -> FailoverGroupState:
         where = _group_where(server, group)
@@ -100,14 +113,6 @@ class AzureSqlDatabases:
 
     def close(self) -> None:
         self._sql.close()
-
-
-def _same_sku(current: SqlSku, wanted: SqlSku) -> bool:
-    return (
-        current.name == wanted.name
-        and (wanted.tier is None or current.tier == wanted.tier)
-        and (wanted.capacity is None or current.capacity == wanted.capacity)
-    )
 
 
 def _last(resource_id: str | None) -> str:

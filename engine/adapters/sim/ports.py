@@ -48,7 +48,8 @@ from engine.cloud_ports import (
     TrafficRouter,
     WebhookSender,
 )
-from engine.errors import CloudNotFound, CloudRejected
+from engine.errors import CloudNotFound, CloudRejected, CloudUnavailable
+from engine.sql_objectives import ServiceObjective, same_objective
 
 # ----------------------------------------------------------------------------- long operations
 
@@ -516,23 +517,37 @@ class SimAzureSql:
     def database(self, server: str, database: str) -> SqlDatabaseState:
         sql = self._check(server, database)
         with self._world.lock:
-            scaling = sql.scaling_until is not None and self._world.clock.now() < sql.scaling_until
-            return SqlDatabaseState(server, database, "Scaling" if scaling else "Online", sql.sku)
+            sql.settle(self._world.clock.now())
+            at = sql.objective
+            return SqlDatabaseState(
+                server,
+                database,
+                "Online",
+                at.name,
+                SqlSku(at.sku_name, at.tier, at.capacity, at.family),
+                sql.requested.name if sql.requested else at.name,
+            )
 
-    def scale(self, server: str, database: str, sku: SqlSku) -> PendingOperation | None:
+    def scale(
+        self, server: str, database: str, objective: ServiceObjective
+    ) -> PendingOperation | None:
         sql = self._check(server, database)
         with self._world.lock:
-            current = sql.sku
-            if current.name == sku.name and (
-                (sku.tier is None or sku.tier == current.tier)
-                and (sku.capacity is None or sku.capacity == current.capacity)
-            ):
+            sql.settle(self._world.clock.now())
+            if sql.requested is None and same_objective(sql.objective.name, objective.name):
                 return None
-            sql.sku = sku
-            sql.scaling_until = self._world.clock.now() + self._world.convergence
+            if sql.requested is None:
+                sql.requested = objective
+                sql.scaling_until = self._world.clock.now() + self._world.convergence
+            elif not same_objective(sql.requested.name, objective.name):
+                # As Azure answers a second update while one is in flight (409).
+                raise CloudUnavailable(
+                    f"{database} is changing to {sql.requested.name}: wait for it, then scale"
+                )
             done = sql.scaling_until
         self._world.changed()
-        return SimOperation(self._world, f"scale {database} to {sku.name}", done)
+        assert done is not None
+        return SimOperation(self._world, f"scale {database} to {objective}", done)
 
     def failover_group(self, server: str, group: str) -> FailoverGroupState:
         sql = self._check(server, None)

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.cloud_ports import SqlSku, TrafficEndpoint
+from engine.cloud_ports import TrafficEndpoint
 from engine.errors import CloudNotFound, CloudUnavailable
 from engine.ports import Clock
+from engine.sql_objectives import ServiceObjective, service_objective
 
 AWS, AZURE = "aws", "azure"
 
@@ -84,12 +85,20 @@ class SimBucket:
 
 @dataclass
 class SimSql:
+    """The DR database: at ``objective``; while a change is in flight (it stays Online, as in
+    Azure), ``requested`` is where it goes, reached at ``scaling_until``."""
+
     server: str
     database: str
-    sku: SqlSku
+    objective: ServiceObjective
+    requested: ServiceObjective | None = None
     scaling_until: datetime | None = None
     failover_group: str = "phoenix-fog"
     role: str = "Secondary"
+
+    def settle(self, now: datetime) -> None:
+        if self.requested is not None and self.scaling_until and now >= self.scaling_until:
+            self.objective, self.requested, self.scaling_until = self.requested, None, None
 
 
 @dataclass
@@ -190,7 +199,7 @@ class SimWorld:
             self.s3.objects[key] = make_object(body, now, {}, "text/plain")
             if index < objects - 2:
                 self.blob.objects[key] = make_object(body, now, {}, "text/plain")
-        self.sql = SimSql(top.sql_server, top.sql_database, SqlSku("S0", "Standard", 10))
+        self.sql = SimSql(top.sql_server, top.sql_database, service_objective("S0"))
         self.traffic: dict[str, TrafficEndpoint] = {
             "aws-primary": TrafficEndpoint(
                 "aws-primary", "ExternalEndpoints", "alb.us-east-1.sim", 1, True
@@ -353,7 +362,7 @@ class SimWorld:
                     "promoted": self.databases[self.topology.replica_db].replica_source is None,
                 },
                 "objects": {"s3": len(self.s3.objects), "blob": len(self.blob.objects)},
-                "sql": {"sku": self.sql.sku.name, "role": self.sql.role},
+                "sql": {"sku": self.sql.objective.name, "role": self.sql.role},
                 "traffic": [
                     {"name": e.name, "priority": e.priority, "enabled": e.enabled}
                     for e in self.traffic.values()
