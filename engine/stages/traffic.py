@@ -1,24 +1,29 @@
 """``traffic_switch``: Traffic Manager sends users to the chosen side, and the other is fenced.
 
-With priority routing the enabled endpoint of the lowest priority number serves. The stage
-enables the endpoint that must serve, sets the priorities the plan gives (swapping through a
-free number, since a profile's priorities are unique), disables the fenced endpoints (the old
-primary) only once the new one is in place, optionally makes a Route 53 failover record
-primary, and reads the profile back to prove the outcome. Never part of a drill rehearsal.
+With priority routing the enabled, healthy endpoint of the lowest priority number serves. The
+stage enables the endpoint that must serve, sets the priorities the plan gives (moving a
+holder of a wanted number to a free one first: Traffic Manager refuses two endpoints with the
+same priority, so no PATCH may pass through such a state), disables the fenced endpoints (the
+old primary) only once the new one is in place, and reads the profile back to prove the
+outcome. The switch is done once Traffic Manager's own probes read the serving endpoint
+``Online`` (``endpointMonitorStatus``; ``CheckingEndpoint`` right after it is enabled): a
+``Degraded`` or ``Stopped`` endpoint gets no traffic whatever its priority, and the stage says
+so. A plan that must not wait on the probes sets ``require_online: false``. Then it optionally
+makes a Route 53 failover record primary. Never part of a drill rehearsal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from pydantic import Field, model_validator
 
-from engine.cloud_ports import DnsFailover, TrafficProfile, TrafficRouter
+from engine.cloud_ports import DnsFailover, TrafficEndpoint, TrafficProfile, TrafficRouter
 from engine.duration import Duration, format_duration
 from engine.errors import CloudNotFound, CloudUnavailable
 from engine.retry import RetryPolicy
-from engine.stages.common import Params, wait_for_operation
+from engine.stages.common import Params, poll_until, wait_for_operation
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import AWS_INFRA, AZURE
 from engine.stages.registry import Stage, StageResult, stage_kind
@@ -42,6 +47,8 @@ class TrafficSwitchParams(Params):
     disable: list[str] = Field(default_factory=list)
     """Endpoints to fence (disable) once ``serve`` is in place."""
     route53: Route53Switch | None = None
+    require_online: bool = True
+    """Wait until Traffic Manager's probes read ``serve`` Online before the switch is done."""
     wait: Duration = timedelta(minutes=5)
     poll_interval: Duration = timedelta(seconds=5)
 
@@ -70,6 +77,8 @@ class TrafficSwitch(Stage[TrafficSwitchParams]):
         profile = _router(ctx, params).profile(params.profile)
         if _problem(profile, params) is not None:
             return False
+        if params.require_online and _unhealthy(profile, params) is not None:
+            return False
         if params.route53 is None:
             return True
         r = params.route53
@@ -89,7 +98,7 @@ class TrafficSwitch(Stage[TrafficSwitchParams]):
                 continue
             holder = next((o for o, p in current.items() if p == target and o != name), None)
             if holder is not None:
-                spare = max((p or 0) for p in current.values()) + 1
+                spare = _free_priority(current.values())
                 ctx.check()
                 router.set_endpoint(params.profile, holder, priority=spare)
                 current[holder] = spare
@@ -105,6 +114,13 @@ class TrafficSwitch(Stage[TrafficSwitchParams]):
         problem = _problem(router.profile(params.profile), params)
         if problem is not None:
             raise CloudUnavailable(f"Traffic Manager {params.profile} reads back wrong: {problem}")
+        if params.require_online:
+            poll_until(
+                ctx,
+                lambda: _probed(router.profile(params.profile), params),
+                params.wait,
+                params.poll_interval,
+            )
         if params.route53 is not None:
             r = params.route53
             operation = _dns(ctx).make_primary(r.zone_id, r.name, r.type, r.primary)
@@ -123,6 +139,7 @@ class TrafficSwitch(Stage[TrafficSwitchParams]):
         _check_named(profile, params)
         text = f"profile {params.profile} ({profile.routing_method}): " + ", ".join(
             f"{e.name} p{e.priority} {'enabled' if e.enabled else 'disabled'}"
+            + (f" ({e.monitor_status})" if e.monitor_status else "")
             for e in profile.endpoints
         )
         if params.route53 is not None:
@@ -146,6 +163,11 @@ class TrafficSwitch(Stage[TrafficSwitchParams]):
         ]
         actions += [f"disable endpoint {name} (fence it)" for name in params.disable]
         actions.append(f"read {where} back: {params.serve} must be the enabled top priority")
+        if params.require_online:
+            actions.append(
+                f"wait up to {format_duration(params.wait)} for Traffic Manager's probes to "
+                f"read {params.serve} Online"
+            )
         if params.route53 is not None:
             r = params.route53
             actions.append(
@@ -195,3 +217,38 @@ def _problem(profile: TrafficProfile, params: TrafficSwitchParams) -> str | None
     if top is None or top.name != params.serve:
         return f"{top.name if top else 'no endpoint'} takes the traffic, not {params.serve}"
     return None
+
+
+_WHY_NOT_ONLINE = {
+    "CheckingEndpoint": "Traffic Manager has no probe result for it yet",
+    "Degraded": "its health probes fail, so Traffic Manager sends it no traffic",
+    "Stopped": "the service behind it is not running, so Traffic Manager sends it no traffic",
+    "Disabled": "it is disabled",
+    "Inactive": "the profile is disabled",
+}
+
+
+def _unhealthy(profile: TrafficProfile, params: TrafficSwitchParams) -> str | None:
+    """Why Traffic Manager's probes do not read ``serve`` Online, or ``None`` if they do."""
+    serve: TrafficEndpoint | None = profile.endpoint(params.serve)
+    status = serve.monitor_status if serve else None
+    if status == "Online":
+        return None
+    why = _WHY_NOT_ONLINE.get(status or "", "Traffic Manager reports no monitor status for it")
+    return f"{params.serve} is {status or 'unmonitored'}: {why}"
+
+
+def _probed(profile: TrafficProfile, params: TrafficSwitchParams) -> tuple[bool, str, None]:
+    problem = _unhealthy(profile, params)
+    if problem is None:
+        return True, f"{params.serve} is Online", None
+    return False, f"Traffic Manager {params.profile}: {problem}", None
+
+
+def _free_priority(taken: Iterable[int | None]) -> int:
+    """A priority no endpoint holds (1 to 1000), above the others where there is room."""
+    used = {p for p in taken if p is not None}
+    above = max(used, default=0) + 1
+    if above <= 1000:
+        return above
+    return next(p for p in range(1, 1001) if p not in used)

@@ -494,6 +494,78 @@ def test_traffic_switch_resumed_after_a_crash_finishes_the_switch(world: World) 
     assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
 
 
+def test_traffic_switch_never_passes_through_two_endpoints_with_one_priority(
+    world: World,
+) -> None:
+    # Traffic Manager refuses a profile where two endpoints share a priority (400): a rotation
+    # of three goes through a free number, one PATCH at a time.
+    world.arm.add_profile(
+        "rotate",
+        {
+            "aws east": {"target": "east.example.com", "priority": 1},
+            "aws west": {"target": "west.example.com", "priority": 2},
+            "azure dr": {"target": "dr.example.net", "priority": 3},
+        },
+    )
+    data = {
+        "profile": "rotate",
+        "serve": "azure dr",
+        "priorities": {"azure dr": 1, "aws east": 2, "aws west": 3},
+        "disable": ["aws east"],
+        **FAST,
+    }
+    assert "azure dr serves rotate" in str(attempt("traffic_switch", data, ctx(world)))
+    assert world.arm.endpoints("rotate") == {
+        "azure dr": (1, "Enabled"),
+        "aws east": (2, "Disabled"),
+        "aws west": (3, "Enabled"),
+    }
+    assert world.arm.calls("PATCH", "/ExternalEndpoints/azure dr") == 1
+
+
+def test_traffic_switch_is_done_once_the_probes_read_the_dr_endpoint_online(
+    world: World,
+) -> None:
+    world.arm.add_profile(
+        "cold",
+        {
+            "aws": {"target": "alb.example.com", "priority": 1},
+            "azure": {"target": "dr.example.net", "priority": 2, "enabled": False},
+        },
+    )
+    data = {"profile": "cold", "serve": "azure", "priorities": {"azure": 1, "aws": 2}, **FAST}
+    context = ctx(world)
+    assert "azure serves cold" in str(attempt("traffic_switch", data, context))
+    assert any("azure is CheckingEndpoint" in m for m, _ in context.reported)
+    served = world.ports.traffic_router(None).profile("cold").endpoint("azure")
+    assert served is not None
+    assert served.monitor_status == "Online"
+
+
+@pytest.mark.parametrize(
+    ("health", "why"),
+    [
+        ("Degraded", "its health probes fail"),
+        ("Stopped", "the service behind it is not running"),
+    ],
+)
+def test_traffic_switch_reports_an_unhealthy_dr_endpoint_and_does_not_call_it_done(
+    world: World, health: str, why: str
+) -> None:
+    world.arm.set_health("phoenix", "azure", health)
+    data = {**_switch(world), "wait": 0.2}
+    with pytest.raises(StageRetryable, match=f"azure is {health}: {why}"):
+        attempt("traffic_switch", data, ctx(world))
+    # Fenced and prioritised all the same; Route 53 waits for a serving DR side.
+    assert _endpoints(world) == {"azure": (1, "Enabled"), "aws": (2, "Disabled")}
+    assert failover_roles(world, DOMAIN) == {"aws": "PRIMARY", "azure": "SECONDARY"}
+    with pytest.raises(StageRetryable, match=health):  # a retry does not take it as done
+        attempt("traffic_switch", data, ctx(world))
+    relaxed = {**data, "require_online": False}
+    assert "azure serves phoenix" in str(attempt("traffic_switch", relaxed, ctx(world)))
+    assert failover_roles(world, DOMAIN) == {"azure": "PRIMARY", "aws": "SECONDARY"}
+
+
 # ----------------------------------------------------------------------------- region_failover
 
 
