@@ -5,13 +5,12 @@ coordinates, closed together.
 Secrets named by reference (``env:VAR``, a Secrets Manager ARN, a Key Vault URI) are resolved
 at the time of use through one resolver (``bot.wiring.secrets``), owned and closed with the
 ports, and never logged. Tests reach stand-ins through ``clouds`` overrides (``endpoint_url``,
-``arm_url``, ``key_vault_url``, a cluster's ``api_url``) plus the ``azure_credential`` /
-``azure_client_options`` hooks below, which production leaves alone.
+``arm_url``, ``key_vault_url``, a cluster's ``api_url`` or ``eks.endpoint_url``) plus the
+``azure_credential`` / ``azure_client_options`` hooks below, which production leaves alone.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -30,6 +29,7 @@ from engine.adapters.azure.traffic import AzureTrafficManager
 from engine.adapters.http.checks import HttpxChecks
 from engine.adapters.http.jenkins import JenkinsServer
 from engine.adapters.http.webhook import SignedWebhook
+from engine.adapters.kube.access import client_configuration
 from engine.adapters.kube.workloads import KubeWorkloads
 from engine.adapters.prometheus.lag import PrometheusReplicaLag
 from engine.cloud_ports import (
@@ -150,17 +150,9 @@ class CloudPorts:
             raise StageFatal(f"no cluster {name!r} in clouds.clusters (known: {known})")
 
         def build() -> KubeWorkloads:
-            if access.api_url is not None:
-                token = self._secret(access.token) if access.token else None
-                return KubeWorkloads.from_url(
-                    access.api_url, token=token, timeout=self._kube_timeout
-                )
-            if access.in_cluster:
-                return KubeWorkloads.in_cluster(timeout=self._kube_timeout)
-            path = os.path.expanduser(access.kubeconfig) if access.kubeconfig else None
-            return KubeWorkloads.from_kubeconfig(
-                path, context=access.context, timeout=self._kube_timeout
-            )
+            token = self._secret(access.token) if access.token else None
+            configuration = client_configuration(access, token=token, aws=self._aws(None))
+            return KubeWorkloads(configuration, timeout=self._kube_timeout)
 
         return self._once(("cluster", name), build)
 

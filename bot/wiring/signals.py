@@ -48,7 +48,7 @@ def build_collector(
         elif isinstance(signal, PromqlSignal):
             sources.append(PrometheusQuery(signal, clock))
         elif isinstance(signal, EksNodesSignal):
-            sources.append(KubeNodeReadiness(signal, clock))
+            sources.append(KubeNodeReadiness(signal, clock, region=config.primary.region))
     if http:
         sources.insert(0, HttpProbes(http, clock, secrets=secrets))
     vantages = {signal.name: signal.vantage for signal in config.signals}

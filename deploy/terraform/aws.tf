@@ -15,6 +15,7 @@ locals {
   rds_arns    = [for db in var.rds_instances : "arn:${local.partition}:rds:${db.region}:${local.account}:db:${db.identifier}"]
   zone_arns   = [for z in var.route53_hosted_zone_ids : "arn:${local.partition}:route53:::hostedzone/${z}"]
   check_arns  = [for c in var.route53_health_check_ids : "arn:${local.partition}:route53:::healthcheck/${c}"]
+  cluster_arns = [for c in var.eks_clusters : "arn:${local.partition}:eks:${var.aws_region}:${local.account}:cluster/${c}"]
   nodegroup_arns = [
     for g in var.eks_node_groups :
     "arn:${local.partition}:eks:${g.region}:${local.account}:nodegroup/${g.cluster}/${g.nodegroup}/*"
@@ -137,6 +138,18 @@ data "aws_iam_policy_document" "bot" {
     }
   }
 
+  # Clusters reached by name: their API endpoint and CA. The token itself is a presigned
+  # sts:GetCallerIdentity, which needs no permission.
+  dynamic "statement" {
+    for_each = length(local.cluster_arns) > 0 ? [1] : []
+    content {
+      sid       = "EksClusterEndpoints"
+      effect    = "Allow"
+      actions   = ["eks:DescribeCluster"]
+      resources = local.cluster_arns
+    }
+  }
+
   # The secrets phoenix.yaml references by ARN (webhook keys, bearer tokens ...): read only.
   dynamic "statement" {
     for_each = length(var.secretsmanager_secret_arns) > 0 ? [1] : []
@@ -159,4 +172,18 @@ resource "aws_iam_policy" "bot" {
 resource "aws_iam_role_policy_attachment" "bot" {
   role       = aws_iam_role.bot.name
   policy_arn = aws_iam_policy.bot.arn
+}
+
+# Inside each cluster reached by name, the role is the Kubernetes group eks_access_group and
+# nothing more: no EKS access policy, because the narrowest (AmazonEKSViewPolicy,
+# AmazonEKSEditPolicy) grant far more than listing nodes and restarting Deployments (Edit
+# writes most namespaced objects, Secrets included). The cloudphoenix-access chart binds the
+# group to exactly the calls the bot makes, as AWS advises when no access policy fits.
+resource "aws_eks_access_entry" "bot" {
+  for_each          = toset(var.eks_clusters)
+  cluster_name      = each.value
+  principal_arn     = aws_iam_role.bot.arn
+  kubernetes_groups = [var.eks_access_group]
+  type              = "STANDARD"
+  tags              = var.tags
 }

@@ -22,3 +22,8 @@ output "helm_values" {
     }
   }
 }
+
+output "eks_access_group" {
+  description = "The Kubernetes group of the bot's EKS access entries: clusterGroup of the cloudphoenix-access chart."
+  value       = var.eks_access_group
+}

@@ -91,6 +91,22 @@ variable "eks_node_groups" {
   default = []
 }
 
+variable "eks_clusters" {
+  description = "EKS clusters in aws_region that the bot reaches by name from wherever it runs (phoenix.yaml `eks: {cluster: NAME}`: the eks_nodes signal, self-healing). The role may describe each, and an access entry maps it to the Kubernetes group eks_access_group, whose rights the cloudphoenix-access chart grants in that cluster. The cluster's authentication mode must allow access entries (API or API_AND_CONFIG_MAP)."
+  type        = list(string)
+  default     = []
+}
+
+variable "eks_access_group" {
+  description = "The Kubernetes group the bot's access entries carry; the cloudphoenix-access chart binds its RBAC to it."
+  type        = string
+  default     = "cloudphoenix"
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9:.]*[a-z0-9])?$", var.eks_access_group)) && !startswith(var.eks_access_group, "system:")
+    error_message = "eks_access_group must be a plain group name; EKS refuses groups that start with system:."
+  }
+}
+
 variable "secretsmanager_secret_arns" {
   description = "Secrets Manager secrets phoenix.yaml references, by full ARN as written there; the bot reads their current value. A secret encrypted with a customer managed KMS key also needs kms:Decrypt for the bot's role in that key's policy."
   type        = list(string)

@@ -3,7 +3,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.0"
+      version = ">= 5.33, < 6.0" # aws_eks_access_entry came in 5.33
     }
     azurerm = {
       source  = "hashicorp/azurerm"

@@ -40,6 +40,7 @@ from engine.config.recovery import (
 from engine.config.signals import (
     SIGNAL_KINDS,
     AwsAccess,
+    EksAccess,
     EksNodesSignal,
     HttpSignal,
     KubeAccess,
@@ -83,6 +84,7 @@ __all__ = [
     "DrSite",
     "Drill",
     "Duration",
+    "EksAccess",
     "EksNodesSignal",
     "Evaluation",
     "FlapDamping",

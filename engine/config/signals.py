@@ -157,19 +157,41 @@ class PromqlSignal(SignalBase):
     thresholds: Thresholds
 
 
+class EksAccess(Model):
+    """An EKS cluster reached from anywhere with the bot's AWS identity: its endpoint and CA
+    from EKS, a token minted from the identity (the role needs ``eks:DescribeCluster`` and an
+    EKS access entry on the cluster)."""
+
+    cluster: str = Field(min_length=1)
+    """The EKS cluster's name."""
+    region: str | None = None
+    """Its region; the primary region (or ``clouds.aws.region``) when not given."""
+    endpoint_url: Url | None = None
+    """EKS's API at this URL: a stand-in. Not for production."""
+
+
 class KubeAccess(Model):
-    """How to reach a cluster's API: a kubeconfig (and context), in-cluster, or a bare URL."""
+    """How to reach a cluster's API: a kubeconfig (and context), in-cluster, a bare URL, or
+    an EKS cluster by name."""
 
     kubeconfig: str | None = None
     context: str | None = None
     in_cluster: bool = False
     api_url: Url | None = None
+    eks: EksAccess | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> KubeAccess:
-        ways = sum([self.kubeconfig is not None, self.in_cluster, self.api_url is not None])
+        ways = sum(
+            [
+                self.kubeconfig is not None,
+                self.in_cluster,
+                self.api_url is not None,
+                self.eks is not None,
+            ]
+        )
         if ways > 1:
-            raise ValueError("give only one of 'kubeconfig', 'in_cluster' or 'api_url'")
+            raise ValueError("give only one of 'kubeconfig', 'in_cluster', 'api_url' or 'eks'")
         return self
 
 

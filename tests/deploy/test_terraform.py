@@ -39,7 +39,12 @@ IAM_PREFIX = {
     "route53": "route53",
     "eks": "eks",
     "secretsmanager": "secretsmanager",
+    "sts": "sts",
 }
+# Calls no IAM policy governs. GetCallerIdentity "requires no permissions", and an explicit
+# deny cannot stop it (https://docs.aws.amazon.com/STS/latest/APIReference/
+# API_GetCallerIdentity.html): the EKS token is a presigned one.
+UNGATED = {("sts", "GetCallerIdentity")}
 # S3 operations whose IAM action is not named after the operation.
 S3_ACTIONS = {
     "ListObjectsV2": {"s3:ListBucket"},
@@ -148,6 +153,8 @@ def adapter_operations() -> set[tuple[str, str]]:
 
 
 def iam_actions(service: str, operation: str) -> set[str]:
+    if (service, operation) in UNGATED:
+        return set()
     if service == "s3":
         assert operation in S3_ACTIONS, f"S3 {operation}: add its IAM action to S3_ACTIONS"
         return S3_ACTIONS[operation]
@@ -165,6 +172,8 @@ def test_the_scan_finds_the_calls_it_must() -> None:
         ("s3", "ListObjectsV2"),
         ("s3", "CompleteMultipartUpload"),
         ("secretsmanager", "GetSecretValue"),
+        ("eks", "DescribeCluster"),
+        ("sts", "GetCallerIdentity"),
     ):
         assert expected in operations
 
@@ -270,3 +279,20 @@ def test_the_azure_roles_hold_exactly_the_actions_the_adapters_declare() -> None
     vault = block("resource", "azurerm_role_assignment", "key_vault")
     assert vault["role_definition_name"] == "Key Vault Secrets User"
     assert vault["scope"] == "${each.value}"
+
+
+def test_each_eks_cluster_reached_by_name_gets_an_access_entry_with_only_the_group() -> None:
+    entry = block("resource", "aws_eks_access_entry", "bot")
+    assert entry["for_each"] == "${toset(var.eks_clusters)}"
+    assert entry["principal_arn"] == "${aws_iam_role.bot.arn}"
+    assert entry["kubernetes_groups"] == ["${var.eks_access_group}"]
+    assert entry["type"] == "STANDARD"
+    # No access policy: the group's RBAC (the cloudphoenix-access chart) is all it may do.
+    assert [t for t, _, _ in blocks("resource") if t == "aws_eks_access_policy_association"] == []
+    (statement,) = [
+        s
+        for s in statements(block("data", "aws_iam_policy_document", "bot"))
+        if "eks:DescribeCluster" in s["actions"]
+    ]
+    assert statement["actions"] == ["eks:DescribeCluster"]
+    assert statement["resources"] == "${local.cluster_arns}"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.cloud.kube_objects import status_body
 from tests.support.ports import LOOPBACK, free_port
 from tests.support.waiting import wait_until
 
@@ -428,13 +429,5 @@ class _KubeHandler(_Handler):
             self.answer(200, json.dumps(body).encode(), "application/json")
 
     def _status(self, code: int, reason: str, message: str) -> None:
-        body = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": message,
-            "reason": reason,
-            "code": code,
-        }
+        body = status_body(code, reason, message)
         self.answer(code, json.dumps(body).encode(), "application/json")

@@ -160,3 +160,17 @@ def test_check_config_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     assert main(["check-config", str(tmp_path / "missing.yaml")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_a_cluster_is_reached_one_way_and_an_eks_cluster_by_its_name() -> None:
+    config = parse_config("clouds:\n  clusters:\n    eks-primary: {eks: {cluster: prod}}\n")
+    eks = config.clouds.clusters["eks-primary"].eks
+    assert eks is not None
+    assert (eks.cluster, eks.region) == ("prod", None)
+    assert problems(
+        "clouds:\n  clusters:\n    eks-primary: {eks: {cluster: prod}, in_cluster: true}\n"
+    ) == [
+        "clouds.clusters.eks-primary: give only one of 'kubeconfig', 'in_cluster', 'api_url' "
+        "or 'eks'"
+    ]
+    assert problems("clouds:\n  clusters:\n    eks-primary: {eks: {cluster: ''}}\n") != []

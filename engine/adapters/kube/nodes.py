@@ -2,26 +2,27 @@
 not "True" (a node without a Ready condition is not ready), judged by thresholds.
 
 The ``kubernetes`` client is synchronous: the list call runs in a worker thread with a total
-request timeout and no retries. Each source builds its own client ``Configuration`` (from
-``api_url``, a kubeconfig and context, or the in-cluster service account) and never
-touches the client's process-wide default configuration.
+request timeout and no retries. Each source builds its own client ``Configuration``
+(``engine.adapters.kube.access``: ``api_url``, a kubeconfig and context, the in-cluster
+service account, or an EKS cluster by name) and never touches the client's process-wide
+default configuration.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from typing import Any, Final
 
 import urllib3
 from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config import load_incluster_config, load_kube_config
 
+from engine.adapters.aws.clients import AwsTarget
+from engine.adapters.kube.access import client_configuration
 from engine.adapters.single_signal import SingleSignalSource
 from engine.config import EksNodesSignal, status_from_thresholds
-from engine.errors import BadAnswer, ProbeTimeout, SignalError
+from engine.errors import BadAnswer, ProbeTimeout, SignalError, StageError
 from engine.model import Reading
 from engine.ports import Clock
 
@@ -31,8 +32,10 @@ DETAIL_LIMIT: Final = 300
 class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
     """The ``SignalSource`` of one ``eks_nodes`` signal."""
 
-    def __init__(self, signal: EksNodesSignal, clock: Clock) -> None:
+    def __init__(self, signal: EksNodesSignal, clock: Clock, *, region: str | None = None) -> None:
         super().__init__(signal, clock)
+        self._region = region
+        """Where an ``eks`` cluster is looked up when its access names no region."""
         self._configuration: Configuration | None = None
         self._lock = threading.Lock()
 
@@ -80,6 +83,8 @@ class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
                 raise _api_error(exc) from exc
             except urllib3.exceptions.HTTPError as exc:
                 raise _transport_error(exc, self._timeout) from exc
+            except StageError as exc:  # an EKS token that could not be minted
+                raise SignalError(_clip(str(exc), 200)) from exc
             finally:
                 # One short connection per evaluation: nothing is left open between ticks.
                 api.rest_client.pool_manager.clear()
@@ -93,26 +98,12 @@ class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
             return self._configuration
 
     def _load_configuration(self) -> Configuration:
-        access = self._signal.cluster
-        configuration = Configuration()
         try:
-            if access.api_url is not None:
-                configuration.host = access.api_url.rstrip("/")
-            elif access.in_cluster:
-                load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            else:
-                load_kube_config(  # type: ignore[no-untyped-call]
-                    config_file=os.path.expanduser(access.kubeconfig)
-                    if access.kubeconfig
-                    else None,
-                    context=access.context,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
-        except Exception as exc:  # the loaders raise many kinds; all mean the same here
-            raise SignalError(_clip(f"cannot load cluster credentials: {exc}", 200)) from exc
-        configuration.retries = False
-        return configuration
+            return client_configuration(
+                self._signal.cluster, aws=AwsTarget(region=self._region), now=self._clock.now
+            )
+        except StageError as exc:
+            raise SignalError(_clip(str(exc), 200)) from exc
 
 
 def parse_node_list(raw: bytes) -> list[tuple[str, bool]]:

@@ -1,9 +1,10 @@
 """Deployments and nodes of one Kubernetes cluster (``Cluster``), through the ``kubernetes``
 client's ``AppsV1Api`` and ``CoreV1Api``.
 
-Each adapter has its own ``ApiClient`` built from its own ``Configuration`` (an API URL and
-token, a kubeconfig context, or the in-cluster service account); the client's process-wide
-default configuration is never touched. Answers are read as raw JSON: the client's models
+Each adapter has its own ``ApiClient`` built from its own ``Configuration``
+(``engine.adapters.kube.access``: an API URL and token, a kubeconfig context, the in-cluster
+service account, or an EKS cluster by name); the client's process-wide default
+configuration is never touched. Answers are read as raw JSON: the client's models
 are slow to build and only a few fields matter. A restart is what ``kubectl rollout
 restart`` does: a strategic merge patch of the pod template's ``restartedAt`` annotation.
 Why a rollout cannot go on is read from the pods of the deployment's newest ReplicaSet.
@@ -63,29 +64,6 @@ class KubeWorkloads:
             configuration.api_key = {"authorization": f"Bearer {token}"}
         if ca_file:
             configuration.ssl_ca_cert = ca_file
-        return cls(configuration, timeout=timeout)
-
-    @classmethod
-    def from_kubeconfig(
-        cls, path: str | None = None, *, context: str | None = None, timeout: float = 30.0
-    ) -> KubeWorkloads:
-        from kubernetes.config import load_kube_config
-
-        configuration = Configuration()
-        load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=path,
-            context=context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-        return cls(configuration, timeout=timeout)
-
-    @classmethod
-    def in_cluster(cls, *, timeout: float = 30.0) -> KubeWorkloads:
-        from kubernetes.config import load_incluster_config
-
-        configuration = Configuration()
-        load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         return cls(configuration, timeout=timeout)
 
     def deployments(self, namespace: str, selector: str | None = None) -> list[DeploymentState]:
