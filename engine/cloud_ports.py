@@ -362,9 +362,9 @@ class DeploymentState:
 
     @property
     def rolled_out(self) -> bool:
-        """What ``kubectl rollout status`` calls "successfully rolled out": the latest spec
-        observed, every desired replica updated, no old pod left, every updated one
-        available."""
+        """What ``kubectl rollout status`` calls "successfully rolled out" (kubernetes/kubectl
+        pkg/polymorphichelpers/rollout_status.go): the latest spec observed, every desired
+        replica updated, no old pod left, every updated one available."""
         return (
             self.observed
             and self.deadline_exceeded is None

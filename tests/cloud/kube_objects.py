@@ -150,10 +150,6 @@ def _split(selector: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def matches_selector_object(selector: Any, labels: dict[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
-
-
 # -- patches
 
 # Lists the strategic merge patch merges element by element, by their patchMergeKey

@@ -12,6 +12,7 @@ from helm_python.chart import Chart
 ROOT = Path(__file__).resolve().parents[2]
 BOT_CHART = ROOT / "charts" / "cloudphoenix"
 REFERENCE_CHART = ROOT / "charts" / "reference-services"
+ACCESS_CHART = ROOT / "charts" / "cloudphoenix-access"
 NAMESPACE = "cloudphoenix"
 
 # Several replicas behind the bundled Redis, both cloud identities, RBAC in two namespaces

@@ -11,6 +11,7 @@ import pytest
 
 from tests.deploy import checkov
 from tests.deploy.charts import (
+    ACCESS_CHART,
     BOT_CHART,
     MULTI_REPLICA_REDIS,
     REFERENCE_CHART,
@@ -37,6 +38,7 @@ RENDER_CASES: dict[str, tuple[Path, dict[str, Any]]] = {
             },
         },
     ),
+    "access-eks": (ACCESS_CHART, {"workloadNamespaces": ["production", "payments"]}),
     "reference-default": (REFERENCE_CHART, {}),
     "reference-postgres": (
         REFERENCE_CHART,

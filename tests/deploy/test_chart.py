@@ -12,10 +12,12 @@ import kubernetes_validate
 import pytest
 import yaml
 from helm_python.chart import lint
+from helm_python.errors import HelmValuesError
 
 from bot.settings import Settings
 from engine.config import load_config
 from tests.deploy.charts import (
+    ACCESS_CHART,
     BOT_CHART,
     NAMESPACE,
     REFERENCE_CHART,
@@ -86,7 +88,7 @@ def test_the_service_monitor_scrapes_the_bots_metrics(rendered: dict[str, dict[s
     assert not any(o["kind"] == "ServiceMonitor" for o in objects(rendered["bot-default"]))
 
 
-@pytest.mark.parametrize("chart", [BOT_CHART, REFERENCE_CHART], ids=lambda p: p.name)
+@pytest.mark.parametrize("chart", [BOT_CHART, REFERENCE_CHART, ACCESS_CHART], ids=lambda p: p.name)
 def test_helm_lint_is_clean(chart: Path) -> None:
     report = lint(str(chart), strict=True, kube_version="v1.28.0")
     assert report["errors"] == []
@@ -312,6 +314,27 @@ def test_rbac_grants_exactly_the_kubernetes_calls_the_bot_makes(
         ]
     # By default: the release's own namespace.
     assert set(granted(objects(rendered["bot-default"]))) == {"cluster", NAMESPACE}
+
+
+def test_the_access_chart_grants_the_eks_access_group_exactly_the_bots_calls(
+    rendered: dict[str, dict[str, str]],
+) -> None:
+    calls = kube_calls()
+    objs = objects(rendered["access-eks"])
+    grants = granted(objs)
+    assert set(grants) == {"cluster", "production", "payments"}
+    assert grants["cluster"] == {c for c in calls if c[1] == "nodes"}
+    for namespace in ("production", "payments"):
+        assert grants[namespace] == {c for c in calls if c[1] != "nodes"}
+    # Bound to the group of the bot's EKS access entry (deploy/terraform), nothing else; the
+    # chart makes no workload, no service account.
+    for binding in (o for o in objs if o["kind"] in ("RoleBinding", "ClusterRoleBinding")):
+        assert binding["subjects"] == [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "cloudphoenix"}
+        ]
+    assert {o["kind"] for o in objs} == {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+    with pytest.raises(HelmValuesError):
+        render(ACCESS_CHART, {"clusterGroup": "system:masters"})
 
 
 def test_network_policy_admits_only_the_http_port(rendered: dict[str, dict[str, str]]) -> None:
