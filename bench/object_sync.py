@@ -34,7 +34,7 @@ from engine.adapters.aws.clients import AwsTarget
 from engine.adapters.aws.s3 import S3Bucket
 from engine.adapters.azure.blob import BlobContainer
 from engine.sync.incremental import SyncOptions, sync
-from tests.cloud.stand_ins import (
+from tests.support.stand_ins import (
     CA_VARIABLES,
     DUMMY_AWS,
     Azurite,

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from tests.cloud.arm_operations import Operations
 from tests.cloud.arm_sql import SqlResources
 from tests.cloud.arm_traffic import TrafficResources
-from tests.cloud.http_base import FakeServer, Fault, JsonHandler
+from tests.support.http_fake import FakeServer, Fault, JsonHandler
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 GROUP = "dr-rg"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.cloud.http_base import Fault
+from tests.support.http_fake import Fault
 
 
 def query_error(status: int, code: str, **where: Any) -> Fault:

@@ -40,7 +40,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from engine.stages.jenkins import RUN_PARAMETER
-from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.http_fake import FakeServer, JsonHandler
 
 _TRIGGER = re.compile(r"^(?P<job>(?:/job/[^/]+)+)/buildWithParameters$")
 _QUEUE_ITEM = re.compile(r"^/queue/item/(?P<id>\d+)/api/json$")

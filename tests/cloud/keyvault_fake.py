@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from azure.core.credentials import AccessToken
 
-from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.http_fake import FakeServer, JsonHandler
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 RESOURCE = "https://vault.azure.net"

@@ -30,7 +30,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.cloud.eks_token_check import EksTokenCheck
-from tests.cloud.http_base import FakeServer, Fault, JsonHandler
 from tests.cloud.kube_controller import ClusterState
 from tests.cloud.kube_objects import (
     deployment,
@@ -40,6 +39,7 @@ from tests.cloud.kube_objects import (
     status_body,
     strategic_merge,
 )
+from tests.support.http_fake import FakeServer, Fault, JsonHandler
 
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"

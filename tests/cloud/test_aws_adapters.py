@@ -17,9 +17,9 @@ from engine.adapters.aws.route53 import Route53Failover
 from engine.cloud_ports import PendingOperation
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.aws_faults import query_error, rest_json_error, route53_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.object_fixtures import OPENED
-from tests.cloud.stand_ins import Moto
+from tests.support.fault_proxy import FaultProxy
+from tests.support.object_fixtures import OPENED
+from tests.support.stand_ins import Moto
 
 pytestmark = pytest.mark.integration
 

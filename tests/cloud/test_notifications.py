@@ -11,9 +11,9 @@ import pytest
 from engine.adapters.http.jenkins import JenkinsServer
 from engine.adapters.http.webhook import SignedWebhook
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudRejected, CloudUnavailable
-from tests.cloud.http_base import Fault
 from tests.cloud.jenkins_fake import JenkinsFake
 from tests.cloud.webhook_receiver import WebhookReceiver
+from tests.support.http_fake import Fault
 
 pytestmark = pytest.mark.integration
 

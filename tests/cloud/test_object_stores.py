@@ -14,10 +14,10 @@ from engine.adapters.azure.blob_listing import _sdk_listing
 from engine.cloud_ports import ObjectStore
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudUnavailable
 from tests.cloud.aws_faults import s3_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.http_base import Fault
-from tests.cloud.object_fixtures import blob_store, body, make_bucket, proxied, s3_store
-from tests.cloud.stand_ins import Azurite, Moto
+from tests.support.fault_proxy import FaultProxy
+from tests.support.http_fake import Fault
+from tests.support.object_fixtures import blob_store, body, make_bucket, proxied, s3_store
+from tests.support.stand_ins import Azurite, Moto
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from engine.errors import CloudAccessDenied, CloudNotFound, SyncIncomplete
 from engine.sync.incremental import SyncOptions, SyncProgress, sync
 from engine.sync.plan import HASH_KEY, SOURCE_ETAG_KEY
 from tests.cloud.aws_faults import s3_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.object_fixtures import (
+from tests.support.fault_proxy import FaultProxy
+from tests.support.object_fixtures import (
     blob_service,
     blob_store,
     blobs,
@@ -25,7 +25,7 @@ from tests.cloud.object_fixtures import (
     s3_client,
     s3_store,
 )
-from tests.cloud.stand_ins import Azurite, Moto
+from tests.support.stand_ins import Azurite, Moto
 
 pytestmark = pytest.mark.integration
 

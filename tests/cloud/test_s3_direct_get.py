@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 from engine.adapters.aws.clients import AwsTarget, aws_client
 from engine.adapters.aws.s3_get import DirectGet
 from tests.cloud.aws_faults import s3_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.object_fixtures import OPENED, REGION, body, make_bucket
-from tests.cloud.stand_ins import Moto
+from tests.support.fault_proxy import FaultProxy
+from tests.support.object_fixtures import OPENED, REGION, body, make_bucket
+from tests.support.stand_ins import Moto
 
 pytestmark = pytest.mark.integration
 

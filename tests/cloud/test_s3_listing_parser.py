@@ -12,10 +12,10 @@ from engine.adapters.aws.clients import AwsTarget, aws_client
 from engine.adapters.aws.s3 import S3Bucket
 from engine.errors import CloudUnavailable
 from tests.cloud.aws_faults import s3_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.http_base import Fault
-from tests.cloud.object_fixtures import OPENED, REGION, make_bucket, s3_store
-from tests.cloud.stand_ins import Moto
+from tests.support.fault_proxy import FaultProxy
+from tests.support.http_fake import Fault
+from tests.support.object_fixtures import OPENED, REGION, make_bucket, s3_store
+from tests.support.stand_ins import Moto
 
 pytestmark = pytest.mark.integration
 

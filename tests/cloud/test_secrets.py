@@ -24,12 +24,12 @@ from engine.errors import SecretError, SecretUnavailable
 from engine.model import Reading, Status
 from engine.secrets import SECRET_TTL, SecretsByKind
 from tests.cloud.aws_faults import json_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.http_base import Fault
 from tests.cloud.keyvault_fake import RESOURCE, TENANT, TOKEN, KeyVaultFake, StaticCredential
-from tests.cloud.object_fixtures import OPENED
-from tests.cloud.stand_ins import Moto
+from tests.support.fault_proxy import FaultProxy
+from tests.support.http_fake import Fault
+from tests.support.object_fixtures import OPENED
 from tests.support.probe_network import ScriptedNetwork
+from tests.support.stand_ins import Moto
 from tests.support.tls import LoopbackTls, loopback_tls
 
 pytestmark = pytest.mark.integration

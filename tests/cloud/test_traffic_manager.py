@@ -14,7 +14,7 @@ from engine.adapters.azure.traffic import AzureTrafficManager
 from engine.errors import CloudAccessDenied, CloudNotFound, CloudRejected, CloudUnavailable
 from tests.cloud.arm_clients import arm_target
 from tests.cloud.arm_fake import ArmFake, arm_error
-from tests.cloud.http_base import Fault
+from tests.support.http_fake import Fault
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.http_fake import FakeServer, JsonHandler
 
 
 class WebhookReceiver(FakeServer):

@@ -15,22 +15,11 @@ from moto import mock_aws
 
 from reference_services import service_a, service_b, settings
 from reference_services.dependencies import s3_client
-from tests.cloud.stand_ins import CA_VARIABLES, DUMMY_AWS
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws_env")]
 
 BUCKET = "reference-data"
-
-
-@pytest.fixture(autouse=True)
-def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*CA_VARIABLES, "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in DUMMY_AWS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
 @pytest.fixture

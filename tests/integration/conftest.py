@@ -7,7 +7,6 @@ without it the Prometheus tests fail, they are not skipped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +14,12 @@ from engine.adapters.clock import SystemClock
 from engine.health.collect import Collector
 from engine.model import Reading, Vantage
 from engine.ports import SignalSource
+from tests.support.stand_ins import Moto
 
 from .servers import (
     Exporter,
     HealthServer,
     KubeApiFake,
-    MotoServer,
     PrometheusServer,
     RawTcpServer,
     prometheus_binary,
@@ -92,26 +91,10 @@ def prometheus(exporter: Exporter) -> Iterator[PrometheusServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MotoServer:
+def aws(moto: Moto, aws_env: None) -> Moto:
     """moto, wiped, with dummy credentials and nothing of this machine's AWS setup."""
-    for name in ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    moto_server.reset()
-    return moto_server
+    return moto
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ Prometheus is a child process, stopped by the PID it was started with.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -315,33 +314,6 @@ class PrometheusServer:
 
 
 # ----------------------------------------------------------------------------- AWS (moto)
-
-
-class MotoServer:
-    """moto's server in a thread, on a free loopback port."""
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
-    def start(self) -> None:
-        self._server.start()
-        self.port = self._server.get_host_and_port()[1]
-
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=5):
-            pass
-
-    def stop(self) -> None:
-        self._server.stop()
 
 
 # ----------------------------------------------------------------------------- Kubernetes API

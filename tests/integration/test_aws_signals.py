@@ -18,9 +18,10 @@ from engine.adapters.clock import SystemClock
 from engine.config import RdsReplicaLagSignal, Route53HealthCheckSignal
 from engine.model import Status
 from tests.support.ports import closed_port
+from tests.support.stand_ins import Moto
 
 from .conftest import ReadOne
-from .servers import MotoServer, RawTcpServer
+from .servers import RawTcpServer
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ def health_signal(endpoint: str, check: str, **fields: Any) -> Route53HealthChec
     )
 
 
-def put_lag(aws: MotoServer, seconds: float, at: datetime, db: str = "app-db-replica") -> None:
+def put_lag(aws: Moto, seconds: float, at: datetime, db: str = "app-db-replica") -> None:
     cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws.url)
     cloudwatch.put_metric_data(
         Namespace="AWS/RDS",
@@ -69,7 +70,7 @@ def put_lag(aws: MotoServer, seconds: float, at: datetime, db: str = "app-db-rep
     )
 
 
-def test_the_most_recent_lag_datapoint_counts(read: ReadOne, aws: MotoServer) -> None:
+def test_the_most_recent_lag_datapoint_counts(read: ReadOne, aws: Moto) -> None:
     now = datetime.now(UTC)
     put_lag(aws, 400, now - timedelta(minutes=3))
     put_lag(aws, 12, now)
@@ -82,7 +83,7 @@ def test_the_most_recent_lag_datapoint_counts(read: ReadOne, aws: MotoServer) ->
 
 @pytest.mark.parametrize(("seconds", "status"), [(61, Status.DEGRADED), (301, Status.DOWN)])
 def test_lag_beyond_the_thresholds(
-    read: ReadOne, aws: MotoServer, seconds: float, status: Status
+    read: ReadOne, aws: Moto, seconds: float, status: Status
 ) -> None:
     put_lag(aws, seconds, datetime.now(UTC))
     reading = read(RdsReplicaLag(lag_signal(aws.url), SystemClock(), region=REGION))
@@ -90,14 +91,14 @@ def test_lag_beyond_the_thresholds(
     assert reading.value == seconds
 
 
-def test_no_datapoint_within_the_lookback_is_unknown(read: ReadOne, aws: MotoServer) -> None:
+def test_no_datapoint_within_the_lookback_is_unknown(read: ReadOne, aws: Moto) -> None:
     put_lag(aws, 5, datetime.now(UTC) - timedelta(minutes=20))
     reading = read(RdsReplicaLag(lag_signal(aws.url), SystemClock(), region=REGION))
     assert reading.status == Status.UNKNOWN
     assert reading.detail == "no ReplicaLag datapoint for app-db-replica in the last 5m"
 
 
-def test_a_healthy_route53_health_check_is_ok(read: ReadOne, aws: MotoServer) -> None:
+def test_a_healthy_route53_health_check_is_ok(read: ReadOne, aws: Moto) -> None:
     route53 = boto3.client("route53", region_name="us-east-1", endpoint_url=aws.url)
     check = route53.create_health_check(
         CallerReference=f"phoenix-{time.time_ns()}",
@@ -114,14 +115,14 @@ def test_a_healthy_route53_health_check_is_ok(read: ReadOne, aws: MotoServer) ->
     assert reading.detail == "0 of 1 checkers report a failure"
 
 
-def test_a_missing_health_check_is_unknown(read: ReadOne, aws: MotoServer) -> None:
+def test_a_missing_health_check_is_unknown(read: ReadOne, aws: Moto) -> None:
     check = "11111111-2222-3333-4444-555555555555"
     reading = read(Route53HealthCheck(health_signal(aws.url, check), SystemClock(), region=REGION))
     assert reading.status == Status.UNKNOWN
     assert reading.detail == f"health check {check} does not exist"
 
 
-def test_an_unreachable_endpoint_is_unknown(read: ReadOne, aws: MotoServer) -> None:
+def test_an_unreachable_endpoint_is_unknown(read: ReadOne, aws: Moto) -> None:
     with closed_port() as port:
         endpoint = f"http://127.0.0.1:{port}"
         reading = read(RdsReplicaLag(lag_signal(endpoint), SystemClock(), region=REGION))
@@ -130,7 +131,7 @@ def test_an_unreachable_endpoint_is_unknown(read: ReadOne, aws: MotoServer) -> N
 
 
 def test_an_endpoint_that_never_answers_is_unknown_within_the_timeout(
-    read: ReadOne, aws: MotoServer, raw_servers: dict[str, RawTcpServer]
+    read: ReadOne, aws: Moto, raw_servers: dict[str, RawTcpServer]
 ) -> None:
     signal = health_signal(raw_servers["silent"].base, "abc", timeout="0.5s")
     started = time.monotonic()
@@ -141,7 +142,7 @@ def test_an_endpoint_that_never_answers_is_unknown_within_the_timeout(
 
 
 def test_without_credentials_the_reading_says_so(
-    read: ReadOne, aws: MotoServer, monkeypatch: pytest.MonkeyPatch
+    read: ReadOne, aws: Moto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")

@@ -17,13 +17,13 @@ from engine.config import parse_config
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
 from tests.support.ports import closed_port
+from tests.support.stand_ins import Moto
 from tests.support.waiting import wait_until
 
 from .servers import (
     Exporter,
     HealthServer,
     KubeApiFake,
-    MotoServer,
     PrometheusServer,
     RawTcpServer,
     node,
@@ -48,7 +48,7 @@ def test_one_evaluation_reads_every_kind_of_signal(
     raw_servers: dict[str, RawTcpServer],
     prometheus: PrometheusServer,
     exporter: Exporter,
-    aws: MotoServer,
+    aws: Moto,
     kube: KubeApiFake,
 ) -> None:
     exporter.set({'pg_replication_lag_seconds{cluster="app-db"}': 7})

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.slack import Emulator
-from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.http_fake import FakeServer, JsonHandler
 from tests.support.ports import LOOPBACK, free_port
 from tests.support.waiting import wait_until
 

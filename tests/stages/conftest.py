@@ -4,7 +4,6 @@ over them by the bot's own port factory."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,21 +15,8 @@ from bot.wiring.secrets import build_secrets
 from engine.config import PhoenixConfig, parse_config
 from tests.cloud.arm_clients import CLIENT_OPTIONS, UnusedCredential
 from tests.cloud.arm_fake import ArmFake
-from tests.cloud.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
-    _arm,
-    _aws_env,
-    _close_clients,
-    _moto_proxy,
-    aws_proxy,
-    azurite,
-    moto,
-    moto_server,
-)
-from tests.cloud.fault_proxy import FaultProxy
 from tests.cloud.jenkins_fake import JenkinsFake
 from tests.cloud.kube_fake import KubeFake
-from tests.cloud.object_fixtures import blob_service, body
-from tests.cloud.stand_ins import Azurite, Moto
 from tests.cloud.webhook_receiver import WebhookReceiver
 from tests.stages.world import (
     JENKINS_TOKEN,
@@ -41,9 +27,17 @@ from tests.stages.world import (
     seed_azure,
     world_yaml,
 )
+from tests.support.fault_proxy import FaultProxy
+from tests.support.object_fixtures import blob_service, body
+from tests.support.stand_ins import Azurite, Moto
 from tests.unit.runner_support import Kit
 
 OBJECTS = {f"assets/{i:03d}.bin": body(f"assets/{i:03d}.bin", 1000 + 37 * i) for i in range(40)}
+
+
+@pytest.fixture(autouse=True)
+def _aws_env(aws_env: None) -> None:
+    """Every stage here may reach moto."""
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +70,9 @@ def _service() -> Iterator[Service]:
 
 @pytest.fixture
 def world(
-    moto: Moto,  # noqa: F811 - the fixture imported above
-    azurite: Azurite,  # noqa: F811
-    _arm: ArmFake,  # noqa: F811
+    moto: Moto,
+    azurite: Azurite,
+    _arm: ArmFake,
     _kube: KubeFake,
     _receiver: WebhookReceiver,
     _jenkins: JenkinsFake,
@@ -154,7 +148,7 @@ def kit(tmp_path: Path) -> Iterator[Kit]:
 @pytest.fixture
 def through_proxy(
     world: World,
-    aws_proxy: FaultProxy,  # noqa: F811
+    aws_proxy: FaultProxy,
 ) -> Iterator[CloudPorts]:
     """The world's AWS ports, reaching moto through ``aws_proxy`` (faults, call counts)."""
     aws_cloud = world.config.clouds.aws.model_copy(update={"endpoint_url": aws_proxy.url})
@@ -164,8 +158,3 @@ def through_proxy(
     )
     yield ports
     ports.close()
-
-
-@pytest.fixture
-def container_name() -> str:
-    return f"t{uuid.uuid4().hex[:20]}"

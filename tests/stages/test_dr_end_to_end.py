@@ -10,7 +10,6 @@ from engine.plans.model import plan_book
 from engine.records import Surface
 from engine.runs import RunMode, RunState, StageState
 from tests.cloud.kube_fake import ControllerLoop
-from tests.cloud.object_fixtures import blob_service, blobs, s3_client
 from tests.stages.conftest import OBJECTS
 from tests.stages.world import (
     BUCKET,
@@ -19,6 +18,7 @@ from tests.stages.world import (
     failover_roles,
     replicas,
 )
+from tests.support.object_fixtures import blob_service, blobs, s3_client
 from tests.unit.runner_support import Kit
 
 pytestmark = pytest.mark.integration

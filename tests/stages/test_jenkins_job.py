@@ -12,8 +12,8 @@ from engine.errors import CloudUnavailable, StageFatal
 from engine.runs import RunMode
 from engine.stages import REGISTRY
 from engine.stages.jenkins import RUN_PARAMETER
-from tests.cloud.http_base import Fault
 from tests.stages.world import Context, Crash, World, attempt
+from tests.support.http_fake import Fault
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from engine.records import Surface
 from engine.runner.runner import Runner
 from engine.runs import RunState, StageState
 from tests.cloud.aws_faults import json_error
-from tests.cloud.fault_proxy import FaultProxy
 from tests.stages.world import REGION, WEBHOOK_SECRET, Context, World, attempt, aws
+from tests.support.fault_proxy import FaultProxy
 from tests.unit.runner_support import Kit, plan_of
 
 pytestmark = pytest.mark.integration

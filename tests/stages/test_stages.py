@@ -30,10 +30,7 @@ from engine.stages.notify import delivery_id
 from engine.stages.ports import OBJECT_STORES, StoreKind
 from tests.cloud.arm_fake import arm_error
 from tests.cloud.aws_faults import query_error, rest_json_error
-from tests.cloud.fault_proxy import FaultProxy
-from tests.cloud.http_base import Fault
 from tests.cloud.kube_fake import ControllerLoop, status_fault
-from tests.cloud.object_fixtures import blob_service, blobs
 from tests.stages.conftest import OBJECTS
 from tests.stages.world import (
     DOMAIN,
@@ -54,6 +51,9 @@ from tests.stages.world import (
     replicas,
     seed_standby_region,
 )
+from tests.support.fault_proxy import FaultProxy
+from tests.support.http_fake import Fault
+from tests.support.object_fixtures import blob_service, blobs
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

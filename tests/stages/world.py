@@ -17,12 +17,12 @@ from engine.errors import StageCancelled
 from engine.runs import RunMode, idempotency_key
 from engine.stages import REGISTRY, Ports, StageResult
 from tests.cloud.arm_fake import GROUP, SUBSCRIPTION, ArmFake
-from tests.cloud.http_base import FakeServer, JsonHandler
 from tests.cloud.jenkins_fake import JenkinsFake
 from tests.cloud.kube_fake import KubeFake
-from tests.cloud.object_fixtures import OPENED
-from tests.cloud.stand_ins import Azurite, Moto
 from tests.cloud.webhook_receiver import WebhookReceiver
+from tests.support.http_fake import FakeServer, JsonHandler
+from tests.support.object_fixtures import OPENED
+from tests.support.stand_ins import Azurite, Moto
 
 WEBHOOK_SECRET = b"stage-webhook-secret"
 JENKINS_TOKEN = "stage-jenkins-token"

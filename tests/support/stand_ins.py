@@ -1,5 +1,6 @@
-"""Real stand-ins on loopback for the cloud adapters' tests and the sync benchmark: moto's
-server and Azurite, each a child process started on a free port and stopped by its PID.
+"""Real stand-ins on loopback for the tests that talk to AWS or Azure Blob, and for the sync
+benchmark: moto's server and Azurite, each a child process started on a free port and stopped
+by its PID.
 
 moto runs in a child process too (its ``ThreadedMotoServer``), so it neither competes with
 the code under test for the GIL nor shows up in that process's memory measurements.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import http.client
 from urllib.parse import urlsplit
 
-from tests.cloud.http_base import FakeServer, JsonHandler
+from tests.support.http_fake import FakeServer, JsonHandler
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "host"}
 
