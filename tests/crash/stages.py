@@ -9,11 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from engine.plans.model import Plan, parse_plan
 from engine.stages import REGISTRY, PortKey, Stage, StageContext
-from tests.unit.runner_support import ledger
+from engine.stages.testing import Record, RecordParams
 
 TESTING = REGISTRY.copy()
 RECORDING = ("s1", "s2", "s3", "s4", "s5", "s7", "s9")
@@ -32,23 +30,18 @@ def claim_flag(path: Path, text: str) -> bool:
     return True
 
 
-class LingerParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ledger: str
+class LingerParams(RecordParams):
     flag: str
 
 
 @TESTING.register("record_lingering", params=LingerParams, timeout=timedelta(minutes=1))
-class RecordLingering(Stage[LingerParams]):
+class RecordLingering(Record, Stage[LingerParams]):
     """Records its key; then, the first time anywhere, says so in ``flag`` and lingers
     (keeping its lease) until it is cancelled or its process killed."""
 
-    def holds(self, ctx: StageContext, params: LingerParams) -> bool:
-        return ctx.idempotency_key in ledger(Path(params.ledger))
-
-    def run(self, ctx: StageContext, params: LingerParams) -> str:
-        with open(params.ledger, "a") as out:
-            out.write(ctx.idempotency_key + "\n")
+    def run(self, ctx: StageContext, params: RecordParams) -> str:
+        assert isinstance(params, LingerParams)
+        super().run(ctx, params)
         if claim_flag(Path(params.flag), str(os.getpid())):
             ctx.wait(60)
         return "recorded"
@@ -63,21 +56,12 @@ class Gate:
 GATE = PortKey[Gate]("gate")
 
 
-class GatedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ledger: str
-
-
-@TESTING.register("record_gated", params=GatedParams, timeout=timedelta(minutes=1))
-class RecordGated(Stage[GatedParams]):
+@TESTING.register("record_gated", params=RecordParams, timeout=timedelta(minutes=1))
+class RecordGated(Record):
     """Records its key, then waits (cooperatively) until the test opens the gate."""
 
-    def holds(self, ctx: StageContext, params: GatedParams) -> bool:
-        return ctx.idempotency_key in ledger(Path(params.ledger))
-
-    def run(self, ctx: StageContext, params: GatedParams) -> str:
-        with open(params.ledger, "a") as out:
-            out.write(ctx.idempotency_key + "\n")
+    def run(self, ctx: StageContext, params: RecordParams) -> str:
+        super().run(ctx, params)
         gate = ctx.ports.get(GATE)
         gate.entered.set()
         while not gate.release.is_set():

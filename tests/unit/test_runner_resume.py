@@ -10,13 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict
 
 from engine.errors import LeaseLost, PlanChanged, StoreUnavailable, WrongRunState
 from engine.records import Surface
 from engine.runner.execution import RunnerSettings
 from engine.runs import AttemptOutcome, EventKind, RunState, StageState, run_lease_name
-from engine.stages import REGISTRY, PortKey, Ports, Stage, StageContext
+from engine.stages import REGISTRY, PortKey, Ports, StageContext
+from engine.stages.testing import Record, RecordParams
 
 from .runner_support import (
     TTL,
@@ -160,11 +160,6 @@ def test_a_live_owner_keeps_its_run_until_its_lease_expires(kit: Kit) -> None:
 # ----------------------------------------------------------------------------- mid-stage
 
 
-class LedgerParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ledger: str
-
-
 class HangControl:
     def __init__(self) -> None:
         self.entered = threading.Event()
@@ -175,36 +170,28 @@ HANG = PortKey[HangControl]("hang control")
 TESTING = REGISTRY.copy()
 
 
-@TESTING.register("record_then_hang", params=LedgerParams, timeout=timedelta(minutes=1))
-class RecordThenHang(Stage[LedgerParams]):
+@TESTING.register("record_then_hang", params=RecordParams, timeout=timedelta(minutes=1))
+class RecordThenHang(Record):
     """Records its key, then hangs, deaf to cancellation, until the test lets it go."""
 
-    def holds(self, ctx: StageContext, params: LedgerParams) -> bool:
-        return ctx.idempotency_key in ledger(Path(params.ledger))
-
-    def run(self, ctx: StageContext, params: LedgerParams) -> str:
-        with open(params.ledger, "a") as out:
-            out.write(ctx.idempotency_key + "\n")
+    def run(self, ctx: StageContext, params: RecordParams) -> str:
+        super().run(ctx, params)
         control = ctx.ports.get(HANG)
         control.entered.set()
         control.release.wait(10)
         return "recorded, after a long pause"
 
 
-@TESTING.register("wait_for_release", params=LedgerParams, timeout=timedelta(minutes=1))
-class WaitForRelease(Stage[LedgerParams]):
+@TESTING.register("wait_for_release", params=RecordParams, timeout=timedelta(minutes=1))
+class WaitForRelease(Record):
     """Waits, cooperatively, until the test lets it go; then records its key."""
 
-    def holds(self, ctx: StageContext, params: LedgerParams) -> bool:
-        return ctx.idempotency_key in ledger(Path(params.ledger))
-
-    def run(self, ctx: StageContext, params: LedgerParams) -> str:
+    def run(self, ctx: StageContext, params: RecordParams) -> str:
         control = ctx.ports.get(HANG)
         control.entered.set()
         while not control.release.is_set():
             ctx.wait(0.01)
-        with open(params.ledger, "a") as out:
-            out.write(ctx.idempotency_key + "\n")
+        super().run(ctx, params)
         return "recorded"
 
 
