@@ -44,7 +44,6 @@ def read() -> ReadOne:
 @pytest.fixture(scope="session")
 def health_server() -> Iterator[HealthServer]:
     server = HealthServer()
-    server.start()
     yield server
     server.stop()
 
@@ -72,7 +71,6 @@ def raw_servers() -> Iterator[dict[str, RawTcpServer]]:
 @pytest.fixture(scope="session")
 def exporter() -> Iterator[Exporter]:
     server = Exporter()
-    server.start()
     yield server
     server.stop()
 
@@ -100,7 +98,6 @@ def aws(moto: Moto, aws_env: None) -> Moto:
 @pytest.fixture(scope="session")
 def kube_api() -> Iterator[KubeApiFake]:
     server = KubeApiFake()
-    server.start()
     yield server
     server.stop()
 

@@ -18,66 +18,42 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.cloud.kube_objects import status_body
+from tests.support.http_fake import FakeServer, JsonHandler
 from tests.support.ports import LOOPBACK, free_port
 from tests.support.waiting import wait_until
 
-
-class _QuietHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up early is expected here
+TEXT = "text/plain"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
+class _LoopbackServer(FakeServer):
+    """A fake the signal tests probe; ``stopping`` is set first on ``stop()``, so a handler
+    that is made to hang lets go at once."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _ThreadedServer:
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.stopping = threading.Event()
-        self._httpd = _QuietHTTPServer((LOOPBACK, 0), handler)
-        self._httpd.owner = self  # type: ignore[attr-defined]
-        self.port: int = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__(handler, tls=tls)
 
     @property
     def base(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
-    def start(self) -> None:
-        self._thread.start()
+        return self.url
 
     def stop(self) -> None:
         self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        super().stop()
 
 
 # ----------------------------------------------------------------------------- health endpoints
 
 
-class HealthServer(_ThreadedServer):
+class HealthServer(_LoopbackServer):
     """Health endpoints with a behaviour per path.
 
     ``/ok`` 200; ``/fail`` 503; ``/status/N`` N; ``/slow?s=SECONDS`` 200 after a delay;
@@ -86,48 +62,39 @@ class HealthServer(_ThreadedServer):
     """
 
     def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
-        super().__init__(_HealthHandler)
         self.expected_token = "s3cret-token"
         self.seen_headers: dict[str, dict[str, str]] = {}
-        self.lock = threading.Lock()
-        self.scheme = "http"
-        if tls is not None:
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-            self.scheme = "https"
-
-    @property
-    def base(self) -> str:
-        return f"{self.scheme}://{LOOPBACK}:{self.port}"
+        super().__init__(_HealthHandler, tls=tls)
 
 
-class _HealthHandler(_Handler):
-    server: _QuietHTTPServer
-
+class _HealthHandler(JsonHandler):
     def do_GET(self) -> None:
-        owner: HealthServer = self.server.owner  # type: ignore[attr-defined]
+        owner: HealthServer = self.owner
         url = urlsplit(self.path)
         with owner.lock:
             owner.seen_headers[url.path] = dict(self.headers.items())
         if url.path == "/ok":
-            self.answer(200, b"ok\n")
+            self.send(200, b"ok\n", content_type=TEXT)
         elif url.path == "/fail":
-            self.answer(503, b"unavailable\n")
+            self.send(503, b"unavailable\n", content_type=TEXT)
         elif url.path.startswith("/status/"):
-            self.answer(int(url.path.removeprefix("/status/")), b"as asked\n")
+            self.send(int(url.path.removeprefix("/status/")), b"as asked\n", content_type=TEXT)
         elif url.path == "/slow":
             seconds = float(parse_qs(url.query).get("s", ["1"])[0])
             if not owner.stopping.wait(seconds):
-                self.answer(200, b"ok, eventually\n")
+                self.send(200, b"ok, eventually\n", content_type=TEXT)
         elif url.path == "/auth":
             good = self.headers.get("Authorization") == f"Bearer {owner.expected_token}"
-            self.answer(200 if good else 401, b"ok\n" if good else b"who are you?\n")
+            self.send(
+                200 if good else 401, b"ok\n" if good else b"who are you?\n", content_type=TEXT
+            )
         elif url.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/login")
             self.send_header("Content-Length", "0")
             self.end_headers()
         else:
-            self.answer(404, b"not found\n")
+            self.send(404, b"not found\n", content_type=TEXT)
 
     do_HEAD = do_GET
 
@@ -201,13 +168,12 @@ class RawTcpServer:
 # ----------------------------------------------------------------------------- prometheus
 
 
-class Exporter(_ThreadedServer):
+class Exporter(_LoopbackServer):
     """Serves ``/metrics`` in the text exposition format; tests set the values."""
 
     def __init__(self) -> None:
-        super().__init__(_ExporterHandler)
-        self.lock = threading.Lock()
         self.samples: dict[str, float] = {}
+        super().__init__(_ExporterHandler)
 
     def set(self, samples: dict[str, float]) -> None:
         """Replace the exposed samples; keys are series such as ``'lag{db="a"}'``."""
@@ -215,17 +181,16 @@ class Exporter(_ThreadedServer):
             self.samples = dict(samples)
 
 
-class _ExporterHandler(_Handler):
-    server: _QuietHTTPServer
-
+class _ExporterHandler(JsonHandler):
     def do_GET(self) -> None:
-        owner: Exporter = self.server.owner  # type: ignore[attr-defined]
+        owner: Exporter = self.owner
         with owner.lock:
             samples = dict(owner.samples)
         names = sorted({series.split("{", 1)[0] for series in samples})
         lines = [f"# TYPE {name} gauge" for name in names]
         lines += [f"{series} {value!r}" for series, value in sorted(samples.items())]
-        self.answer(200, ("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4")
+        body = ("\n".join(lines) + "\n").encode()
+        self.send(200, body, content_type="text/plain; version=0.0.4")
 
 
 def prometheus_binary() -> str | None:
@@ -358,7 +323,7 @@ def node(name: str, ready: str | None = "True", labels: dict[str, str] | None = 
     }
 
 
-class KubeApiFake(_ThreadedServer):
+class KubeApiFake(_LoopbackServer):
     """``GET /api/v1/nodes`` answered with a real-shaped NodeList, or with ``status``/``raw``.
 
     ``requests`` records each request's path and query (e.g. the label selector).
@@ -366,7 +331,6 @@ class KubeApiFake(_ThreadedServer):
 
     def __init__(self) -> None:
         super().__init__(_KubeHandler)
-        self.lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -377,18 +341,16 @@ class KubeApiFake(_ThreadedServer):
             self.requests: list[str] = []
 
 
-class _KubeHandler(_Handler):
-    server: _QuietHTTPServer
-
+class _KubeHandler(JsonHandler):
     def do_GET(self) -> None:
-        owner: KubeApiFake = self.server.owner  # type: ignore[attr-defined]
+        owner: KubeApiFake = self.owner
         with owner.lock:
             owner.requests.append(self.path)
             nodes, status, raw = list(owner.nodes), owner.status, owner.raw
         if urlsplit(self.path).path != "/api/v1/nodes":
             self._status(404, "NotFound", "the server could not find the requested resource")
         elif raw is not None:
-            self.answer(status, raw, "application/json")
+            self.send(status, raw)
         elif status != 200:
             self._status(status, "InternalError", "etcd cluster is unavailable")
         else:
@@ -398,8 +360,8 @@ class _KubeHandler(_Handler):
                 "metadata": {"resourceVersion": "12345"},
                 "items": nodes,
             }
-            self.answer(200, json.dumps(body).encode(), "application/json")
+            self.send(200, body)
 
     def _status(self, code: int, reason: str, message: str) -> None:
         body = status_body(code, reason, message)
-        self.answer(code, json.dumps(body).encode(), "application/json")
+        self.send(code, body)

@@ -240,7 +240,6 @@ def test_head_requests(read: ReadOne, health_server: HealthServer) -> None:
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HealthServer, Path]]:
     tls = loopback_tls(tmp_path_factory.mktemp("tls"))
     server = HealthServer(tls=tls.server_context())
-    server.start()
     yield server, tls.ca_file
     server.stop()
 

@@ -57,7 +57,8 @@ class FaultList:
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 256
+    request_queue_size = 1024
+    """Connections waiting to be accepted: a tick probes a thousand targets at once."""
     tls: ssl.SSLContext | None = None
 
     def get_request(self) -> tuple[Any, Any]:
