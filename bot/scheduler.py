@@ -13,6 +13,9 @@ as soon as it takes over).
 An evaluation that overruns into the next slot makes that tick skip (``max_instances=1``,
 ``coalesce``), counted in ``phoenix_ticks_skipped_total``: ticks never pile up.
 
+An evaluation is: collect the readings, one engine call (``engine.health.tick``: score, level,
+cool-down and silences, the incident followed up), publish what it says (metrics, Slack).
+
 ``Evaluator.tick()`` and ``DrillDuties.run()`` are plain calls on an injectable clock, so tests
 drive them without waiting; the APScheduler wiring is tested on its own with a short interval.
 """
@@ -23,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
@@ -39,13 +42,10 @@ from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import DrillDesk, subject
 from engine.drills.schedule import Announce, Miss, Start
 from engine.errors import StoreError
-from engine.health.levels import decide, start_cooldown
-from engine.health.scoring import score
-from engine.model import LevelDecision, LevelState, Reading
+from engine.health.tick import Tick, TickOutcome
+from engine.incidents.lifecycle import IncidentUpdate
+from engine.model import LevelDecision, Reading
 from engine.ports import Clock
-from engine.records import ScoreSample
-from engine.runs import RunMode, RunState
-from engine.store import Store
 from handlers import blocks
 from handlers.context import ProposalBoard
 from handlers.drills import announcement_role
@@ -79,29 +79,27 @@ class TickResult:
 
 
 class Evaluator:
-    """One evaluation: collect -> score -> decide (from the persisted level state) -> act."""
+    """One evaluation per slot, by the leader: collect -> the engine's tick -> publish."""
 
     def __init__(
         self,
-        config: PhoenixConfig,
-        store: Store,
+        health: Tick,
         collect: Callable[[], Sequence[Reading]],
-        act: Callable[[LevelDecision], object],
+        publish: Callable[[IncidentUpdate], object],
         *,
         clock: Clock,
         leadership: Leadership,
         metrics: Metrics,
-        history_keep: int = 2880,
     ) -> None:
-        self.config = config
-        self.store = store
+        self.health = health
+        self.config = health.config
+        self.store = health.store
         self._collect = collect
-        self._act = act
+        self._publish = publish
         self.clock = clock
         self.leadership = leadership
         self.metrics = metrics
-        self.history_keep = history_keep
-        self.interval = config.evaluation.interval.total_seconds()
+        self.interval = self.config.evaluation.interval.total_seconds()
         self.evaluations = 0
         self.overlaps = 0
         self._busy = threading.Lock()
@@ -139,70 +137,42 @@ class Evaluator:
         if self._stored(slot):
             return None
         started = time.monotonic()
-        readings = self._collect()
-        current = score(readings, self.config, now)
-        state = self._cooled(self.load_state())
-        decision, after = decide(state, current, self.config)
-        reason = decision.reason
-        silences = self.store.list_silences(active_at=self.clock.now())
-        if decision.action.is_proposal and silences:
-            # Held, not taken: once the silence ends, a breach that still holds is proposed.
-            after = replace(after, level=state.level)
-            until = max(s.until for s in silences)
-            reason += f"; proposal held back: silenced until {until:%Y-%m-%d %H:%M} UTC"
-        if not self.leadership.confirm():
+        outcome = self.evaluate(self._collect(), at=now, may_record=self.leadership.confirm)
+        if outcome is None:
             log.warning("leadership lost during an evaluation: its decision is dropped")
             return None
-        self.store.append_score(
-            ScoreSample(
-                current.at,
-                current.total,
-                decision.level if not silences else after.level,
-                {sp.signal: sp.points for sp in current.breakdown},
-                state=after,
-                reason=reason,
-            ),
-            keep=self.history_keep,
-        )
-        self.evaluations += 1
-        self.metrics.evaluated(decision)
-        if not (decision.action.is_proposal and silences):
-            self._act(decision)
         seconds = time.monotonic() - started
         self.metrics.evaluation_seconds.observe(seconds)
+        decision = outcome.decision
         log.info(
             "evaluated: score %d, level %d, %s",
-            current.total,
+            decision.score.total,
             decision.level,
             decision.action.value,
             extra={"slot": slot, "seconds": round(seconds, 3)},
         )
         return TickResult(slot, decision, seconds)
 
+    def evaluate(
+        self,
+        readings: Sequence[Reading],
+        *,
+        at: datetime | None = None,
+        may_record: Callable[[], bool] = lambda: True,
+    ) -> TickOutcome | None:
+        """The engine's evaluation of ``readings`` (taken at ``at``, now by default), and what
+        it says published; None when ``may_record`` said no."""
+        outcome = self.health.evaluate(readings, at=at or self.clock.now(), may_record=may_record)
+        if outcome is None:
+            return None
+        self.evaluations += 1
+        self.metrics.evaluated(outcome.decision)
+        self._publish(outcome.incidents)
+        return outcome
+
     def _stored(self, slot: int) -> bool:
         latest = self.store.score_history(limit=1)
         return bool(latest) and self.slot(latest[-1].at) == slot
-
-    def load_state(self) -> LevelState:
-        samples = self.store.score_history(limit=1)
-        if samples and samples[-1].state is not None:
-            return samples[-1].state
-        return LevelState()
-
-    def _cooled(self, state: LevelState) -> LevelState:
-        """Start the cool-down from the last failover or failback that finished."""
-        levels = self.config.levels
-        plans = {levels.region_failover.plan, levels.dr_failover.plan, "failback"}
-        for run in self.store.list_runs(states={RunState.SUCCEEDED}, limit=50):
-            if run.mode is RunMode.LIVE and run.plan in plans and run.finished_at is not None:
-                cooled = start_cooldown(state, run.finished_at, self.config.evaluation)
-                if state.cooldown_until is None or (
-                    cooled.cooldown_until is not None
-                    and cooled.cooldown_until > state.cooldown_until
-                ):
-                    return cooled
-                return state
-        return state
 
 
 class DrillDuties:

@@ -74,7 +74,6 @@ class AuditAction(StrEnum):
     PROPOSAL_SNOOZE = "proposal.snooze"
     PROPOSAL_EXPIRE = "proposal.expire"
     PROPOSAL_WITHDRAW = "proposal.withdraw"
-    PROPOSAL_SILENCED = "proposal.silenced"
     APPROVAL_GRANT = "approval.grant"
     INCIDENT_RESOLVE = "incident.resolve"
     SILENCE_ADD = "silence.add"

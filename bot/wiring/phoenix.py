@@ -4,7 +4,6 @@ phoenix.yaml."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,9 +12,10 @@ from slack_sdk import WebClient
 
 from bot.app import build_app
 from bot.followups import Followups
+from bot.incident_feed import IncidentFeed
 from bot.leader import Leadership
 from bot.metrics import Metrics
-from bot.reporter.slack import PROPOSAL, ReporterSettings, SlackReporter
+from bot.reporter.slack import ReporterSettings, SlackReporter
 from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
 from bot.settings import Settings
 from bot.slack_directory import SlackGroups
@@ -27,20 +27,16 @@ from engine.adapters.clock import SystemClock
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
 from engine.errors import StoreError
+from engine.health.tick import Tick
 from engine.incidents.desk import IncidentDesk
-from engine.incidents.proposals import Proposal
-from engine.model import Action, LevelDecision, Reading
+from engine.model import Reading
 from engine.plans.model import plan_book
 from engine.ports import Clock
-from engine.records import Incident
 from engine.runner.execution import RunnerSettings
 from engine.runner.runner import Runner
 from engine.runs import EventKind, ProgressEvent
 from engine.store import Store
-from handlers import blocks
 from handlers.context import Services
-
-log = logging.getLogger("bot.wiring.phoenix")
 
 
 @dataclass
@@ -66,56 +62,6 @@ class Phoenix:
     scheduler: PhoenixScheduler
     clouds: CloudPorts
     followups: Followups
-
-    def on_decision(self, decision: LevelDecision) -> Proposal | None:
-        """What the evaluation tick calls with each level decision: a proposal (posted, in
-        the incident's thread when it escalates), a resolution (the incident's message
-        edited, a note in its thread), or a notice about a flapping signal."""
-        incident_before = self.desk.lifecycle.current()
-        for notice in decision.notices:
-            self._note(incident_before, notice)
-        change = self.desk.lifecycle.recover(decision)
-        if change is not None:
-            self._note(change.incident, change.note)
-            for run_id in (*change.withdrawn, *change.incident.run_ids[:1]):
-                proposal = self.desk.register.proposal(run_id)
-                if proposal is not None:
-                    self.reporter.publish(proposal)
-            return None
-        proposal = self.desk.lifecycle.escalate(decision)
-        if proposal is None:
-            return None
-        incident = proposal.incident
-        if incident is not None and incident.run_ids[:1] == (proposal.run_id,):
-            self.metrics.incidents_opened.inc()
-        self.reporter.publish(proposal)
-        if incident is not None and incident.run_ids and incident.run_ids[0] != proposal.run_id:
-            root = self.desk.register.proposal(incident.run_ids[0])
-            if root is not None:
-                self.reporter.publish(root)
-        if decision.action is Action.OPEN and proposal.record.required == 0:
-            log.info("self-healing runs by itself (policy auto)", extra={"run_id": proposal.run_id})
-        return proposal
-
-    def _note(self, incident: Incident | None, text: str) -> None:
-        """A note in the incident's thread, or in the channel when no incident is open."""
-        at = self.services.clock.now().timestamp()
-        rendered = blocks.thread_note(text)
-        channel = self.config.slack.channel
-        if incident is not None and incident.run_ids:
-            root = incident.run_ids[0]
-            proposal = self.desk.register.proposal(root)
-            if proposal is not None:
-                self.reporter.publish(proposal)
-            self.reporter.show(
-                incident.incident_id,
-                f"note:{at}",
-                rendered,
-                channel=channel,
-                parent=(root, PROPOSAL),
-            )
-            return
-        self.reporter.show("notices", f"note:{at}", rendered, channel=channel)
 
     def ready(self) -> bool:
         try:
@@ -178,16 +124,15 @@ def build_phoenix(
     )
     schedule = scheduler_settings or SchedulerSettings()
     leadership = Leadership(store, runner.owner, schedule.ttl_for(config.evaluation.interval))
-    phoenix_ref: list[Phoenix] = []
+    health = Tick(config, store, desk.lifecycle, clock=clock, history_keep=schedule.history_keep)
+    feed = IncidentFeed(reporter, metrics, config.slack.channel, clock)
     evaluator = Evaluator(
-        config,
-        store,
+        health,
         collect or build_collector(config, clock, secrets=clouds.secrets.resolve).collect,
-        lambda decision: phoenix_ref[0].on_decision(decision),
+        feed.publish,
         clock=clock,
         leadership=leadership,
         metrics=metrics,
-        history_keep=schedule.history_keep,
     )
     duties = DrillDuties(drills, reporter, config, leadership, clock)
     sweeper = Sweeper(runner, desk, reporter.publish)
@@ -213,7 +158,6 @@ def build_phoenix(
         clouds,
         followups,
     )
-    phoenix_ref.append(phoenix)
 
     def store_up() -> bool:
         return phoenix.ready()

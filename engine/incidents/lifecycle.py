@@ -1,6 +1,11 @@
 """An incident's life, driven by level decisions: opened with the first proposal of a level,
 escalated (one incident, a new proposal in its thread) when the level rises, and resolved,
 once, when the level is back to none; proposals of it still waiting are then withdrawn.
+``follow`` takes one decision through all of it and says what changed, as neutral values the
+surfaces show: notes for the incident's thread and the proposals to post or edit.
+
+Whether a decision may propose at all (the cool-down, silences) is decided before it gets
+here, by ``engine.health.judgement``.
 
 Idempotency: a level's proposal opens once per incident and level (a claim on
 ``proposal:<incident>:<level>``) and an incident resolves once (``resolve:<incident>``), so a
@@ -24,6 +29,36 @@ from engine.model import Action, Level, LevelDecision
 from engine.records import BOT, AuditAction, Incident, IncidentStatus, Surface
 
 log = logging.getLogger("engine.incidents.lifecycle")
+
+
+@dataclass(frozen=True)
+class IncidentNote:
+    """A sentence for the thread of ``incident`` (in the channel when no incident is open)."""
+
+    text: str
+    incident: Incident | None = None
+    head: Proposal | None = None
+    """The incident's first proposal as it stands now: its message heads the thread."""
+
+    @property
+    def thread(self) -> str | None:
+        """The run whose proposal message the note replies to."""
+        return self.incident.run_ids[0] if self.incident and self.incident.run_ids else None
+
+
+@dataclass(frozen=True)
+class IncidentUpdate:
+    """What one level decision changed about incidents: the notes first, then the proposals,
+    in the order they are to be shown."""
+
+    notes: tuple[IncidentNote, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
+    """A new proposal, and those whose message now says something else (the incident's first,
+    escalated or resolved; proposals withdrawn)."""
+    proposed: Proposal | None = None
+    """The proposal this decision opened, if any."""
+    opened: Incident | None = None
+    """The incident this decision opened, if any."""
 
 
 @dataclass(frozen=True)
@@ -53,17 +88,42 @@ class IncidentLifecycle:
         incidents = self.store.list_incidents(open_only=True, limit=1)
         return incidents[0] if incidents else None
 
+    def follow(self, decision: LevelDecision) -> IncidentUpdate:
+        """Take ``decision`` through the incident's life: a notice (a signal flapping) as a
+        note, a step down or a resolution as a note and the proposals it changed, a rise of
+        the level as a proposal (opening the incident, or escalating it in its thread)."""
+        before = self.current()
+        notices = tuple(self._note(before, notice) for notice in decision.notices)
+        change = self.recover(decision)
+        if change is not None:
+            note = self._note(change.incident, change.note)
+            changed = dict.fromkeys((*change.withdrawn, *change.incident.run_ids[:1]))
+            return IncidentUpdate((*notices, note), self._proposals(tuple(changed)))
+        proposal = self.escalate(decision)
+        if proposal is None:
+            return IncidentUpdate(notices)
+        incident = proposal.incident
+        runs = incident.run_ids if incident is not None else ()
+        opened = incident if runs[:1] == (proposal.run_id,) else None
+        if decision.action is Action.OPEN and proposal.record.required == 0:
+            log.info("self-healing runs by itself (policy auto)", extra={"run_id": proposal.run_id})
+        heads = self._proposals(runs[:1]) if runs and runs[0] != proposal.run_id else ()
+        return IncidentUpdate(notices, (proposal, *heads), proposal, opened)
+
+    def _note(self, incident: Incident | None, text: str) -> IncidentNote:
+        head = self._proposals(incident.run_ids[:1]) if incident is not None else ()
+        return IncidentNote(text, incident, head[0] if head else None)
+
+    def _proposals(self, run_ids: tuple[str, ...]) -> tuple[Proposal, ...]:
+        found = (self.register.proposal(run_id) for run_id in run_ids)
+        return tuple(proposal for proposal in found if proposal is not None)
+
     def escalate(self, decision: LevelDecision) -> Proposal | None:
         """Open (or escalate) the incident and propose the level's plan, once. None when the
-        decision proposes nothing, or a silence holds proposals back."""
+        decision proposes nothing."""
         if not decision.action.is_proposal or decision.level == Level.NONE:
             return None
         now = self._trail.clock.now()
-        if self.store.list_silences(active_at=now):
-            self._trail.write(
-                BOT, Surface.SYSTEM, AuditAction.PROPOSAL_SILENCED, "incident", decision.reason
-            )
-            return None
         incident = self.current() or self._new_incident(decision, now)
         if not self.store.claim(f"proposal:{incident.incident_id}:{decision.level:d}", CLAIM_TTL):
             return None

@@ -4,7 +4,7 @@ fast test plans, a real SQLite store, the real runner, reporter and Bolt app."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,11 +14,10 @@ from bot.reporter.slack import ReporterSettings
 from bot.settings import Settings, load_settings
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config
-from engine.health.levels import LevelState, decide
-from engine.health.scoring import score
+from engine.health.tick import TickOutcome
 from engine.incidents.proposals import Proposal
-from engine.model import Level, LevelDecision, Reading, Status, Vantage
-from engine.records import ScoreSample
+from engine.model import Level, Reading, Status, Vantage
+from engine.records import IncidentStatus, ScoreSample
 from engine.runner.execution import RunnerSettings
 from engine.runs import Run, RunState
 from sandbox.slack import Emulator, Message
@@ -127,37 +126,35 @@ class Rig:
     slack: Emulator
     phoenix: Phoenix
     handler: SocketModeHandler | None = None
-    state: LevelState = field(default_factory=LevelState)
 
-    def decisions(self, level: Level) -> LevelDecision:
-        """Evaluations of a breach until the level decision proposes (as the tick would)."""
-        config = self.phoenix.config
-        self.state = LevelState()
-        for _ in range(config.evaluation.confirm):
-            current = score(readings(BREACHES[level]), config, datetime.now(UTC))
-            self.phoenix.store.append_score(
-                ScoreSample(
-                    current.at,
-                    current.total,
-                    current.raw_level,
-                    {sp.signal: sp.points for sp in current.breakdown},
-                ),
-                keep=100,
-            )
-            decision, self.state = decide(self.state, current, config)
-        assert decision.action.is_proposal, decision.reasons
-        return decision
+    def evaluate(self, level: Level) -> TickOutcome:
+        """Evaluations of a breach at ``level``, published as the tick publishes them, until the
+        level is confirmed; the last one's outcome. They start from a healthy level, and the
+        failovers earlier tests of the module ran are long over (no cool-down holds)."""
+        phoenix = self.phoenix
+        store = phoenix.store
+        cooldown = phoenix.config.evaluation.cooldown
+        for run in store.list_runs(states={RunState.SUCCEEDED}, limit=500):
+            if run.finished_at is not None:
+                earlier = replace(run, finished_at=run.finished_at - cooldown)
+                store.update_run(earlier, expect=RunState.SUCCEEDED)
+        # A sample without a level state: the next evaluation starts from a healthy level.
+        store.append_score(ScoreSample(datetime.now(UTC), 0, Level.NONE), keep=100)
+        outcomes = [
+            phoenix.evaluator.evaluate(readings(BREACHES[level]))
+            for _ in range(phoenix.config.evaluation.confirm)
+        ]
+        last = outcomes[-1]
+        assert last is not None
+        assert last.decision.action.is_proposal, last.decision.reasons
+        return last
 
     def breach(self, level: Level) -> Proposal:
         for silence in self.phoenix.store.list_silences():
             self.phoenix.store.remove_silence(silence.silence_id)
         for incident in self.phoenix.store.list_incidents(open_only=True):
-            from dataclasses import replace
-
-            from engine.records import IncidentStatus
-
             self.phoenix.store.save_incident(replace(incident, status=IncidentStatus.RESOLVED))
-        proposal = self.phoenix.on_decision(self.decisions(level))
+        proposal = self.evaluate(level).incidents.proposed
         assert proposal is not None
         return proposal
 

@@ -110,7 +110,9 @@ def test_snooze_silences_and_closes(rig: Rig) -> None:
     assert "Snoozed" in visible_text(slack.message(message.ts).blocks)
     assert rig.phoenix.store.list_silences()
     # While snoozed, a breach proposes nothing.
-    assert rig.phoenix.on_decision(rig.decisions(Level.REGION_FAILOVER)) is None
+    held = rig.evaluate(Level.REGION_FAILOVER)
+    assert held.incidents.proposed is None
+    assert held.judgement.held, "held back by the silence"
 
 
 def test_a_slack_retry_of_an_event_has_no_second_effect(rig: Rig) -> None:

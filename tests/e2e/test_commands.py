@@ -65,7 +65,9 @@ def test_silence_and_unsilence(rig: Rig) -> None:
     [said] = slack.wait_for_messages("#incidents", 1)
     assert "silenced automatic proposals" in said.text
     assert "planned maintenance" in said.text
-    assert rig.phoenix.on_decision(rig.decisions(Level.REGION_FAILOVER)) is None
+    held = rig.evaluate(Level.REGION_FAILOVER)
+    assert held.incidents.proposed is None
+    assert held.judgement.held, "held back by the silence"
     slack.run_slash_command("/phoenix", "unsilence", user="UALICE")
     slack.wait_for_messages("#incidents", 2)
     assert rig.phoenix.store.list_silences(active_at=rig.phoenix.services.clock.now()) == []
