@@ -209,6 +209,20 @@ def test_the_bearer_token_goes_in_the_header_and_nowhere_else() -> None:
     assert all(token not in r.detail for r in readings)
 
 
+def test_a_slow_token_read_leaves_the_probes_their_full_timeout() -> None:
+    def slow_store(ref: str) -> str:
+        time.sleep(0.8)  # a first read from a cloud secret store, on a busy host
+        return "tok"
+
+    signals = [http_signal("http://a/health", name="a", bearer_token="env:TOKEN", timeout="1s")]
+    source = HttpProbes(
+        signals, FixedClock(), secrets=slow_store, network_factory=lambda: ScriptedNetwork(ok)
+    )
+    assert source.deadline == pytest.approx(2.0 + 1.0 + 2 * 0.0005 + 1.0)
+    (reading,) = asyncio.run(source.collect())
+    assert reading.status == Status.OK, reading.detail
+
+
 def test_a_secret_that_cannot_be_resolved_is_unknown_and_its_error_text_is_kept_out() -> None:
     def broken(ref: str) -> str:
         if ref == "env:GONE":

@@ -16,6 +16,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable, Sequence
+from typing import Final
 
 import httpx
 
@@ -29,6 +30,11 @@ from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading
 from engine.ports import Clock
+
+TOKEN_TIME: Final = 2.0
+"""Seconds an evaluation allows for resolving bearer tokens before its probes start: a read
+from a cloud secret store whose cached value has expired, with its client made on first use,
+takes from a tenth of a second to about one on a busy host."""
 
 
 class HttpProbes:
@@ -77,7 +83,9 @@ class HttpProbes:
     @property
     def deadline(self) -> float:
         longest = max(t.expect.timeout for t in self._targets)
-        return evaluation_time(len(self._targets), self._in_flight(), longest) + DEADLINE_SLACK
+        probing = evaluation_time(len(self._targets), self._in_flight(), longest)
+        tokens = TOKEN_TIME if any(s.bearer_token for s in self._signals) else 0.0
+        return tokens + probing + DEADLINE_SLACK
 
     async def collect(self) -> list[Reading]:
         finish_by = time.monotonic() + self.deadline - DEADLINE_SLACK / 2
