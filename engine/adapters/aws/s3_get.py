@@ -12,7 +12,9 @@ GIL that the other transfers need. This sends the same request with botocore's o
 
 Where the client does not sign plain SigV4 for ``s3`` (anonymous access, SigV4a, S3 Express,
 Object Lambda ...), or its parts are not where this expects them, it is not used and the
-client's ``get_object`` is.
+client's ``get_object`` is. Two of those parts are private to botocore (the client's
+``_request_signer._credentials`` and ``_endpoint.http_session``): pyproject pins the botocore
+releases they were tested with, and ``tests/cloud/test_private_hooks.py`` checks them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ parsing every 200 body once more before its parser runs (``_handle_200_error``),
 listing page costs as much again as reading it. For ListObjectsV2 the page is read once here
 instead: an ``<Error>`` root or a body that does not parse is turned into the same status 500
 that botocore's check gives it, so retries and errors behave as before.
+
+``_handle_200_error`` is private to botocore: pyproject pins the botocore releases it was
+tested with, a test checks it is still there, and where it is not, botocore's own check is
+left in place (correct, at the cost of that second parse).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any, Final
 
-from botocore.handlers import _handle_200_error  # type: ignore[attr-defined]  # not in the stubs
+import botocore.handlers
 from botocore.parsers import ResponseParserFactory, RestXMLParser
 
 _NS: Final = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -102,19 +106,31 @@ class FastListingParserFactory(ResponseParserFactory):
         return super().create_parser(protocol_name)
 
 
-def check_200_error_except_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> Any:
-    """botocore's check of 200 bodies for an embedded error, for every S3 operation but
-    ListObjectsV2, whose pages ``FastListingParser`` checks while it reads them."""
-    if operation_model.name == _LISTING:
-        return None
-    return _handle_200_error(operation_model, response_dict, **kwargs)
+def replace_200_error_check(emitter: Any) -> bool:
+    """Swap botocore's check of 200 bodies for one that skips ListObjectsV2, in the same place
+    in the handler order. Use together with ``FastListingParserFactory``, which checks the
+    listing pages while it reads them. False, with nothing changed, where botocore has no
+    such check by that name."""
+    check = botocore_200_error_check()
+    if check is None:
+        return False
 
+    def check_200_error_except_listing(
+        operation_model: Any, response_dict: Any, **kwargs: Any
+    ) -> Any:
+        if operation_model.name == _LISTING:
+            return None
+        return check(operation_model, response_dict, **kwargs)
 
-def replace_200_error_check(emitter: Any) -> None:
-    """Swap botocore's check of 200 bodies for ``check_200_error_except_listing``, in the
-    same place in the handler order. Use together with ``FastListingParserFactory``."""
-    emitter.unregister("before-parse.s3.*", _handle_200_error)
+    emitter.unregister("before-parse.s3.*", check)
     emitter.register_first("before-parse.s3.*", check_200_error_except_listing)
+    return True
+
+
+def botocore_200_error_check() -> Callable[..., Any] | None:
+    """botocore's private handler that turns a 200 answer holding an S3 error into a 500."""
+    check: Callable[..., Any] | None = getattr(botocore.handlers, "_handle_200_error", None)
+    return check
 
 
 def _page(body: bytes, timestamp: Callable[[str], Any]) -> dict[str, Any]:

@@ -11,7 +11,9 @@ A body that fits in one block is sent as one Put Blob request through the contai
 own pipeline (its credential, retry and transport policies), built here rather than by
 ``BlobClient.upload_blob``: the SDK's per-call machinery (a client per blob, request
 serialisers, a second MD5 of the body, decoding the answer) cost more CPU than the request
-itself for small objects, and that CPU holds the GIL the other transfers need.
+itself for small objects, and that CPU holds the GIL the other transfers need. The pipeline
+is reached through the client's private ``_client._send_request``, as the listing reaches it
+(``blob_listing``); without it the SDK's ``upload_blob`` is used.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 a second for a 5,000-blob page, minutes for a container of millions, all of it holding the
 GIL that the transfers need. This sends the same REST call (``comp=list``) through the
 client's own pipeline — the same credential, retry and transport policies — and reads the
-answer with the C XML parser. Where the client does not offer its pipeline, the SDK's own
+answer with the C XML parser. Where the client does not offer its pipeline (its private
+``_client._send_request``, pinned in pyproject to the releases tested with it), the SDK's own
 listing is used.
 """
 
