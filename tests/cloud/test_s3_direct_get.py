@@ -113,14 +113,23 @@ def test_the_request_is_signed_as_botocore_signs_get_object(
     moto: Moto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from datetime import UTC, datetime
+    from types import SimpleNamespace
 
     import botocore.auth
 
     from engine.adapters.aws.s3_get import _built_request
 
-    monkeypatch.setattr(
-        botocore.auth, "get_current_datetime", lambda: datetime(2030, 1, 2, tzinfo=UTC)
-    )
+    fixed = datetime(2030, 1, 2, tzinfo=UTC)
+    if hasattr(botocore.auth, "get_current_datetime"):
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: fixed)
+    else:
+        # Older botocore reads the clock as datetime.datetime.utcnow().
+        class Frozen(datetime):
+            @classmethod
+            def utcnow(cls) -> datetime:
+                return fixed.replace(tzinfo=None)
+
+        monkeypatch.setattr(botocore.auth, "datetime", SimpleNamespace(datetime=Frozen))
     client = _client(moto.url)
     direct = _direct(moto.url, "direct")
 

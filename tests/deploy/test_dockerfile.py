@@ -18,6 +18,7 @@ import pytest
 from bot.cli.main import build_parser
 from bot.settings import Settings
 from tests.deploy.charts import BOT_CHART, REFERENCE_CHART, objects, one, pod_spec, render
+from tests.deploy.lock import LOCK, locked, pins
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +109,7 @@ def test_the_image_copies_exactly_the_packages_the_distribution_holds() -> None:
     packages = {
         p.rstrip("*") for p in pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
     }
-    assert copied == {"pyproject.toml", *packages}
+    assert copied == {"pyproject.toml", LOCK, *packages}
     for name in copied:
         assert (ROOT / name.split()[0]).exists(), name
     # The .dockerignore beside the Dockerfile lets through what COPY needs and no more.
@@ -117,7 +118,7 @@ def test_the_image_copies_exactly_the_packages_the_distribution_holds() -> None:
         for line in (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
         if line.startswith("!")
     }
-    assert allowed == {"pyproject.toml", "README.md", *packages}
+    assert allowed == {"pyproject.toml", "README.md", LOCK, *packages}
     assert "README.md" in next(rest for word, rest in build if word == "COPY")
     assert any(w == "COPY" and rest.startswith("--from=build /opt/phoenix") for w, rest in runtime)
     assert env_of(runtime)["PATH"].startswith("/opt/phoenix/bin:")
@@ -165,13 +166,31 @@ def test_the_reference_image_serves_both_services() -> None:
         assert factory == "create_app()"
 
 
+def test_the_image_installs_the_package_with_the_lock() -> None:
+    build = stages(DOCKERFILE)[0]
+    assert any(w == "COPY" and rest.split() == [LOCK, f"./{LOCK}"] for w, rest in build)
+    [install] = [rest for w, rest in build if w == "RUN" and "pip install" in rest]
+    words = shlex.split(install)
+    assert words[words.index("-c") + 1] == LOCK
+    assert (ROOT / LOCK).is_file()
+
+
 @pytest.fixture(scope="session")
 def clean_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package installed (not editable) into a fresh venv, as the image's build stage does."""
+    """The package installed (not editable) into a fresh venv, as the image's build stage does:
+    every dependency at the version of the lock."""
     venv = tmp_path_factory.mktemp("image") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-compile", str(ROOT)],
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--no-compile",
+            "-c",
+            str(ROOT / LOCK),
+            str(ROOT),
+        ],
         check=True,
         timeout=900,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
@@ -205,3 +224,16 @@ def test_the_package_installs_into_a_clean_venv_and_phoenix_runs(clean_install: 
         cwd=clean_install,
     )
     assert str(clean_install) in where.stdout
+
+
+def test_the_image_holds_the_locked_version_of_every_dependency(clean_install: Path) -> None:
+    frozen = subprocess.run(
+        [str(clean_install / "bin" / "pip"), "freeze", "--exclude", "cloudphoenix"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installed = pins(frozen.stdout)
+    lock = locked()
+    assert "botocore" in installed
+    assert {name: v for name, v in installed.items() if lock.get(name) != v} == {}

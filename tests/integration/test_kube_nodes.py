@@ -131,11 +131,11 @@ def test_a_kubeconfig_context_is_used_and_the_global_default_left_alone(
         encoding="utf-8",
     )
     kube.nodes = [node("a"), node("b")]
-    default_before = Configuration.get_default().host
+    default_before = Configuration.get_default_copy().host
     signal = nodes_signal({"kubeconfig": str(kubeconfig), "context": "prod-eks"})
     reading = read(KubeNodeReadiness(signal, SystemClock()))
     assert reading.status == Status.OK
-    assert Configuration.get_default().host == default_before
+    assert Configuration.get_default_copy().host == default_before
 
 
 def test_a_missing_kubeconfig_is_unknown(read: ReadOne, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.session
 import pytest
 from pydantic import ValidationError
 
@@ -115,8 +116,12 @@ def test_replication_resumed_after_a_crash_records_the_same_evidence(world: Worl
     assert facts(resumed) == facts(attempt("replication_check", data, ctx(world)))
 
 
-def _json_error(status: int, code: str, **where: Any) -> Fault:
-    """CloudWatch (JSON protocol, query-compatible): the code in the body's ``__type``."""
+def _cloudwatch_error(status: int, code: str, **where: Any) -> Fault:
+    """An error as CloudWatch answers the protocol botocore speaks to it: an XML
+    ``ErrorResponse`` to the query protocol (older botocore), the code in a JSON body's
+    ``__type`` otherwise (query-compatible)."""
+    if botocore.session.get_session().get_service_model("cloudwatch").protocol == "query":
+        return query_error(status, code, **where)
     body = json.dumps({"__type": code, "message": "injected"}).encode()
     headers = (("Content-Type", "application/x-amz-json-1.0"),)
     return Fault(status, body, headers, **where)
@@ -127,13 +132,13 @@ def test_replication_cloudwatch_outage_then_success_and_denied_is_fatal(
 ) -> None:
     data = {"instance": "app-db-replica", **FAST}
     read = "ReplicaLag"  # the metric, named in the request's body
-    aws_proxy.faults.add(_json_error(503, "ServiceUnavailable", path=read, times=-1))
+    aws_proxy.faults.add(_cloudwatch_error(503, "ServiceUnavailable", path=read, times=-1))
     with pytest.raises(CloudUnavailable, match="ServiceUnavailable"):
         attempt("replication_check", data, Context(through_proxy.ports()))
     aws_proxy.faults.clear()
     again = attempt("replication_check", data, Context(through_proxy.ports(), attempt=2))
     assert facts(again)["replication_lag_seconds"] == 12.0
-    aws_proxy.faults.add(_json_error(403, "AccessDenied", path=read))
+    aws_proxy.faults.add(_cloudwatch_error(403, "AccessDenied", path=read))
     with pytest.raises(CloudAccessDenied, match="cloudwatch:GetMetricStatistics") as denied:
         attempt("replication_check", data, Context(through_proxy.ports(), attempt=3))
     assert "app-db-replica" in str(denied.value)
