@@ -1,16 +1,27 @@
 """Route 53 failover records (``DnsFailover``), through boto3.
 
-Making a record PRIMARY swaps the roles of the two records of a name in one change batch
-(an UPSERT of each, by its set identifier, with the roles swapped), which Route 53 applies
-atomically: there is never a moment with two primaries or none. (UPSERT rather than
-DELETE + CREATE: moto refuses to re-create a record set its journal has seen, so a failback
-that restores the original records would fail there.) The change is done when
-Route 53 reports it INSYNC on its name servers.
+Making a record PRIMARY swaps the roles of the two records of a name in one change batch:
+an UPSERT of each, by its set identifier, carrying the record exactly as it was listed (values,
+TTL, health check, alias target) with only ``Failover`` changed. Route 53 applies a batch
+whole or not at all, so there is never a moment with two primaries or none; UPSERT "updates
+[the record] with the values in the request" when it exists (AWS Route 53 API Reference,
+ChangeResourceRecordSets), so a retried batch changes nothing more. (A DELETE must name the
+record exactly as it is, values and TTL included, or the whole batch fails with
+InvalidChangeBatch: DELETE + CREATE would make a retry after a lost answer fail, and moto
+refuses to re-create a record set its journal has seen.) Route 53 refuses a change while an
+earlier one is still being applied with 400 ``PriorRequestNotComplete``: botocore's standard
+retry mode retries it (``AwsTarget.max_attempts``), and past that it is retryable for the
+stage. The change is done when Route 53 reports it INSYNC on its name servers.
+
+Route 53 lists names with characters other than a-z, 0-9, ``-`` and ``_`` as ``\\ooo`` octal
+escapes (``*`` is ``\\052``; "DNS domain name format" in the Route 53 Developer Guide):
+names are compared unescaped and in lower case.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -23,6 +34,8 @@ from engine.errors import CloudNotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_route53 import Route53Client
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
 
 
 class Route53Failover:
@@ -86,7 +99,7 @@ class Route53Failover:
         return status == "INSYNC"
 
     def _raw_records(self, zone_id: str, name: str, record_type: str) -> list[dict[str, Any]]:
-        wanted = _fqdn(name)
+        wanted = dns_name(name)
         where = _where(zone_id, name, record_type)
         found: list[dict[str, Any]] = []
         options: dict[str, Any] = {"StartRecordName": wanted, "StartRecordType": record_type}
@@ -94,7 +107,7 @@ class Route53Failover:
             while True:
                 page = self._route53.list_resource_record_sets(HostedZoneId=zone_id, **options)
                 for raw in page["ResourceRecordSets"]:
-                    if _fqdn(raw["Name"]) != wanted or raw["Type"] != record_type:
+                    if dns_name(raw["Name"]) != wanted or raw["Type"] != record_type:
                         return found
                     if raw.get("Failover"):
                         found.append(cast(dict[str, Any], raw))
@@ -125,9 +138,11 @@ def _record(raw: dict[str, Any]) -> FailoverRecord:
     )
 
 
-def _fqdn(name: str) -> str:
-    return name.lower().rstrip(".") + "."
+def dns_name(name: str) -> str:
+    """A name as Route 53 compares it: unescaped, lower case, fully qualified."""
+    unescaped = _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
+    return unescaped.lower().rstrip(".") + "."
 
 
 def _where(zone_id: str, name: str, record_type: str) -> str:
-    return f"Route 53 {record_type} record {_fqdn(name)} in zone {zone_id}"
+    return f"Route 53 {record_type} record {dns_name(name)} in zone {zone_id}"
