@@ -499,6 +499,19 @@ class SimTrafficManager:
             )
             if wanted == current:
                 return False
+            clash = next(
+                (
+                    e.name
+                    for e in self._world.traffic.values()
+                    if e.name != endpoint and priority is not None and e.priority == priority
+                ),
+                None,
+            )
+            if clash is not None:
+                # As Traffic Manager answers it (400): no two endpoints share a priority.
+                raise CloudRejected(
+                    f"Traffic Manager refused priority {priority} for {endpoint}: {clash} holds it"
+                )
             self._world.traffic[endpoint] = wanted
         self._world.changed()
         return True
