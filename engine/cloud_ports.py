@@ -221,6 +221,9 @@ class TrafficEndpoint:
     priority: int | None
     enabled: bool
     monitor_status: str | None = None
+    """Traffic Manager's ``endpointMonitorStatus``: ``Online``; ``CheckingEndpoint`` until the
+    first probe after enabling; ``Degraded`` (probes failing) and ``Stopped`` (nothing running
+    behind it), which get no traffic whatever the priority; ``Disabled``; ``Inactive``."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,8 @@ class TrafficRouter(Protocol):
         enabled: bool | None = None,
     ) -> bool:
         """Set what is given, read it back, and return whether anything changed. Fields left
-        as ``None`` are kept. Raises ``CloudUnavailable`` if the read-back disagrees."""
+        as ``None`` are kept. Raises ``CloudUnavailable`` if the read-back disagrees, and
+        ``CloudRejected`` for a priority another endpoint holds (Traffic Manager refuses it)."""
         ...
 
 
