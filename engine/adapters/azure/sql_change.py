@@ -21,6 +21,7 @@ So each look at the database decides afresh, which makes a retried or resumed at
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from azure.mgmt.sql import SqlManagementClient
@@ -45,7 +46,7 @@ class ObjectiveChange:
         self,
         sql: SqlManagementClient,
         group: str,
-        read: Any,
+        read: Callable[[], SqlDatabaseState],
         server: str,
         database: str,
         target: ServiceObjective,
@@ -88,7 +89,7 @@ class ObjectiveChange:
                 time.sleep(min(self._interval, remaining))
 
     def _look(self) -> bool:
-        state: SqlDatabaseState = self._read()
+        state = self._read()
         if state.at(self._target):
             return True
         if state.changing:
