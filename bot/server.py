@@ -1,41 +1,55 @@
 """The bot's own HTTP server: /health, /live, /ready, /metrics, and /slack/events in HTTP
 mode. Bound to PHOENIX_HTTP_HOST (loopback by default), never 0.0.0.0 unless asked.
 
-/metrics is Prometheus text of the replica's ``Metrics`` (score, level, points per signal,
-evaluations and skipped ticks, incidents, runs and stages, Slack errors and rate-limit waits,
-leadership); without them, a minimal text of the reporter's counters and the store.
+It is cheroot (CherryPy's WSGI server) embedded in the bot's process, beside the scheduler,
+runner and reporter threads: a pool of worker threads answers requests concurrently, an
+HTTP/1.1 connection is kept alive between requests, request headers are limited in size, a
+connection that sends nothing (or too slowly) for ``timeout`` seconds is closed, and
+``stop()`` is graceful: it stops accepting, lets the requests in flight finish (up to
+``shutdown_grace``) and then returns — what a pod needs on SIGTERM. The body of a Slack
+request is limited by the Slack edge itself (``bot.slack_edge``), which answers and logs it;
+no other path reads a body.
+
+The server routes /slack/events to the Slack edge and every other path to the health routes
+(``bot.health_routes``: /health, /live, /ready, /metrics).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-from bot.metrics import Metrics
-from bot.reporter.slack import SlackReporter
-from engine.errors import StoreError
-from engine.store import Store
+from cheroot import wsgi
 
 log = logging.getLogger("bot.server")
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+SLACK_PATH = "/slack/events"
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+@dataclass(frozen=True)
+class HttpLimits:
+    """How much the server takes on. Slack's requests are a few KiB; a modal's submission, the
+    largest, stays far below the body limit."""
 
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+    threads: int = 16
+    """Requests answered at once; more wait in the accept queue."""
+    max_body: int = 1 << 20
+    """Bytes of a Slack request's body (the edge answers 413 above it)."""
+    max_header: int = 16 << 10
+    """Bytes of a request's line and headers (the server answers 413 above it)."""
+    timeout: float = 10.0
+    """Seconds a connection may stay silent (mid-request or kept alive) before it is closed."""
+    shutdown_grace: float = 10.0
+    """Seconds ``stop()`` waits for the requests in flight to finish; then their connections
+    are shut (a Python thread cannot be killed: ``stop()`` returns when the last one ends)."""
 
 
 class BotServer:
@@ -46,39 +60,42 @@ class BotServer:
         host: str,
         port: int,
         *,
-        store: Store,
-        reporter: SlackReporter,
-        app: App | None = None,
-        connected: Callable[[], bool] = lambda: True,
-        metrics: Metrics | None = None,
-        config_loaded: Callable[[], bool] = lambda: True,
+        routes: WsgiApp,
+        slack: WsgiApp | None = None,
+        limits: HttpLimits = HttpLimits(),
     ) -> None:
-        self._store = store
-        self._reporter = reporter
-        self._metrics_registry = metrics
-        self._config_loaded = config_loaded
-        self._slack = SlackRequestHandler(app) if app is not None else None
-        self._connected = connected
-        self._server = make_server(
-            host, port, self._wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
+        self._routes = routes
+        self._slack = slack
+        server = _Server(
+            (host, port),
+            self._wsgi,
+            numthreads=limits.threads,
+            max=limits.threads,
+            request_queue_size=64,
+            timeout=limits.timeout,  # type: ignore[arg-type]  # cheroot takes seconds as float
+            shutdown_timeout=limits.shutdown_grace,  # type: ignore[arg-type]
+            server_name="cloudphoenix",
         )
-        self.port = self._server.server_port
+        server.max_request_header_size = limits.max_header
+        server.error_log = _error_log  # type: ignore[method-assign]
+        server.prepare()  # binds now: a port in use is an OSError for the caller
+        self._server = server
+        self.port: int = server.bind_addr[1]
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="bot-http",
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=server.serve, name="bot-http", daemon=True)
+        self._stopped = False
 
     def start(self) -> BotServer:
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
+        """Stop accepting, finish the requests in flight (up to the grace), close."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.stop()
+        self._thread.join(timeout=self._server.shutdown_timeout + 5)
 
     def __enter__(self) -> BotServer:
         return self.start()
@@ -91,60 +108,26 @@ class BotServer:
     ) -> None:
         self.stop()
 
-    def _store_up(self) -> bool:
-        try:
-            self._store.ping()
-        except StoreError:
-            return False
-        return True
-
     def _wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/slack/events" and self._slack is not None:
-            answer: Iterable[bytes] = self._slack(environ, start_response)
-            return answer
-        if path in ("/health", "/live"):
-            return _text(start_response, "200 OK", "ok\n")
-        if path == "/ready":
-            problems = []
-            if not self._store_up():
-                problems.append("store unavailable")
-            if not self._connected():
-                problems.append("not connected to Slack")
-            if not self._config_loaded():
-                problems.append("configuration not loaded")
-            if problems:
-                return _text(start_response, "503 Service Unavailable", "; ".join(problems) + "\n")
-            return _text(start_response, "200 OK", "ready\n")
-        if path == "/metrics":
-            return _text(start_response, "200 OK", self._metrics(), "text/plain; version=0.0.4")
-        return _text(start_response, "404 Not Found", "not found\n")
-
-    def _metrics(self) -> str:
-        if self._metrics_registry is not None:
-            return self._metrics_registry.text().decode()
-        stats = self._reporter.stats
-        lines = []
-        for name, value, help_text in (
-            ("phoenix_slack_posts_total", stats.posts, "Messages posted."),
-            ("phoenix_slack_edits_total", stats.edits, "Messages edited (chat.update)."),
-            ("phoenix_slack_coalesced_total", stats.coalesced, "Updates replaced before sent."),
-            ("phoenix_slack_rate_limited_total", stats.rate_limited, "429 answers honoured."),
-            ("phoenix_slack_failures_total", stats.failures, "Slack calls that failed."),
-        ):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter", f"{name} {value}"]
-        up = 1 if self._store_up() else 0
-        lines += [
-            "# HELP phoenix_store_up Whether the state store answers.",
-            "# TYPE phoenix_store_up gauge",
-            f"phoenix_store_up {up}",
-        ]
-        return "\n".join(lines) + "\n"
+        if environ.get("PATH_INFO", "") == SLACK_PATH and self._slack is not None:
+            return self._slack(environ, start_response)
+        return self._routes(environ, start_response)
 
 
-def _text(
-    start_response: StartResponse, status: str, body: str, kind: str = "text/plain"
-) -> list[bytes]:
-    data = body.encode()
-    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data)))])
-    return [data]
+class _Server(wsgi.Server):
+    @staticmethod
+    def bind_socket(socket_: socket.socket, bind_addr: Any) -> socket.socket:
+        """cheroot's, closing the socket when the address is taken (cheroot 11 leaves it open
+        for the garbage collector)."""
+        try:
+            bound: socket.socket = wsgi.Server.bind_socket(socket_, bind_addr)
+        except OSError:
+            socket_.close()
+            raise
+        return bound
+
+
+def _error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's own messages (a client that hung up, a TLS handshake that failed) in our log;
+    a traceback only when cheroot says it has one (an application that raised)."""
+    log.log(level if traceback else logging.DEBUG, "http server: %s", msg, exc_info=traceback)

@@ -9,6 +9,8 @@
     PHOENIX_STORE_URL      sqlite:///./phoenix.db (default) | redis://…
     PHOENIX_HTTP_HOST      127.0.0.1 (default): health, metrics, /slack/events in HTTP mode
     PHOENIX_HTTP_PORT      8080 (default)
+    PHOENIX_HTTP_THREADS   requests the HTTP server answers at once (16)
+    PHOENIX_HTTP_SHUTDOWN_GRACE  seconds a stopping server gives requests in flight (10)
     PHOENIX_LEADER_TTL     seconds the leader lease lasts (default: 30% of the interval)
     PHOENIX_RUN_LEASE_TTL  seconds a run's lease lasts before another replica resumes it (30)
     PHOENIX_SWEEP_INTERVAL seconds between sweeps for orphaned runs (10)
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     store_url: str = Field(default=DEFAULT_STORE_URL, alias="PHOENIX_STORE_URL")
     http_host: str = Field(default="127.0.0.1", alias="PHOENIX_HTTP_HOST")
     http_port: int = Field(default=8080, ge=0, le=65535, alias="PHOENIX_HTTP_PORT")
+    http_threads: int = Field(default=16, ge=1, le=1024, alias="PHOENIX_HTTP_THREADS")
+    http_shutdown_grace: float = Field(default=10.0, gt=0, alias="PHOENIX_HTTP_SHUTDOWN_GRACE")
     leader_ttl: float | None = Field(default=None, gt=0, alias="PHOENIX_LEADER_TTL")
     run_lease_ttl: float = Field(default=30.0, gt=0, alias="PHOENIX_RUN_LEASE_TTL")
     sweep_interval: float = Field(default=10.0, gt=0, alias="PHOENIX_SWEEP_INTERVAL")

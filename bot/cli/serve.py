@@ -13,12 +13,14 @@ from datetime import timedelta
 from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import logs as structured_logs
+from bot.health_routes import HealthRoutes
 from bot.process import prepare_process
 from bot.scheduler import SchedulerSettings
-from bot.server import BotServer
+from bot.server import BotServer, HttpLimits
 from bot.settings import SettingsError, load_settings
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import load_config
@@ -90,17 +92,24 @@ def _serve(phoenix: Phoenix) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    http_app = phoenix.app if settings.mode == "http" else None
     handler: SocketModeHandler | None = None
+
+    def slack_problem() -> str | None:
+        if handler is None or handler.client.is_connected():
+            return None
+        return "not connected to Slack"
+
+    routes = HealthRoutes(
+        store=phoenix.store,
+        reporter=phoenix.reporter,
+        slack_problem=slack_problem,
+        metrics=phoenix.metrics,
+    )
+    slack = SlackRequestHandler(phoenix.app) if settings.mode == "http" else None
+    limits = HttpLimits(threads=settings.http_threads, shutdown_grace=settings.http_shutdown_grace)
     try:
         server = BotServer(
-            settings.http_host,
-            settings.http_port,
-            store=phoenix.store,
-            reporter=phoenix.reporter,
-            app=http_app,
-            connected=lambda: handler is None or handler.client.is_connected(),
-            metrics=phoenix.metrics,
+            settings.http_host, settings.http_port, routes=routes, slack=slack, limits=limits
         )
     except OSError as exc:
         return _fail(
@@ -124,6 +133,9 @@ def _serve(phoenix: Phoenix) -> int:
         try:
             stop.wait()
         finally:
+            # Stop taking Slack's requests and finish those in flight first: what they
+            # accepted is then done by the followups, which close() lets finish.
+            server.stop()
             phoenix.scheduler.stop()
             if handler is not None:
                 handler.close()

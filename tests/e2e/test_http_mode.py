@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.health_routes import HealthRoutes
 from bot.server import BotServer
 from engine.model import Level
 from engine.runs import RunState
@@ -23,9 +25,8 @@ def http_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rig, Bo
     with Emulator() as slack:
         rig = build_rig(slack, tmp, mode="http")
         phoenix = rig.phoenix
-        server = BotServer(
-            "127.0.0.1", 0, store=phoenix.store, reporter=phoenix.reporter, app=phoenix.app
-        )
+        routes = HealthRoutes(store=phoenix.store, reporter=phoenix.reporter)
+        server = BotServer("127.0.0.1", 0, routes=routes, slack=SlackRequestHandler(phoenix.app))
         with server:
             slack.use_http_mode(f"{server.url}/slack/events")
             try:
