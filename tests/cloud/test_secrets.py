@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from engine.model import Reading, Status
 from engine.secrets import SECRET_TTL, SecretsByKind
 from tests.cloud.aws_faults import json_error
 from tests.cloud.keyvault_fake import RESOURCE, TENANT, TOKEN, KeyVaultFake, StaticCredential
+from tests.support.clock import ManualClock
 from tests.support.fault_proxy import FaultProxy
 from tests.support.http_fake import Fault
 from tests.support.object_fixtures import OPENED
@@ -218,11 +218,6 @@ def test_a_binary_secret_is_used_as_utf8_text_or_refused(moto: Moto, sm: Secrets
     assert str(error) == f"cannot use secret {arn}: its SecretBinary is not UTF-8 text"
 
 
-class _Clock:
-    def now(self) -> datetime:
-        return datetime(2026, 1, 1, tzinfo=UTC)
-
-
 def _probes(arn: str, sm: SecretsByKind, sent: list[str | None]) -> HttpProbes:
     """An http signal whose bearer token is ``arn``; the service records what it was sent."""
 
@@ -235,7 +230,7 @@ def _probes(arn: str, sm: SecretsByKind, sent: list[str | None]) -> HttpProbes:
     )
     return HttpProbes(
         [signal],
-        _Clock(),
+        ManualClock(),
         secrets=sm.resolve,
         network_factory=lambda: ScriptedNetwork(service),
     )
