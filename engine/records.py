@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from engine.model import Level, LevelState
+from engine.model import Level, LevelState, Status
 
 
 class Surface(StrEnum):
@@ -143,6 +143,14 @@ class Silence:
 
 
 @dataclass(frozen=True)
+class SignalSample:
+    """What one signal read in an evaluation, as the score history keeps it."""
+
+    status: Status
+    value: float | None = None
+
+
+@dataclass(frozen=True)
 class ScoreSample:
     """One evaluation's score, as the bounded score history keeps it."""
 
@@ -150,6 +158,9 @@ class ScoreSample:
     total: int
     level: Level
     points: Mapping[str, int] = field(default_factory=dict)
+    signals: Mapping[str, SignalSample] = field(default_factory=dict)
+    """Each signal's status and value in this evaluation (empty in samples stored before the
+    score history kept them)."""
     state: LevelState | None = None
     """The level state after this evaluation: what the next one starts from, on any replica."""
     reason: str = ""

@@ -9,7 +9,7 @@ from functools import cached_property
 from pydantic import Field, model_validator
 
 from engine.config.levels import Evaluation, LevelRule, Levels, Scoring
-from engine.config.plans import BUILTIN_PLANS, Drill, Objectives, PlanSpec
+from engine.config.plans import BUILTIN_PLANS, BuiltinPlan, Drill, Objectives, PlanSpec
 from engine.config.recovery import Clouds, Recovery
 from engine.config.signals import Signal, SignalBase
 from engine.config.sites import DrSite, PrimarySite
@@ -84,6 +84,16 @@ class PhoenixConfig(Model):
 
     def signal(self, name: str) -> SignalBase | None:
         return self.signals_by_name.get(name)
+
+    @cached_property
+    def failover_plans(self) -> frozenset[str]:
+        """The plans that move the service between sites: the region and DR failovers the
+        levels propose, and the failback. A cool-down follows their live runs, and their
+        measured RTO and RPO are the failover's."""
+        levels = self.levels
+        return frozenset(
+            {levels.region_failover.plan, levels.dr_failover.plan, BuiltinPlan.FAILBACK.value}
+        )
 
     def summary(self) -> str:
         kinds: dict[str, int] = {}

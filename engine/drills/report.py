@@ -8,7 +8,7 @@ Persisted as JSON once the run ends (``drill.report`` in the audit log, by
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -140,8 +140,8 @@ def measure(
             else f"a precondition failed: {run.reason}"
         )
     else:
-        rto, rto_basis = _rto(run, records)
-        rpo, evidence = _rpo(run, records)
+        rto, rto_basis = measured_rto(run, records)
+        rpo, evidence = measured_rpo(run, records)
         passed = run.state is RunState.SUCCEEDED
         if not passed:
             verdict.append(f"the drill did not finish: {run.reason or run.state.value}")
@@ -182,7 +182,9 @@ def measure(
     )
 
 
-def _rto(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
+def measured_rto(run: Run, records: Mapping[str, StageRecord]) -> tuple[float | None, str]:
+    """Seconds from the plan's start to services verified on the DR side, and the basis;
+    None (and why) when no verify stage succeeded."""
     if run.started_at is None:
         return None, "the run never started"
     for name in run.stages:
@@ -194,7 +196,7 @@ def _rto(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
     return None, "no verify stage succeeded, so services were never verified on the DR side"
 
 
-def _rpo(run: Run, records: dict[str, StageRecord]) -> tuple[float | None, str]:
+def measured_rpo(run: Run, records: Mapping[str, StageRecord]) -> tuple[float | None, str]:
     """The lag the last measuring stage before the cutover recorded: its ``LAG_FACT``, or
     (for stages that only say it in words) a lag stated in the summary of a lag stage."""
     cutover = next(

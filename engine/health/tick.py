@@ -11,13 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.config import BuiltinPlan, PhoenixConfig
+from engine.config import PhoenixConfig
 from engine.health.judgement import Judgement, judge
 from engine.health.scoring import score
 from engine.incidents.lifecycle import IncidentLifecycle, IncidentUpdate
 from engine.model import LevelDecision, LevelState, Reading
 from engine.ports import Clock
-from engine.records import ScoreSample
+from engine.records import ScoreSample, SignalSample
 from engine.runs import RunMode, RunState
 from engine.store import Store
 
@@ -80,6 +80,7 @@ class Tick:
             current.total,
             judgement.state.level,
             {sp.signal: sp.points for sp in current.breakdown},
+            {r.signal: SignalSample(r.status, r.value) for r in current.readings()},
             state=judgement.state,
             reason=judgement.reason,
         )
@@ -97,8 +98,7 @@ class Tick:
 
     def last_failover(self) -> datetime | None:
         """When the latest live failover or failback (the runs a cool-down follows) finished."""
-        levels = self.config.levels
-        plans = {levels.region_failover.plan, levels.dr_failover.plan, BuiltinPlan.FAILBACK}
+        plans = self.config.failover_plans
         for run in self.store.list_runs(states={RunState.SUCCEEDED}, limit=_RECENT_RUNS):
             if run.mode is RunMode.LIVE and run.plan in plans and run.finished_at is not None:
                 return run.finished_at

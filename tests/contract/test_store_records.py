@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import Conflict
-from engine.model import Level
+from engine.model import Level, Status
 from engine.records import (
     Approval,
     AuditEvent,
@@ -18,6 +18,7 @@ from engine.records import (
     Incident,
     IncidentStatus,
     ScoreSample,
+    SignalSample,
     Silence,
     Surface,
 )
@@ -214,6 +215,22 @@ def test_the_score_history_is_bounded_and_oldest_first(store: Store) -> None:
         store.append_score(sample, keep=5)
     assert store.score_history() == samples[2:]
     assert store.score_history(limit=2) == samples[5:]
+
+
+def test_a_score_sample_keeps_each_signals_status_and_value(store: Store) -> None:
+    sample = ScoreSample(
+        T0,
+        6,
+        Level.SELF_HEAL,
+        {"service-a": 4, "lag": 2},
+        {
+            "service-a": SignalSample(Status.DOWN, 1.0),
+            "lag": SignalSample(Status.DEGRADED, 92.5),
+            "nodes": SignalSample(Status.UNKNOWN),
+        },
+    )
+    store.append_score(sample, keep=5)
+    assert store.score_history() == [sample]
 
 
 def test_ping_answers(store: Store) -> None:
