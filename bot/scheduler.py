@@ -166,7 +166,7 @@ class Evaluator:
         if outcome is None:
             return None
         self.evaluations += 1
-        self.metrics.evaluated(outcome.decision)
+        self.metrics.evaluated()
         self._publish(outcome.incidents)
         return outcome
 

@@ -16,6 +16,8 @@
     PHOENIX_SWEEP_INTERVAL seconds between sweeps for orphaned runs (10)
     PHOENIX_DRILL_CHECK    seconds between looks at drill duties (30)
     PHOENIX_LOG_FORMAT     json (default) | text
+    PHOENIX_BUILD_COMMIT   the commit the image was built from (the image sets it), for
+                           phoenix_build_info
 
 Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``);
 ``bot.wiring.secrets`` adds the cloud secret stores beside it.
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=10.0, gt=0, alias="PHOENIX_SWEEP_INTERVAL")
     drill_check: float = Field(default=30.0, gt=0, alias="PHOENIX_DRILL_CHECK")
     log_format: Literal["json", "text"] = Field(default="json", alias="PHOENIX_LOG_FORMAT")
+    build_commit: str = Field(default="", alias="PHOENIX_BUILD_COMMIT")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -29,6 +29,7 @@ from engine.drills.desk import DrillDesk
 from engine.errors import StoreError
 from engine.health.tick import Tick
 from engine.incidents.desk import IncidentDesk
+from engine.measurements import measurements
 from engine.model import Reading
 from engine.plans.model import plan_book
 from engine.ports import Clock
@@ -97,15 +98,16 @@ def build_phoenix(
     store = store or open_store(settings.store_url, clock=clock)
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.api_url)
     clouds = cloud_ports or build_cloud_ports(config)
-    runner = Runner(
-        store, plan_book(config), clock=clock, settings=runner_settings, ports=clouds.ports()
-    )
+    plans = plan_book(config)
+    runner = Runner(store, plans, clock=clock, settings=runner_settings, ports=clouds.ports())
     desk = IncidentDesk(runner, config, clock=clock, groups=SlackGroups(client))
     drills = DrillDesk(runner, config, clock=clock, authorised=desk.clicks.authorised)
     reporter = SlackReporter(client, desk, config, settings=reporter_settings, drills=drills)
     drills.on_start = reporter.open_drill
     runner.hub.subscribe(reporter.on_event, name="slack-reporter")
-    metrics = Metrics(config.environment)
+    metrics = Metrics(config.environment, commit=settings.build_commit)
+    metrics.expect_plans(plans)
+    metrics.show_measurements(lambda: measurements(store, drills, config), config.objectives)
 
     def count_runs(event: ProgressEvent) -> None:
         run = store.get_run(event.run_id) if event.kind is EventKind.RUN_FINISHED else None

@@ -7,12 +7,15 @@ import re
 
 from bot.metrics import Metrics
 from bot.reporter.slack import ReporterStats
+from engine.config import Objectives
+from engine.measurements import Measurements
 
 SUFFIXES = {
     "counter": ("_total", "_created"),
     "histogram": ("_bucket", "_sum", "_count", "_created"),
     "summary": ("_sum", "_count", "_created"),
     "gauge": ("",),
+    "info": ("_info",),
 }
 # Prometheus' own functions, keywords and aggregations, and the dashboard's variables.
 PROMQL_WORDS = {
@@ -26,6 +29,7 @@ PROMQL_WORDS = {
 def exported_names() -> set[str]:
     metrics = Metrics("production")
     metrics.watch(ReporterStats, lambda: True, lambda: True)
+    metrics.show_measurements(lambda: Measurements(None, (), ()), Objectives())
     names: set[str] = set()
     for family in metrics.registry.collect():
         names.update(family.name + suffix for suffix in SUFFIXES[family.type])

@@ -14,10 +14,6 @@ from tests.deploy.metric_names import exported_names, referenced_names
 pytestmark = pytest.mark.integration
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "cloudphoenix.json"
-# Panels ready for metrics bot/metrics.py does not export yet: the drill report's measured
-# RTO and RPO (engine/drills/report.py has them). This test fails once they are exported, so the
-# exception is removed then.
-PENDING = {"phoenix_drill_rto_seconds", "phoenix_drill_rpo_seconds"}
 
 
 def dashboard() -> dict[str, Any]:
@@ -47,7 +43,6 @@ def test_it_is_a_dashboard_with_unique_panel_ids_that_do_not_overlap() -> None:
 
 def test_every_query_reads_metrics_the_bot_exports() -> None:
     exported = exported_names()
-    assert PENDING.isdisjoint(exported), "exported now: drop them from PENDING"
     queries = [(p["title"], t["expr"]) for p in panels() for t in p["targets"]]
     queries += [(v["name"], v["definition"]) for v in dashboard()["templating"]["list"]
                 if v["type"] == "query"]  # fmt: skip
@@ -55,7 +50,7 @@ def test_every_query_reads_metrics_the_bot_exports() -> None:
     for title, expr in queries:
         names = referenced_names(expr)
         assert names, f"{title}: reads no metric"
-        assert names - exported - PENDING == set(), f"{title} reads {names - exported}"
+        assert names - exported == set(), f"{title} reads {names - exported}"
 
 
 def test_it_shows_what_an_sre_looks_for() -> None:
