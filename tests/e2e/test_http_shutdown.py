@@ -20,16 +20,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from sandbox.slack import Emulator
 from tests.e2e.support import CONFIG
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
