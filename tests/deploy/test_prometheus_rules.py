@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.deploy.metric_names import exported_names, referenced_names
 pytestmark = pytest.mark.integration
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+README = RULES_DIR.parents[1] / "README.md"
 
 
 def promtool() -> str:
@@ -80,6 +82,23 @@ def test_every_alert_has_a_severity_and_says_what_to_do() -> None:
         assert len(rule["annotations"]["description"]) > 40, rule["alert"]
 
 
+def anchor(heading: str) -> str:
+    """The anchor a Markdown renderer gives a heading (GitHub's rule: lower case, punctuation
+    dropped, spaces to hyphens)."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_alert_links_a_runbook_section_of_the_readme_that_names_it() -> None:
+    text = README.read_text()
+    anchors = {anchor(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+    sections = {anchor(s.splitlines()[0]): s for s in re.split(r"^### ", text, flags=re.M)[1:]}
+    for rule in (r for r in rules() if "alert" in r):
+        path, _, target = rule["annotations"]["runbook_url"].partition("#")
+        assert path == "README.md", rule["alert"]
+        assert target in anchors, f"{rule['alert']}: README.md has no section #{target}"
+        assert f"`{rule['alert']}`" in sections[target], f"#{target} does not name it"
+
+
 def test_rules_read_only_metrics_the_bot_exports() -> None:
     exported = exported_names()
     recorded = {rule["record"] for rule in rules() if "record" in rule}
@@ -92,6 +111,9 @@ def test_rules_read_only_metrics_the_bot_exports() -> None:
     for name in (
         "phoenix_score", "phoenix_level", "phoenix_signal_points", "phoenix_leader",
         "phoenix_evaluations_total", "phoenix_runs_total", "phoenix_store_up",
-        "phoenix_ticks_skipped_total",
+        "phoenix_ticks_skipped_total", "phoenix_drill_last_success_timestamp_seconds",
+        "phoenix_drill_rto_seconds", "phoenix_drill_rpo_seconds", "phoenix_failover_rto_seconds",
+        "phoenix_failover_rpo_seconds", "phoenix_rto_objective_seconds",
+        "phoenix_rpo_objective_seconds", "phoenix_drill_passed",
     ):  # fmt: skip
         assert name in everything, name
