@@ -48,17 +48,13 @@ def run_bot(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         logging.basicConfig(level=logging.INFO)
         return _fail(str(exc))
-    if settings.log_format == "json":
-        structured_logs.configure()
-    else:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+    log_fields = structured_logs.configure(settings.log_format)
     try:
         config = load_config(settings.config_path)
     except ConfigError as exc:
         first = exc.problems[0] if exc.problems else ""
         return _fail(f"PHOENIX_CONFIG: {exc.source}: {first}")
+    log_fields.bind(environment=config.environment)
     try:
         phoenix = build_phoenix(
             settings,

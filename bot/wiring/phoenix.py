@@ -16,6 +16,7 @@ from bot.incident_feed import IncidentFeed
 from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.reporter.slack import ReporterSettings, SlackReporter
+from bot.run_log import RunLog
 from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
 from bot.settings import Settings
 from bot.slack_directory import SlackGroups
@@ -115,6 +116,7 @@ def build_phoenix(
             metrics.on_event(event, run.plan)
 
     runner.hub.subscribe(count_runs, name="metrics")
+    runner.hub.subscribe(RunLog(store).on_event, name="run-log")
     services = Services(desk=desk, board=reporter, config=config, clock=clock, drills=drills)
     secret = settings.slack_signing_secret
     followups = Followups(listener_workers)
