@@ -22,7 +22,11 @@ def dashboard() -> dict[str, Any]:
 
 
 def panels() -> list[dict[str, Any]]:
-    return [p for p in dashboard()["panels"] if p["type"] != "row"]
+    """The panels that read Prometheus (the logs panel reads Loki: tests/deploy/test_loki.py)."""
+    return [
+        p for p in dashboard()["panels"]
+        if p["type"] != "row" and p["datasource"]["type"] == "prometheus"
+    ]  # fmt: skip
 
 
 def test_it_is_a_dashboard_with_unique_panel_ids_that_do_not_overlap() -> None:
@@ -58,6 +62,9 @@ def test_it_shows_what_an_sre_looks_for() -> None:
     for name in (
         "phoenix_score", "phoenix_level", "phoenix_signal_points", "phoenix_runs_total",
         "phoenix_stage_seconds_bucket", "phoenix_drill_rto_seconds", "phoenix_drill_rpo_seconds",
-        "phoenix_leader", "phoenix_store_up",
+        "phoenix_leader", "phoenix_store_up", "phoenix_signal_status", "phoenix_signal_value",
+        "phoenix_drill_last_success_timestamp_seconds", "phoenix_drill_next_timestamp_seconds",
+        "phoenix_failover_rto_seconds", "phoenix_failover_rpo_seconds", "phoenix_build_info",
+        "phoenix_rto_objective_seconds", "phoenix_rpo_objective_seconds",
     ):  # fmt: skip
         assert name in read, name
