@@ -2,18 +2,25 @@
 context, and the one error handler.
 
 The error handler maps an error type to a sentence a person can act on, plus an error id;
-the log line with that id holds the trace. Users never see a stack trace.
+the log line with that id holds the trace. Users never see a stack trace. Two kinds of
+request are Slack's mistake (or a forger's), not ours, and are answered without a trace or a
+Slack call: a payload a listener cannot read (``UnreadablePayload``: 400, or for a slash
+command a 200 whose ephemeral text says so, which is how Slack shows an answer to its user)
+and a request no listener takes (an unknown action or view: 404). Each is logged once, by
+its kind and ids, never its content.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -23,6 +30,7 @@ from engine.incidents.approvals import DirectoryUnavailable
 from handlers import actions, blocks, commands, home, views
 from handlers.context import SERVICES_KEY, Services
 from handlers.ids import COMMAND
+from handlers.payloads import UnreadablePayload
 
 log = logging.getLogger("bot.app")
 
@@ -47,9 +55,12 @@ def build_app(
     client: WebClient,
     *,
     followups: Followups,
-    signing_secret: str = "",
 ) -> App:
-    """The app, every listener registered. ``signing_secret`` is needed in HTTP mode only.
+    """The app, every listener registered.
+
+    In HTTP mode a request reaches the app only through ``bot.slack_edge``, which has checked
+    its signature and hands on the payload as read (Bolt's own check would see the payload,
+    not the raw body, and fail); Socket Mode needs no signature.
 
     A listener runs on the thread that answers Slack, up to its ack, and Bolt sends the ack
     when the listener returns (``process_before_response``); what comes after the ack goes to
@@ -60,7 +71,8 @@ def build_app(
     on_error = _error_handler(services)
     app = App(
         client=client,
-        signing_secret=signing_secret,
+        request_verification_enabled=False,
+        raise_error_for_unhandled_request=True,
         process_before_response=True,
         ssl_check_enabled=True,
         url_verification_enabled=True,
@@ -83,15 +95,22 @@ def build_app(
     return app
 
 
-def _error_handler(services: Services) -> Callable[[Exception, dict[str, Any], WebClient], None]:
-    def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
+ErrorHandler = Callable[[Exception, dict[str, Any], WebClient], BoltResponse | None]
+
+
+def _error_handler(services: Services) -> ErrorHandler:
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse | None:
+        if isinstance(error, UnreadablePayload):
+            return answer_unreadable(error)
+        if isinstance(error, BoltUnhandledRequestError):
+            return _not_taken(body)
         error_id = f"E{secrets.token_hex(4).upper()}"
         log.error(
             "listener failed (error id %s)", error_id, exc_info=error, extra={"error_id": error_id}
         )
         user, channel = _who_and_where(body)
         if user is None:
-            return
+            return None
         text = f"{sentence_for(error)} (error id {error_id})"
         try:
             client.chat_postEphemeral(
@@ -99,8 +118,37 @@ def _error_handler(services: Services) -> Callable[[Exception, dict[str, Any], W
             )
         except Exception:
             log.exception("could not tell the user about error %s", error_id)
+        return None
 
     return on_error
+
+
+# Slack does not retry an event answered with this header (api.slack.com/apis/events-api#retries):
+# the same request would be refused again.
+_NO_RETRY = {"x-slack-no-retry": "1"}
+
+
+def answer_unreadable(error: UnreadablePayload) -> BoltResponse:
+    """Slack's answer to a payload that cannot be read, logged once (by kind, not content)."""
+    log.warning("refused a Slack payload: %s", error, extra={"payload_kind": error.kind})
+    if error.kind != "slash command":
+        return BoltResponse(status=400, body=str(error), headers=_NO_RETRY)
+    text = "CloudPhoenix could not read that command as Slack sent it; nothing was done."
+    return BoltResponse(
+        status=200,
+        body=json.dumps({"response_type": "ephemeral", "text": text}),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
+def _not_taken(body: dict[str, Any]) -> BoltResponse:
+    """An unknown action, view or command: Bolt found no listener for it. The log names the
+    kind of request only: the ids in it are Slack's sender's to choose."""
+    kind = "slash command" if "command" in body else str(body.get("type", "request"))[:40]
+    log.warning("no listener takes this %s", kind, extra={"payload_kind": kind})
+    return BoltResponse(
+        status=404, body="CloudPhoenix has no listener for this request", headers=_NO_RETRY
+    )
 
 
 def _who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -19,7 +19,7 @@ from engine.records import Surface
 from engine.status import history_report, status_report
 from handlers import blocks, drills, parsing
 from handlers.context import Services, services
-from handlers.payloads import SlashCommand
+from handlers.payloads import SlashCommand, read
 
 log = logging.getLogger("handlers.commands")
 
@@ -27,8 +27,8 @@ _DEDUPE = timedelta(hours=1)
 
 
 def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond) -> None:
+    payload = read(SlashCommand, command, "slash command")
     svc = services(context)
-    payload = SlashCommand.model_validate(command)
     parsed = parsing.parse(
         payload.text,
         plans=svc.desk.runner.plans.keys(),

@@ -1,6 +1,6 @@
 """Modals: the level-3 approval (the environment's name typed) and a decline's reason. The
 typed name is checked before the ack (its errors are the ack); the rest is the request's
-followup."""
+followup. A submission that cannot be read is refused before the ack."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from handlers import blocks
 from handlers.actions import tell
 from handlers.context import Services, services
 from handlers.ids import BlockId, CallbackId, InputId
-from handlers.payloads import Submission
+from handlers.payloads import Submission, read
 
 
 def on_approve_submitted(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
-    svc, submission = services(context), Submission.model_validate(body)
+    svc, submission = services(context), read(Submission, body, "view_submission")
     typed = submission.text(BlockId.ENVIRONMENT, InputId.ENVIRONMENT).strip()
     expected = svc.config.environment
     if typed != expected:
@@ -51,9 +51,10 @@ def _approve(svc: Services, submission: Submission, client: WebClient) -> None:
 
 
 def on_decline_submitted(ack: Ack, body: dict[str, Any], context: Any, client: WebClient) -> None:
+    submission = read(Submission, body, "view_submission")
     ack()
     svc = services(context)
-    svc.followup(body, lambda: _decline(svc, Submission.model_validate(body), client))
+    svc.followup(body, lambda: _decline(svc, submission, client))
 
 
 def _decline(svc: Services, submission: Submission, client: WebClient) -> None:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import logs as structured_logs
@@ -22,6 +21,7 @@ from bot.process import prepare_process
 from bot.scheduler import SchedulerSettings
 from bot.server import BotServer, HttpLimits
 from bot.settings import SettingsError, load_settings
+from bot.slack_edge import OurApp, SlackEdge
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import load_config
 from engine.errors import ConfigError, StoreError
@@ -101,8 +101,16 @@ def _serve(phoenix: Phoenix) -> int:
         slack_problem=slack_problem,
         metrics=phoenix.metrics,
     )
-    slack = SlackRequestHandler(phoenix.app) if settings.mode == "http" else None
     limits = HttpLimits(threads=settings.http_threads, shutdown_grace=settings.http_shutdown_grace)
+    slack: SlackEdge | None = None
+    if settings.mode == "http":
+        assert settings.slack_signing_secret is not None
+        try:
+            ours = OurApp.of(phoenix.client)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            return _fail(f"SLACK_BOT_TOKEN: auth.test did not answer: {exc}")
+        secret = settings.slack_signing_secret.get_secret_value()
+        slack = SlackEdge(phoenix.app, secret, ours, max_body=limits.max_body)
     try:
         server = BotServer(
             settings.http_host, settings.http_port, routes=routes, slack=slack, limits=limits

@@ -118,14 +118,8 @@ def build_phoenix(
     runner.hub.subscribe(count_runs, name="metrics")
     runner.hub.subscribe(RunLog(store).on_event, name="run-log")
     services = Services(desk=desk, board=reporter, config=config, clock=clock, drills=drills)
-    secret = settings.slack_signing_secret
     followups = Followups(listener_workers)
-    app = build_app(
-        services,
-        client,
-        followups=followups,
-        signing_secret=secret.get_secret_value() if secret else "",
-    )
+    app = build_app(services, client, followups=followups)
     schedule = scheduler_settings or SchedulerSettings()
     leadership = Leadership(store, runner.owner, schedule.ttl_for(config.evaluation.interval))
     health = Tick(config, store, desk.lifecycle, clock=clock, history_keep=schedule.history_keep)

@@ -11,6 +11,9 @@ Json = dict[str, Any]
 
 
 def auth_test(ctx: CallContext, args: Json) -> Json:
+    """Who the token is. For a bot token Slack also names the bot and its app (``bot_id``,
+    ``app_id``: the fields of the Node SDK's ``AuthTestResponse``, generated from Slack's
+    answers, https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/type-aliases/AuthTestResponse)."""
     identity = ctx.ws.identity
     return {
         "url": f"https://{identity.team_domain}.slack.com/",
@@ -19,6 +22,7 @@ def auth_test(ctx: CallContext, args: Json) -> Json:
         "team_id": identity.team_id,
         "user_id": identity.bot_user_id,
         "bot_id": identity.bot_id,
+        "app_id": identity.app_id,
         "is_enterprise_install": False,
     }
 

@@ -5,39 +5,26 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.health_routes import HealthRoutes
-from bot.server import BotServer
 from engine.model import Level
 from engine.runs import RunState
 from handlers.ids import ActionId
-from sandbox.slack import Emulator, RateBudget
-from tests.e2e.support import Rig, build_rig, shut
+from sandbox.slack import RateBudget
+from tests.e2e.http_rig import HttpRig, http_rig
+from tests.e2e.support import Rig
 
 
 @pytest.fixture(scope="module")
-def http_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rig, BotServer]]:
-    tmp: Path = tmp_path_factory.mktemp("http")
-    with Emulator() as slack:
-        rig = build_rig(slack, tmp, mode="http")
-        phoenix = rig.phoenix
-        routes = HealthRoutes(store=phoenix.store, reporter=phoenix.reporter)
-        server = BotServer("127.0.0.1", 0, routes=routes, slack=SlackRequestHandler(phoenix.app))
-        with server:
-            slack.use_http_mode(f"{server.url}/slack/events")
-            try:
-                yield rig, server
-            finally:
-                shut(rig)
+def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpRig]:
+    with http_rig(tmp_path_factory.mktemp("http")) as rig:
+        yield rig
 
 
 @pytest.fixture
-def rig(http_rig: tuple[Rig, BotServer]) -> Rig:
-    rig = http_rig[0]
+def rig(http: HttpRig) -> Rig:
+    rig = http.rig
     rig.slack.reset()
     rig.slack.set_rate_budget("chat.postMessage", RateBudget(10.0, 10, scope="channel"))
     return rig
@@ -89,8 +76,8 @@ def test_a_retried_event_is_handled_once(rig: Rig) -> None:
     assert len(slack.calls("views.publish")) == 1
 
 
-def test_health_ready_and_metrics(http_rig: tuple[Rig, BotServer]) -> None:
-    server = http_rig[1]
+def test_health_ready_and_metrics(http: HttpRig) -> None:
+    server = http.server
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for path, expected in (("/health", "ok"), ("/live", "ok"), ("/ready", "ready")):
         with opener.open(server.url + path, timeout=5) as answer:
