@@ -20,7 +20,7 @@ NAMESPACE = "cloudphoenix"
 MULTI_REPLICA_REDIS: dict[str, Any] = {
     "replicaCount": 3,
     "redis": {"enabled": True, "auth": {"existingSecret": "cloudphoenix-redis"}},
-    "serviceMonitor": {"enabled": True},
+    "serviceMonitor": {"enabled": True, "force": True},
     "cloudIdentity": {
         "aws": {
             "roleArn": "arn:aws:iam::123456789012:role/cloudphoenix",
@@ -33,6 +33,33 @@ MULTI_REPLICA_REDIS: dict[str, Any] = {
         },
     },
     "rbac": {"workloadNamespaces": ["reference-services", "production"]},
+}
+# HTTP mode behind an ingress, the operator's rules and Grafana's dashboard (forced: an offline
+# render lists no CRD), other names, and the pod's extra volumes and variables.
+OBSERVED_HTTP: dict[str, Any] = {
+    "fullnameOverride": "phoenix",
+    "nameOverride": "dr-bot",
+    "slack": {"mode": "http"},
+    "ingress": {
+        "enabled": True,
+        "className": "nginx",
+        "host": "phoenix.example.com",
+        "tls": [{"hosts": ["phoenix.example.com"], "secretName": "phoenix-tls"}],
+    },
+    "serviceMonitor": {"enabled": True, "force": True},
+    "prometheusRule": {
+        "enabled": True,
+        "force": True,
+        "runbookBaseUrl": "https://git.example.com/dr/cloudphoenix/blob/main/",
+        "labels": {"release": "kube-prometheus-stack"},
+    },
+    "grafanaDashboard": {"enabled": True, "annotations": {"grafana_folder": "DR"}},
+    "extraEnv": [
+        {"name": "WEBHOOK_KEY", "valueFrom": {"secretKeyRef": {"name": "hooks", "key": "n8n"}}}
+    ],
+    "extraEnvFrom": [{"secretRef": {"name": "phoenix-extra"}}],
+    "extraVolumes": [{"name": "ca", "configMap": {"name": "corporate-ca"}}],
+    "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/corporate", "readOnly": True}],
 }
 
 

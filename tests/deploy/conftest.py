@@ -14,6 +14,7 @@ from tests.deploy.charts import (
     ACCESS_CHART,
     BOT_CHART,
     MULTI_REPLICA_REDIS,
+    OBSERVED_HTTP,
     REFERENCE_CHART,
     ROOT,
     render,
@@ -38,6 +39,7 @@ RENDER_CASES: dict[str, tuple[Path, dict[str, Any]]] = {
             },
         },
     ),
+    "bot-observed-http": (BOT_CHART, OBSERVED_HTTP),
     "access-eks": (ACCESS_CHART, {"workloadNamespaces": ["production", "payments"]}),
     "reference-default": (REFERENCE_CHART, {}),
     "reference-postgres": (

@@ -4,7 +4,9 @@ bot makes, the settings the bot really reads, and values that cannot work refuse
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from tests.deploy.charts import (
     pod_spec,
     render,
 )
+from tests.deploy.test_prometheus_rules import promtool
 
 pytestmark = pytest.mark.integration
 
@@ -378,6 +381,8 @@ def test_several_replicas_with_sqlite_are_refused_with_a_clear_message() -> None
             {"cloudIdentity": {"aws": {"tokenSource": "projected"}}},
             "cloudIdentity.aws.roleArn is empty",
         ),
+        ({"ingress": {"enabled": True, "host": "p.example.com"}}, "slack.mode is socket"),
+        ({"ingress": {"enabled": True}, "slack": {"mode": "http"}}, "ingress.host is empty"),
     ],
 )
 def test_contradictory_values_are_refused(values: dict[str, Any], message: str) -> None:
@@ -404,6 +409,18 @@ def test_contradictory_values_are_refused(values: dict[str, Any], message: str) 
         ({"rbac": {"workloadNamespaces": ["Prod!"]}}, "/rbac/workloadNamespaces/0"),
         ({"resources": {"requests": {"cpu": True}}}, "/resources/requests/cpu"),
         ({"networkPolicy": {"egressPorts": [70000]}}, "/networkPolicy/egressPorts/0"),
+        ({"nameOverride": "Phoenix!"}, "/nameOverride"),
+        ({"fullnameOverride": "a" * 64}, "/fullnameOverride"),
+        ({"extraVolumes": [{"configMap": {"name": "ca"}}]}, "/extraVolumes/0"),
+        ({"extraVolumeMounts": [{"name": "ca", "mountPath": "etc/ca"}]}, "/extraVolumeMounts/0"),
+        (
+            {"prometheusRule": {"runbookBaseUrl": "docs.example.com"}},
+            "/prometheusRule/runbookBaseUrl",
+        ),
+        ({"prometheusRule": {"enabled": "yes"}}, "/prometheusRule/enabled"),
+        ({"grafanaDashboard": {"label": "grafana dashboard"}}, "/grafanaDashboard/label"),
+        ({"ingress": {"host": "https://phoenix.example.com"}}, "/ingress/host"),
+        ({"ingress": {"tls": [{"hosts": ["a.example.com"]}]}}, "/ingress/tls/0"),
     ],
 )
 def test_the_schema_rejects_bad_values_naming_where(values: dict[str, Any], where: str) -> None:
@@ -460,3 +477,100 @@ def test_the_readme_values_example_renders(tmp_path: Path) -> None:
     path = tmp_path / "phoenix.yaml"
     path.write_text(one(objs, "ConfigMap")["data"]["phoenix.yaml"])
     assert load_config(path).environment == "production"
+
+
+# -- what the chart adds for operations: the operator's objects, the dashboard, an ingress
+
+
+def test_the_chart_ships_the_rules_and_the_dashboard_unchanged() -> None:
+    """The chart's copies (Helm reads files inside the chart only) are the deploy/ files."""
+    for copy, source in (
+        ("rules.yml", ROOT / "deploy" / "prometheus" / "rules.yml"),
+        ("cloudphoenix.json", ROOT / "deploy" / "grafana" / "cloudphoenix.json"),
+    ):
+        assert (BOT_CHART / "files" / copy).read_bytes() == source.read_bytes(), (
+            f"charts/cloudphoenix/files/{copy} differs from {source.relative_to(ROOT)}: copy it"
+        )
+
+
+def test_the_prometheus_rule_is_rules_yml_with_runbooks_under_the_base_url(
+    rendered: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    rule = one(objects(rendered["bot-observed-http"]), "PrometheusRule")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    source = yaml.safe_load((ROOT / "deploy" / "prometheus" / "rules.yml").read_text())
+    base = "https://git.example.com/dr/cloudphoenix/blob/main/"
+    for group in source["groups"]:
+        for entry in group["rules"]:
+            if "runbook_url" in entry.get("annotations", {}):
+                entry["annotations"]["runbook_url"] = base + entry["annotations"]["runbook_url"]
+    assert rule["spec"]["groups"] == source["groups"]
+    # What the operator hands Prometheus is a rules file promtool accepts.
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+    answer = subprocess.run(
+        [promtool(), "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+
+
+def test_operator_objects_render_only_where_their_crd_is_served_or_when_forced() -> None:
+    asked = {"enabled": True}
+    objs = objects(render(BOT_CHART, {"serviceMonitor": asked, "prometheusRule": asked}))
+    kinds = {o["kind"] for o in objs}
+    assert not kinds & {"ServiceMonitor", "PrometheusRule"}, "no monitoring CRD offline"
+    forced = {"enabled": True, "force": True}
+    objs = objects(render(BOT_CHART, {"serviceMonitor": forced, "prometheusRule": forced}))
+    assert {"ServiceMonitor", "PrometheusRule"} <= {o["kind"] for o in objs}
+
+
+def test_the_dashboard_config_map_is_for_grafanas_sidecar(
+    rendered: dict[str, dict[str, str]],
+) -> None:
+    config_map = one(objects(rendered["bot-observed-http"]), "ConfigMap", "phoenix-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["annotations"] == {"grafana_folder": "DR"}
+    dashboard = json.loads(config_map["data"]["cloudphoenix.json"])
+    assert dashboard == json.loads((ROOT / "deploy" / "grafana" / "cloudphoenix.json").read_text())
+    assert not [o for o in objects(rendered["bot-default"]) if "dashboard" in o["metadata"]["name"]]
+
+
+def test_the_ingress_takes_only_slacks_path_to_the_bot(rendered: dict[str, dict[str, str]]) -> None:
+    objs = objects(rendered["bot-observed-http"])
+    ingress = one(objs, "Ingress")
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "phoenix.example.com"
+    (path,) = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/slack/events", "Exact")
+    service = one(objs, "Service", "phoenix")
+    assert path["backend"]["service"]["name"] == service["metadata"]["name"]
+    assert path["backend"]["service"]["port"]["name"] in {
+        p["name"] for p in service["spec"]["ports"]
+    }
+    assert ingress["spec"]["tls"] == [
+        {"hosts": ["phoenix.example.com"], "secretName": "phoenix-tls"}
+    ]
+    assert not any(o["kind"] == "Ingress" for o in objects(rendered["bot-default"]))
+
+
+def test_names_can_be_overridden(rendered: dict[str, dict[str, str]]) -> None:
+    objs = objects(rendered["bot-observed-http"])
+    deployment = one(objs, "Deployment", "phoenix")
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/name"] == "dr-bot"
+    assert deployment["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "dr-bot"
+    assert one(objs, "ServiceAccount")["metadata"]["name"] == "phoenix"
+    named = render(BOT_CHART, {"nameOverride": "dr-bot"})
+    assert one(objects(named), "Deployment")["metadata"]["name"] == "cloudphoenix-dr-bot"
+
+
+def test_extra_volumes_mounts_and_variables_reach_the_bot(
+    rendered: dict[str, dict[str, str]],
+) -> None:
+    spec = pod_spec(one(objects(rendered["bot-observed-http"]), "Deployment", "phoenix"))
+    container = spec["containers"][0]
+    assert {"name": "ca", "configMap": {"name": "corporate-ca"}} in spec["volumes"]
+    assert {"name": "ca", "mountPath": "/etc/ssl/corporate", "readOnly": True} in container[
+        "volumeMounts"
+    ]
+    assert env_of(container)["WEBHOOK_KEY"] == {"secretKeyRef": {"name": "hooks", "key": "n8n"}}
+    assert container["envFrom"] == [{"secretRef": {"name": "phoenix-extra"}}]

@@ -41,6 +41,7 @@ def test_the_kubernetes_scan_saw_every_rendered_case(
         "bot-default",
         "bot-multi-replica-redis",
         "bot-http-external-redis",
+        "bot-observed-http",
         "access-eks",
         "reference-default",
         "reference-postgres",

@@ -1,12 +1,26 @@
 {{- define "cloudphoenix.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "cloudphoenix.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether an object of the Prometheus operator's kind renders: asked for, and its CRD is
+     served by the cluster (or the check is waived, as for helm template without
+     --api-versions). Called with (dict "values" .Values.X "kind" "ServiceMonitor" "root" $). */}}
+{{- define "cloudphoenix.operatorObject" -}}
+{{- if and .values.enabled (or .values.force (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind))) -}}
+true
 {{- end -}}
 {{- end -}}
 
@@ -85,6 +99,12 @@ sqlite
 {{- end -}}
 {{- if and (eq .Values.cloudIdentity.aws.tokenSource "projected") (not .Values.cloudIdentity.aws.roleArn) -}}
 {{- fail "cloudIdentity.aws.tokenSource is projected but cloudIdentity.aws.roleArn is empty: the projected token needs the role to assume." -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
+{{- fail "ingress.enabled is true but ingress.host is empty: give the host of the Slack app's Request URL." -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (ne .Values.slack.mode "http") -}}
+{{- fail "ingress.enabled is true but slack.mode is socket: only HTTP mode takes Slack's requests through an ingress (Socket Mode needs none)." -}}
 {{- end -}}
 {{- if and .Values.cloudIdentity.azure.clientId (not .Values.cloudIdentity.azure.tenantId) (eq .Values.cloudIdentity.azure.tokenSource "projected") -}}
 {{- fail "cloudIdentity.azure.tokenSource is projected but cloudIdentity.azure.tenantId is empty: the token exchange needs the tenant." -}}
