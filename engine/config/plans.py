@@ -100,7 +100,8 @@ class Objectives(Model):
 class Drill(Model):
     name: Name
     schedule: str = Field(min_length=1)
-    """Cron expression: minute hour day-of-month month day-of-week."""
+    """Cron expression (minute hour day-of-month month day-of-week) or macro, as Debian's cron
+    reads it: ``engine.cron``."""
     timezone: str = "UTC"
     plan: Name = BuiltinPlan.DR_AZURE.value
     mode: Literal["dry-run", "rehearsal"] = "dry-run"
@@ -111,13 +112,11 @@ class Drill(Model):
 
     @model_validator(mode="after")
     def _cron_shape(self) -> Drill:
-        if len(self.schedule.split()) != 5:
-            raise ValueError("schedule must be a 5-field cron expression, e.g. '0 10 * * 2'")
-        try:
-            parse_cron(self.schedule)
-            zone(self.timezone)
-        except CronError as exc:
-            raise ValueError(str(exc)) from None
+        for field, check in (("schedule", parse_cron), ("timezone", zone)):
+            try:
+                check(getattr(self, field))
+            except CronError as exc:
+                raise ValueError(f"{field}: {exc}") from None
         if any(offset <= timedelta(0) for offset in self.announce):
             raise ValueError("announce offsets must be greater than zero")
         return self

@@ -1,5 +1,5 @@
-"""Drills, pure: cron schedules in a time zone, the current occurrence and what is due about
-it (announcements, start, miss), postpones and skips."""
+"""Drills, pure: the current occurrence of a drill's schedule and what is due about it
+(announcements, start, miss), postpones and skips. The schedules themselves: test_cron.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.config import Drill, parse_config
-from engine.cron import CronError, next_time, parse_cron, times_between, zone
+from engine.config import Drill
 from engine.drills.schedule import (
     Announce,
     DrillNote,
@@ -19,7 +18,6 @@ from engine.drills.schedule import (
     current_occurrence,
     duties,
 )
-from engine.errors import ConfigError
 
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
 TUESDAYS = Drill(name="weekly", schedule="0 10 * * tue", timezone="Europe/Berlin")
@@ -27,60 +25,6 @@ TUESDAYS = Drill(name="weekly", schedule="0 10 * * tue", timezone="Europe/Berlin
 
 def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
     return T0 + timedelta(days=days, hours=hours, minutes=minutes)
-
-
-# ----------------------------------------------------------------------------- cron
-
-
-@pytest.mark.parametrize(
-    ("expression", "after", "expected"),
-    [
-        ("*/15 * * * *", "2026-01-05T00:07", "2026-01-05T00:15"),
-        ("0 10 * * 2", "2026-01-05T00:00", "2026-01-06T10:00"),
-        ("0 10 * * tue", "2026-01-06T10:00", "2026-01-13T10:00"),
-        ("30 4 1,15 * *", "2026-01-02T00:00", "2026-01-15T04:30"),
-        ("0 0 * jan-mar 7", "2026-03-30T00:00", "2027-01-03T00:00"),
-        ("0 12 13 * fri", "2026-02-01T00:00", "2026-02-06T12:00"),  # day-of-month OR weekday
-        ("5-10/5 8 * * *", "2026-01-05T08:05", "2026-01-05T08:10"),
-    ],
-)
-def test_next_firing_in_utc(expression: str, after: str, expected: str) -> None:
-    found = next_time(parse_cron(expression), datetime.fromisoformat(after).replace(tzinfo=UTC))
-    assert found == datetime.fromisoformat(expected).replace(tzinfo=UTC)
-
-
-def test_wall_clock_time_in_the_drills_zone_across_daylight_saving() -> None:
-    cron, berlin = parse_cron("0 10 * * *"), zone("Europe/Berlin")
-    winter = next_time(cron, datetime(2026, 3, 27, tzinfo=UTC), berlin)
-    summer = next_time(cron, datetime(2026, 3, 30, tzinfo=UTC), berlin)
-    assert (winter.hour, summer.hour) == (9, 8)  # 10:00 CET, then 10:00 CEST
-    skipped = next_time(parse_cron("30 2 * * *"), datetime(2026, 3, 28, 12, tzinfo=UTC), berlin)
-    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "a skipped time fires once"
-    doubled = times_between(
-        parse_cron("30 2 * * *"),
-        datetime(2026, 10, 24, 12, tzinfo=UTC),
-        datetime(2026, 10, 26, tzinfo=UTC),
-        berlin,
-    )
-    assert len(doubled) == 1, "a time that happens twice fires once"
-
-
-@pytest.mark.parametrize(
-    "expression", ["* * * *", "61 * * * *", "0 0 30 2 *", "*/0 * * * *", "a * * * *", "5-1 * * * *"]
-)
-def test_bad_or_never_firing_schedules_are_refused(expression: str) -> None:
-    with pytest.raises(CronError):
-        parse_cron(expression)
-
-
-def test_the_config_refuses_a_bad_schedule_or_zone() -> None:
-    for drill in (
-        "{name: d, schedule: '0 0 30 2 *'}",
-        "{name: d, schedule: '0 10 * * 2', timezone: Mars/Olympus}",
-        "{name: d, schedule: '0 10 * * 2', announce: [0s]}",
-    ):
-        with pytest.raises(ConfigError):
-            parse_config(f"drills: [{drill}]")
 
 
 # ----------------------------------------------------------------------------- occurrences
