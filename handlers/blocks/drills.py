@@ -27,6 +27,7 @@ from handlers.blocks.kit import (
     md,
     mention,
     utc_time,
+    zone_time,
 )
 from handlers.blocks.status import _agenda_line
 from handlers.ids import ActionId, BlockId
@@ -53,7 +54,8 @@ def drill_announcement(
     if occurrence.skipped_by is not None:
         when = f"~{utc_time(occurrence.due)}~ — *skipped* by {mention(occurrence.skipped_by)}"
     else:
-        when = f"*{utc_time(occurrence.due)}*{soon}"
+        local = zone_time(occurrence.due, drill.timezone)
+        when = f"*{utc_time(occurrence.due)}*{soon}" + (f" — {local}" if local else "")
     lines = [
         f"{_DRILL} · drill `{escape(drill.name)}` of plan `{escape(drill.plan)}`",
         f"*When:* {when}",

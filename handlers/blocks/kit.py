@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from engine.cron import zone
 from engine.duration import format_duration
 from engine.model import Level
 from handlers.ids import ActionId
@@ -63,6 +64,14 @@ def context(text: str) -> ContextBlock:
 
 def utc_time(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "never"
+
+
+def zone_time(at: datetime, timezone: str) -> str:
+    """``at`` on the wall clock of ``timezone`` (a drill's), e.g. ``Tue 2026-01-13 10:00 CET
+    (Europe/Berlin)``; empty for UTC, which ``utc_time`` says already."""
+    if timezone == "UTC":
+        return ""
+    return f"{at.astimezone(zone(timezone)):%a %Y-%m-%d %H:%M %Z} ({timezone})"
 
 
 def duration_text(seconds: float | None) -> str:

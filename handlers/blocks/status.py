@@ -25,6 +25,7 @@ from handlers.blocks.kit import (
     md,
     mention,
     utc_time,
+    zone_time,
 )
 from handlers.blocks.proposals import breakdown_text
 from handlers.ids import COMMAND
@@ -117,6 +118,9 @@ def _agenda_line(item: AgendaItem) -> str:
         state = f"due {utc_time(occurrence.due)}"
         if occurrence.postponed_by:
             state += f" (postponed {len(occurrence.postponed_by)}×)"
+        local = zone_time(occurrence.due, item.drill.timezone)
+        if local:
+            state += f", {local}"
     return f"{escape(item.drill.name)} ({item.drill.mode}) {state}"
 
 

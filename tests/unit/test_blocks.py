@@ -3,10 +3,14 @@ shows what a person needs, with the buttons that still make sense."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.config import Drill
+from engine.drills.desk import AgendaItem
+from engine.drills.schedule import Occurrence
 from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand
 from engine.model import Level
 from engine.records import Approval, Decision, Surface
@@ -145,3 +149,49 @@ def test_usage_and_help() -> None:
     assert message_problems(usage.text, usage.blocks) == []
     assert "Did you mean `/phoenix status`?" in usage.text
     assert "&lt;&amp;&gt;" in visible_text(usage.blocks)
+
+
+def test_drill_list_home_and_status_show_the_next_firing_in_the_drills_zone_and_in_utc() -> None:
+    tuesday = datetime(2026, 1, 6, 9, tzinfo=UTC)
+    july = datetime(2026, 7, 7, 8, tzinfo=UTC)
+    agenda = (
+        AgendaItem(
+            Drill(name="weekly-dr", schedule="0 10 * * tue", timezone="Europe/Berlin"),
+            Occurrence("weekly-dr", tuesday, tuesday),
+            None,
+        ),
+        AgendaItem(
+            Drill(name="quarterly", schedule="0 4 * 1,4,7,10 2#1", timezone="America/New_York"),
+            Occurrence("quarterly", july, july),
+            None,
+        ),
+        AgendaItem(
+            Drill(name="preflight", schedule="0 12 * * *"), Occurrence("preflight", T0, T0), None
+        ),
+    )
+    berlin = (
+        "weekly-dr (dry-run) due 2026-01-06 09:00:00 UTC, Tue 2026-01-06 10:00 CET (Europe/Berlin)"
+    )
+    new_york = (
+        "quarterly (dry-run) due 2026-07-07 08:00:00 UTC, "
+        "Tue 2026-07-07 04:00 EDT (America/New_York)"
+    )
+    listing = blocks.drill_list_message(agenda)
+    home = blocks.home_view(replace(empty_status(), agenda=agenda))
+    status = blocks.status_message(replace(empty_status(), agenda=agenda))
+    assert message_problems(listing.text, listing.blocks) == []
+    assert view_problems(home, expected="home") == []
+    for shown in (
+        visible_text(listing.blocks),
+        visible_text(home["blocks"]),
+        visible_text(status.blocks),
+    ):
+        assert berlin in shown
+        assert new_york in shown
+        assert "preflight (dry-run) due 2026-01-01 00:00:00 UTC" in shown
+        assert "00:00 UTC (UTC)" not in shown, "a UTC drill's time is said once"
+    announced = blocks.drill_announcement(agenda[0].drill, agenda[0].occurrence)
+    assert (
+        "*When:* *2026-01-06 09:00:00 UTC* — Tue 2026-01-06 10:00 CET (Europe/Berlin)"
+        in visible_text(announced.blocks)
+    )
