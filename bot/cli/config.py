@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
+from bot.cli.drill_schedules import drill_lines
 from engine.config import PhoenixConfig, load_config
 from engine.errors import ConfigError
 from engine.health.backtest import Backtest, BacktestStep, step_as_dict
@@ -58,6 +60,8 @@ def check_config(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     print(f"{args.file}: ok — {config.summary()}")
+    for line in drill_lines(config.drills, datetime.now(UTC)):
+        print(line)
     return 0
 
 

@@ -143,10 +143,10 @@ def test_a_url_carrying_credentials_is_refused_without_echo() -> None:
 
 def test_check_config_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(EXAMPLE)]) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1
-    assert "ok" in out
-    assert "6 signals" in out
+    summary, *drill = capsys.readouterr().out.splitlines()
+    assert "ok" in summary
+    assert "6 signals" in summary
+    assert len(drill) == 4, "then its one drill and the drill's next three firings"
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("signals:\n  - {name: a, kind: http, targets: [ftp://a], timout: 1}\n")
