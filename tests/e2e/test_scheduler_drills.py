@@ -1,7 +1,8 @@
 """Drills end to end: announcements at their offsets with Postpone and Skip (approvers only,
 audited, once per click), a postponed drill announced again at its new time (once, across a
 leader change), the drill thread at drill time, its report (RTO, RPO, pass/fail, trend),
-``/phoenix drill list | run | skip`` and the App Home."""
+``/phoenix drill list | run | skip`` and the App Home, and a drill at a time the clock repeats
+that runs once across a restart and a leader change."""
 
 from __future__ import annotations
 
@@ -401,6 +402,85 @@ def test_drill_commands_refuse_politely(bot: Bot) -> None:
         lambda: bot.phoenix.drills.occurrence("weekly-dr").scheduled > MONDAY_10,
         what="the skip",
     )
+
+
+NIGHTLY = """
+drills:
+  - name: nightly
+    schedule: "30 2 * * *"
+    timezone: Europe/Berlin
+    plan: dr-quick
+    mode: dry-run
+    announce: [1h]
+"""
+FIRST_0230 = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, then 03:00 CEST is 02:00 CET
+
+
+def walk(bots: Sequence[Bot], since: datetime, until: datetime) -> None:
+    """From ``since`` to ``until`` at the scheduler's leadership cadence (a third of the lease's
+    ttl): each replica keeps or seeks leadership, then looks at its drill duties."""
+    step = bots[0].phoenix.leadership.ttl / 3
+    moment = since
+    while moment <= until:
+        for bot in bots:
+            bot.clock.advance((moment - bot.clock.now()).total_seconds())
+            bot.phoenix.leadership.keep()
+        every(bots, moment)
+        moment += step
+
+
+def nightly_runs(bot: Bot) -> list[str]:
+    return [r.run_id for r in bot.phoenix.store.list_runs() if r.plan == "dr-quick"]
+
+
+def test_a_drill_at_a_time_the_autumn_jump_repeats_runs_once_across_a_restart_and_a_new_leader(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.reset()
+    store_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    text = CONFIG + NIGHTLY
+    second_0230 = FIRST_0230 + timedelta(hours=1)
+    start = FIRST_0230 - timedelta(minutes=5)
+    with running_bot(emulator, tmp_path, config_text=text, start=start, store_url=store_url) as a:
+        walk([a], start, FIRST_0230 + timedelta(minutes=5))
+        [run_id] = nightly_runs(a)
+        assert wait_until_state(a, run_id).state is RunState.SUCCEEDED
+        # The process ends without giving up its lease (a crash, an eviction).
+
+    # It comes back in the repeated hour, beside a second replica.
+    restart = second_0230 - timedelta(minutes=10)
+    with (
+        running_bot(emulator, tmp_path, config_text=text, start=restart, store_url=store_url) as b,
+        running_bot(
+            emulator,
+            tmp_path,
+            config_text=text,
+            start=restart,
+            store_url=store_url,
+            connect=False,
+        ) as c,
+    ):
+        walk([b, c], restart, second_0230 - timedelta(minutes=5))
+        leader, other = (b, c) if b.phoenix.leadership.is_leader else (c, b)
+        assert leader.phoenix.leadership.is_leader, "a replica leads once the lease expired"
+        leader.phoenix.leadership.resign()
+        walk(
+            [other, leader], second_0230 - timedelta(minutes=5), second_0230 + timedelta(minutes=5)
+        )
+        assert other.phoenix.leadership.is_leader, "the other replica leads at the second 02:30"
+
+        assert nightly_runs(b) == [run_id], "02:30 ran once, though the clock read it twice"
+        audit = [e.action for e in b.phoenix.store.list_audit(subject="drill:nightly")]
+        assert audit.count(NoteKind.STARTED.value) == 1
+        assert audit.count(NoteKind.MISSED.value) == 0
+        tomorrow = datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+        assert c.phoenix.drills.occurrence("nightly").scheduled == tomorrow
+        emulator.run_slash_command("/phoenix", "drill list", user="UCAROL")
+        [listing] = emulator.wait_for_ephemeral("UCAROL", 1)
+        assert (
+            "nightly (dry-run) due 2026-10-26 01:30:00 UTC, Mon 2026-10-26 02:30 CET "
+            "(Europe/Berlin)" in visible_text(listing.blocks)
+        )
 
 
 def wait_until_state(bot: Bot, run_id: str):  # type: ignore[no-untyped-def]

@@ -227,3 +227,47 @@ def test_a_postpone_past_the_next_firing_swallows_it() -> None:
     ]
     current = current_occurrence(daily, notes, nine + timedelta(days=1, minutes=1))
     assert current.scheduled == nine + timedelta(days=2)
+
+
+# ----------------------------------------------------------------------------- daylight saving
+
+NIGHTLY = Drill(name="nightly", schedule="30 2 * * *", timezone="Europe/Berlin")
+FIRST_0230 = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST; 02:30 CET is 01:30 UTC
+
+
+def starts_through_the_night(notes: list[DrillNote], since: datetime) -> list[datetime]:
+    """Look at the nightly drill's duties every 30 s from ``since`` until 04:00 CET, as the
+    leader does, noting what it does; the scheduled times of the starts made."""
+    started = []
+    now = since
+    while now < datetime(2026, 10, 25, 3, tzinfo=UTC):
+        occurrence = current_occurrence(NIGHTLY, notes, now)
+        for duty in duties(NIGHTLY, occurrence, now):
+            kind = {Announce: NoteKind.ANNOUNCED, Start: NoteKind.STARTED, Miss: NoteKind.MISSED}
+            extra = {"offsets": duty.offsets} if isinstance(duty, Announce) else {}
+            notes.append(
+                note(kind[type(duty)], occurrence.scheduled, occurrence.due, at=now, **extra)
+            )
+            if isinstance(duty, Start):
+                started.append(occurrence.scheduled)
+        now += timedelta(seconds=30)
+    return started
+
+
+def test_a_drill_at_a_time_the_autumn_jump_repeats_starts_once() -> None:
+    notes: list[DrillNote] = []
+    assert starts_through_the_night(notes, datetime(2026, 10, 24, 22, tzinfo=UTC)) == [FIRST_0230]
+    assert current_occurrence(NIGHTLY, notes, FIRST_0230 + HOUR).scheduled == datetime(
+        2026, 10, 26, 1, 30, tzinfo=UTC
+    ), "from the second 02:30 on, the next is 02:30 CET the next night"
+
+
+def test_a_replica_back_within_the_repeated_hour_does_not_run_the_second_0230() -> None:
+    """No replica ran at the first 02:30; one back at 02:05 CET (the second pass) lets that
+    drill go, and does not take the second 02:30 for it."""
+    notes: list[DrillNote] = []
+    assert starts_through_the_night(notes, FIRST_0230 + 35 * MINUTE) == []
+    next_night = datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+    assert [(n.kind, n.occurrence) for n in notes] == [(NoteKind.ANNOUNCED, next_night)], (
+        "nothing about the first 02:30 (not even a miss), only the next night's 24 h notice"
+    )
