@@ -54,6 +54,24 @@ class RunMode(StrEnum):
         return self is not RunMode.LIVE
 
 
+class StageRole(StrEnum):
+    """What a stage does for the recovery: how a drill report and a run summary tell the
+    stages apart, never by their names. A stage kind declares its role where it is registered
+    (``engine.stages.registry``); a plan's stage may say another (``role:`` in phoenix.yaml)."""
+
+    CATCH_UP = "catch-up"
+    """Brings the DR copy up to date (replication lag checked, objects synced). The lag such
+    a stage measured before the first cut-over is the run's RPO evidence."""
+    CUT_OVER = "cut-over"
+    """Moves the service to the other side: traffic switched, the old primary fenced, a
+    replica promoted."""
+    VERIFICATION = "verification"
+    """Checks that the services answer. The first one to succeed after the last cut-over ends
+    the RTO clock; with no verification after it, the cut-over itself does."""
+    NOTIFICATION = "notification"
+    """Tells the outside world (a webhook) what happened."""
+
+
 class AttemptOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"

@@ -69,7 +69,7 @@ def show_plan(args: argparse.Namespace) -> int:
         for rule, policy in plans_for_levels(config).get(plan.name, [])
     ]
     print(f"proposed by: {', '.join(proposers) or 'no level (started by hand or by a drill)'}")
-    rows = [("step", "stage", "kind", "group", "timeout", "drill", "gate", "retry")]
+    rows = [("step", "stage", "kind", "role", "group", "timeout", "drill", "gate", "retry")]
     for number, step in enumerate(plan.steps(), start=1):
         for stage in step:
             rows.append(
@@ -77,6 +77,7 @@ def show_plan(args: argparse.Namespace) -> int:
                     str(number),
                     stage.name,
                     stage.kind.name,
+                    stage.role or "-",
                     stage.group or "-",
                     format_duration(stage.timeout),
                     "yes" if stage.drill else "no",

@@ -13,12 +13,13 @@ from engine.cron import CronError, parse_cron, zone
 from engine.duration import Duration
 from engine.fields import Model, Name
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages import REGISTRY, StageRegistry
 
 
 class StageSpec(Model):
-    """One stage of a plan. Timeout, retry and drill default to what the stage kind declares;
-    a ``retry`` here overrides only the fields it names."""
+    """One stage of a plan. Timeout, retry, drill and role default to what the stage kind
+    declares; a ``retry`` here overrides only the fields it names."""
 
     name: Name
     kind: Name
@@ -31,6 +32,10 @@ class StageSpec(Model):
     """Whether the stage acts in a drill rehearsal (skipped there otherwise)."""
     gate: bool = False
     """Whether a person must confirm before the stage starts."""
+    role: StageRole | None = None
+    """What the stage does for the recovery (catch-up, cut-over, verification, notification):
+    what a drill measures RTO and RPO by. Needed where the kind is generic (``manual``,
+    ``jenkins_job``); a stage's name never decides it."""
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

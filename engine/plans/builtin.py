@@ -2,7 +2,9 @@
 
 Each step is a real stage where the configuration says what it acts on (``recovery:``, the
 resources; ``clouds:``, how to reach them), and a ``manual`` step otherwise: a live run
-pauses on it with its instruction, so nothing ever pretends to have failed over.
+pauses on it with its instruction, so nothing ever pretends to have failed over. A manual
+step says the role its automated kind declares (catch-up, cut-over, verification,
+notification), so a drill measures both alike.
 
 dr-azure:  replication lag within the RPO and objects synced (in parallel); Azure SQL ready
            and services scaled on AKS (in parallel); traffic switched to Azure with the AWS
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.config.plans import BuiltinPlan
+from engine.runs import StageRole
 
 if TYPE_CHECKING:
     from engine.config import PhoenixConfig, Recovery
@@ -25,8 +28,11 @@ Stage = dict[str, Any]
 _DEFAULT_RPO_SECONDS = 300
 
 
-def _manual(name: str, instruction: str, **extra: Any) -> Stage:
-    return {"name": name, "kind": "manual", "params": {"instruction": instruction}, **extra}
+def _manual(name: str, instruction: str, *, role: StageRole | None = None, **extra: Any) -> Stage:
+    stage = {"name": name, "kind": "manual", "params": {"instruction": instruction}, **extra}
+    if role is not None:
+        stage["role"] = role.value
+    return stage
 
 
 def _stage(name: str, kind: str, params: dict[str, Any], **extra: Any) -> Stage:
@@ -36,20 +42,33 @@ def _stage(name: str, kind: str, params: dict[str, Any], **extra: Any) -> Stage:
 def _verify(r: Recovery | None, name: str = "verify-services") -> Stage:
     if r is not None and r.verify is not None:
         return _stage(name, "verify", {"urls": list(r.verify.urls)})
-    return _manual(name, "verify every service answers through the new path", drill=True)
+    return _manual(
+        name,
+        "verify every service answers through the new path",
+        drill=True,
+        role=StageRole.VERIFICATION,
+    )
 
 
 def _notify(r: Recovery | None, event: str, message: str) -> Stage:
     if r is not None and r.notify is not None:
         params = {"url": r.notify.url, "secret": r.notify.secret, "event": event}
         return _stage("notify", "notify_webhook", {**params, "message": message})
-    return _manual("notify", "notify the webhook (n8n) with an HMAC-signed message", drill=True)
+    return _manual(
+        "notify",
+        "notify the webhook (n8n) with an HMAC-signed message",
+        drill=True,
+        role=StageRole.NOTIFICATION,
+    )
 
 
 def _lag(r: Recovery | None, name: str, rpo: float, region: str | None = None) -> Stage:
     if r is None or r.database is None:
         return _manual(
-            name, "verify the RDS -> Azure SQL replication lag is within the RPO", drill=True
+            name,
+            "verify the RDS -> Azure SQL replication lag is within the RPO",
+            drill=True,
+            role=StageRole.CATCH_UP,
         )
     db = r.database
     params: dict[str, Any] = {
@@ -68,7 +87,7 @@ def _lag(r: Recovery | None, name: str, rpo: float, region: str | None = None) -
 def _sync(r: Recovery | None, name: str, back: bool, **extra: Any) -> Stage:
     if r is None or r.objects is None:
         what = "Blob Storage back to S3" if back else "S3 to Blob Storage"
-        return _manual(name, f"synchronise {what}", **extra)
+        return _manual(name, f"synchronise {what}", role=StageRole.CATCH_UP, **extra)
     o = r.objects
     s3 = f"s3://{o.bucket}" + (f"/{o.prefix}" if o.prefix else "")
     blob = f"blob://{o.container}" + (f"/{o.prefix}" if o.prefix else "")
@@ -121,11 +140,16 @@ def _aks(r: Recovery | None, name: str, *, standby: bool, **extra: Any) -> Stage
 def _traffic(r: Recovery | None, name: str, *, back: bool) -> Stage:
     if r is None or r.traffic is None:
         if back:
-            return _manual(name, "enable the AWS endpoint and restore Traffic Manager priorities")
+            return _manual(
+                name,
+                "enable the AWS endpoint and restore Traffic Manager priorities",
+                role=StageRole.CUT_OVER,
+            )
         return _manual(
             name,
             "raise Azure's Traffic Manager priority and disable the AWS endpoint (fence the "
             "old primary); Route 53 too, if used",
+            role=StageRole.CUT_OVER,
         )
     t = r.traffic
     serve, other = (t.aws_endpoint, t.dr_endpoint) if back else (t.dr_endpoint, t.aws_endpoint)
@@ -179,11 +203,13 @@ def _region_failover(r: Recovery | None, rpo: float, region: str | None) -> list
                 "check-replica-lag",
                 "check the cross-region RDS read replica lags less than the RPO",
                 drill=True,
+                role=StageRole.CATCH_UP,
             ),
             _manual(
                 "promote-replica",
                 "promote the RDS read replica in the standby region",
                 group="standby",
+                role=StageRole.CUT_OVER,
             ),
             _manual(
                 "scale-standby-cluster",
@@ -194,7 +220,11 @@ def _region_failover(r: Recovery | None, rpo: float, region: str | None) -> list
                 "deploy-services",
                 "scale the services up in the standby region, wait for rollout",
             ),
-            _manual("switch-traffic", "fail the Route 53 records over to the standby region"),
+            _manual(
+                "switch-traffic",
+                "fail the Route 53 records over to the standby region",
+                role=StageRole.CUT_OVER,
+            ),
             _verify(r),
             _notify(r, "phoenix.region_failover", "region failover"),
         ]
@@ -247,6 +277,7 @@ def _failback(r: Recovery | None) -> list[Stage | None]:
         _manual(
             "check-primary",
             "check the primary side (EKS services, RDS) is healthy and caught up",
+            role=StageRole.VERIFICATION,
         )
         if r is None or r.verify is None
         else _verify(r, "check-primary"),

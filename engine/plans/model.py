@@ -18,14 +18,14 @@ from engine.errors import ConfigError
 from engine.plans.builtin import builtin_plan_data
 from engine.problems import problems_from_validation
 from engine.retry import RetryPolicy
-from engine.runs import RunMode, idempotency_key
+from engine.runs import RunMode, StageRole, idempotency_key
 from engine.stages import REGISTRY, Stage, StageContext, StageInfo, StageKind, StageRegistry
 
 
 @dataclass(frozen=True)
 class PlanStage:
     """A stage with everything resolved: its kind, typed params, and the effective timeout,
-    retry policy and drill flag (the plan's where it sets them, else the kind's)."""
+    retry policy, drill flag and role (the plan's where it sets them, else the kind's)."""
 
     name: str
     kind: StageKind
@@ -35,13 +35,15 @@ class PlanStage:
     retry: RetryPolicy
     drill: bool
     gate: bool
+    role: StageRole | None = None
 
     def describe(self, plan: str, run_id: str = "<run_id>") -> list[str]:
         info = StageInfo(plan, self.name, idempotency_key(run_id, self.name))
         return list(self.kind.implementation.describe(self.params, info))
 
     def content(self) -> dict[str, Any]:
-        """What the version hash covers: everything that changes what the stage does."""
+        """What the version hash covers: everything that changes what the stage does. Not
+        its role, which changes only what a drill measures: a run resumes across it."""
         return {
             "name": self.name,
             "kind": self.kind.name,
@@ -75,6 +77,10 @@ class Plan:
     def stage(self, name: str) -> PlanStage:
         return next(s for s in self.stages if s.name == name)
 
+    def roles(self) -> dict[str, StageRole]:
+        """The role of each stage that has one."""
+        return {s.name: s.role for s in self.stages if s.role is not None}
+
 
 def compile_plan(name: str, spec: PlanSpec, registry: StageRegistry = REGISTRY) -> Plan:
     """Resolve a validated spec against the registry (its kinds were checked when it was)."""
@@ -93,6 +99,7 @@ def compile_plan(name: str, spec: PlanSpec, registry: StageRegistry = REGISTRY) 
                 retry=stage.retry.over(kind.retry) if stage.retry else kind.retry,
                 drill=kind.drill if stage.drill is None else stage.drill,
                 gate=stage.gate,
+                role=stage.role or kind.role,
             )
         )
     content = json.dumps([s.content() for s in stages], sort_keys=True, separators=(",", ":"))

@@ -17,6 +17,7 @@ from pydantic import Field
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
 from engine.fields import SecretRef, Url
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import SECRETS, WEBHOOKS
@@ -45,6 +46,7 @@ class NotifyParams(Params):
     timeout=timedelta(seconds=30),
     retry=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5),
     drill=True,
+    role=StageRole.NOTIFICATION,
 )
 class NotifyWebhook(Stage[NotifyParams]):
     """POSTs a signed JSON summary to the webhook, once per run and stage."""

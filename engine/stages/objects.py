@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from engine.cloud_ports import ObjectStore
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import OBJECT_STORES, StoreKind
@@ -63,6 +64,7 @@ class ObjectSyncParams(Params):
     timeout=timedelta(minutes=30),
     retry=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=4),
     drill=True,
+    role=StageRole.CATCH_UP,
 )
 class ObjectSync(Stage[ObjectSyncParams]):
     """Copies what is new or changed from one object store to another (S3 <-> Blob)."""

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from engine.duration import Duration, format_duration
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.common import Params, poll_until, wait_for_operation
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import AWS_INFRA, DATABASES
@@ -47,6 +48,7 @@ class RegionFailoverParams(Params):
     timeout=timedelta(minutes=30),
     retry=RetryPolicy(initial_interval=timedelta(seconds=15), maximum_attempts=3),
     drill=False,
+    role=StageRole.CUT_OVER,
 )
 class RegionFailover(Stage[RegionFailoverParams]):
     """Promotes the cross-region replica, fails Route 53 over, scales the standby nodes."""

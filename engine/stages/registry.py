@@ -1,5 +1,6 @@
-"""The stage registry: every stage kind declares its params model, timeout, retry policy and
-whether it acts in a drill rehearsal where it is defined, and is checked when it registers.
+"""The stage registry: every stage kind declares its params model, timeout, retry policy,
+whether it acts in a drill rehearsal and its role in a recovery where it is defined, and is
+checked when it registers.
 
     @stage_kind("record", params=RecordParams, timeout=timedelta(seconds=30))
     class Record(Stage[RecordParams]):
@@ -10,6 +11,11 @@ whether it acts in a drill rehearsal where it is defined, and is checked when it
 
 The runner calls ``holds`` before ``run`` on every attempt, so a resumed or retried stage
 never acts twice; stages never sleep-and-retry themselves.
+
+A kind's role (``StageRole``: catch-up, cut-over, verification, notification) is what a drill
+report and a run summary read to measure RTO and RPO. A kind that none of them fits (making
+the DR side ready, scaling it down) declares none, and so does a generic kind (``manual``,
+``jenkins_job``): a plan's stage says its role where the kind cannot know it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import Problem
 from engine.problems import problems_from_validation
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.context import StageContext, StageInfo
 
 P = TypeVar("P", bound=BaseModel)
@@ -84,6 +91,9 @@ class StageKind:
     """Whether stages of this kind act in a drill rehearsal, unless the plan says otherwise."""
     summary: str
     implementation: Stage[Any]
+    role: StageRole | None = None
+    """What stages of this kind do for the recovery, unless the plan says otherwise; None
+    for a generic kind, whose role depends on the plan."""
 
     def parse(self, data: Mapping[str, Any]) -> BaseModel:
         """Validate params; raises pydantic's ValidationError."""
@@ -102,6 +112,7 @@ class StageRegistry:
         timeout: timedelta,
         retry: RetryPolicy | None = None,
         drill: bool = False,
+        role: StageRole | None = None,
     ) -> Callable[[type[S]], type[S]]:
         """Class decorator declaring a stage kind; a bad declaration fails at import."""
 
@@ -111,7 +122,7 @@ class StageRegistry:
                 raise ValueError(f"stage kind {name!r} is registered twice")
             doc = (cls.__doc__ or name).strip().splitlines()[0]
             self._kinds[name] = StageKind(
-                name, params, timeout, retry or RetryPolicy(), drill, doc, cls()
+                name, params, timeout, retry or RetryPolicy(), drill, doc, cls(), role
             )
             return cls
 

@@ -17,7 +17,7 @@ from engine.cloud_ports import ReplicaLag, ReplicationLagSource
 from engine.duration import Duration, format_duration
 from engine.errors import StageRetryable
 from engine.retry import RetryPolicy
-from engine.runs import LAG_FACT
+from engine.runs import LAG_FACT, StageRole
 from engine.stages.common import NOT_CONVERGED, Params, poll_until
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import DATABASES, LagSource
@@ -51,6 +51,7 @@ class ReplicationCheckParams(Params):
     timeout=timedelta(minutes=10),
     retry=RetryPolicy(initial_interval=timedelta(seconds=15), maximum_attempts=3),
     drill=True,
+    role=StageRole.CATCH_UP,
 )
 class ReplicationCheck(Stage[ReplicationCheckParams]):
     """Replication lag within the RPO budget, waiting for the replica to catch up."""

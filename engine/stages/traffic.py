@@ -23,6 +23,7 @@ from engine.cloud_ports import DnsFailover, TrafficEndpoint, TrafficProfile, Tra
 from engine.duration import Duration, format_duration
 from engine.errors import CloudNotFound, CloudUnavailable
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.common import Params, poll_until, wait_for_operation
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import AWS_INFRA, AZURE
@@ -69,6 +70,7 @@ class TrafficSwitchParams(Params):
     timeout=timedelta(minutes=10),
     retry=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=4),
     drill=False,
+    role=StageRole.CUT_OVER,
 )
 class TrafficSwitch(Stage[TrafficSwitchParams]):
     """Traffic Manager to the chosen endpoint, the old primary fenced, read back to verify."""

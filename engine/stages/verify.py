@@ -14,6 +14,7 @@ from engine.duration import Duration, format_duration
 from engine.errors import StageRetryable
 from engine.fields import Url
 from engine.retry import RetryPolicy
+from engine.runs import StageRole
 from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import HTTP, HttpAnswer
@@ -45,6 +46,7 @@ class VerifyParams(Params):
     timeout=timedelta(minutes=3),
     retry=RetryPolicy(initial_interval=timedelta(seconds=10), maximum_attempts=3),
     drill=True,
+    role=StageRole.VERIFICATION,
 )
 class Verify(Stage[VerifyParams]):
     """HTTP checks through the new path; a failure names the failing endpoints."""

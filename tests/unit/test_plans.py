@@ -7,13 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel, ConfigDict
 
 from engine.config import BUILTIN_PLANS, PhoenixConfig, parse_config
 from engine.errors import ConfigError, StageFatal, StageRetryable, StageTimeout
+from engine.plans.builtin import builtin_plan_data
 from engine.plans.model import builtin_plans, dry_run, plan_book
 from engine.retry import RetryPolicy
-from engine.runs import RunMode
+from engine.runs import RunMode, StageRole
 from engine.stages import REGISTRY, Stage, StageContext, StageRegistry
 
 from .runner_support import plan_of
@@ -96,6 +98,24 @@ def test_a_kind_is_registered_once_and_must_match_its_params_model() -> None:
 
 def test_the_built_in_kinds_are_registered() -> None:
     assert {"noop", "record", "sleep", "fail_n_times", "manual"} <= set(REGISTRY.names())
+
+
+def test_each_kind_declares_its_role_in_a_recovery() -> None:
+    roles = {name: kind.role for name in REGISTRY.names() if (kind := REGISTRY.get(name))}
+    assert {name: role for name, role in roles.items() if role is not None} == {
+        "replication_check": StageRole.CATCH_UP,
+        "object_sync": StageRole.CATCH_UP,
+        "traffic_switch": StageRole.CUT_OVER,
+        "region_failover": StageRole.CUT_OVER,
+        "verify": StageRole.VERIFICATION,
+        "notify_webhook": StageRole.NOTIFICATION,
+    }
+    assert roles["manual"] is roles["jenkins_job"] is None, "generic: the plan says"
+    registry = StageRegistry()
+    declare(registry, role=StageRole.CUT_OVER)
+    kind = registry.get("thing")
+    assert kind is not None
+    assert kind.role is StageRole.CUT_OVER
 
 
 # ----------------------------------------------------------------------------- retry policy
@@ -186,6 +206,56 @@ stages:
     assert not tuned.drill
     assert tuned.retry.initial_interval == timedelta(seconds=5)
     assert tuned.retry.maximum_attempts == kind.retry.maximum_attempts == 5
+
+
+def test_a_plan_says_the_role_of_a_generic_stage_or_another_than_its_kinds() -> None:
+    plan = plan_of(
+        "p",
+        """
+stages:
+  - {name: smoke-check, kind: jenkins_job, role: verification, params: {job: dr/smoke}}
+  - {name: page, kind: jenkins_job, params: {job: dr/page}}
+  - name: n8n-flips-dns
+    kind: notify_webhook
+    role: cut-over
+    params: {url: "https://n8n.example/flip", secret: "env:N8N_KEY"}
+""",
+    )
+    assert [s.role for s in plan.stages] == [StageRole.VERIFICATION, None, StageRole.CUT_OVER]
+    assert plan.roles() == {"smoke-check": "verification", "n8n-flips-dns": "cut-over"}
+    assert problems(
+        "plans:\n  mine:\n    stages:\n      - {name: a, kind: noop, role: verify}\n"
+    ) == [
+        "plans.mine.stages[0].role: must be one of 'catch-up', 'cut-over', 'verification' or "
+        "'notification'"
+    ]
+
+
+def test_a_changed_role_keeps_the_version_so_a_started_run_resumes() -> None:
+    """A role changes what a drill measures, not what the stage does."""
+    base = "stages: [{name: a, kind: noop}]"
+    declared = base.replace("}]", ", role: verification}]")
+    assert plan_of("p", declared).version == plan_of("p", base).version
+    assert plan_of("p", declared).roles() != plan_of("p", base).roles()
+
+
+def test_the_built_in_plans_are_spelled_as_phoenix_yaml_spells_them() -> None:
+    """The sandbox writes them into the phoenix.yaml it runs with."""
+    text = yaml.safe_dump({"plans": builtin_plan_data()})
+    assert plan_book(parse_config(text)) == builtin_plans()
+
+
+@pytest.mark.parametrize("plan", BUILTIN_PLANS)
+def test_a_manual_step_of_a_built_in_plan_has_the_role_of_the_kind_it_stands_for(
+    plan: str,
+) -> None:
+    example = parse_config((Path(__file__).parents[2] / "examples" / "phoenix.yaml").read_text())
+    manual, configured = plan_book(PhoenixConfig())[plan], plan_book(example)[plan]
+    assert all(s.kind.name == "manual" for s in manual.stages)
+    shared = {s.name for s in manual.stages} & {s.name for s in configured.stages}
+    assert shared
+    for name in shared:
+        assert manual.stage(name).role == configured.stage(name).role, name
 
 
 def test_the_version_hash_follows_what_the_stages_do() -> None:

@@ -15,7 +15,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_plan_show_prints_stages_groups_gates_timeouts_and_retries(
+def test_plan_show_prints_stages_roles_groups_gates_timeouts_and_retries(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (in_tmp / "phoenix.yaml").write_text(
@@ -27,7 +27,7 @@ plans:
       - {name: lag, kind: fail_n_times, params: {failures: 0}, retry: {non_retryable: [X]}}
       - {name: db, kind: noop, group: ready, timeout: 90s}
       - {name: aks, kind: noop, group: ready, drill: false}
-      - {name: switch, kind: manual, gate: true, params: {instruction: flip DNS}}
+      - {name: switch, kind: manual, gate: true, role: cut-over, params: {instruction: flip DNS}}
 """
     )
     assert main(["plan", "show", "dr-azure"]) == 0
@@ -36,12 +36,14 @@ plans:
     assert out[0].endswith("): our own DR plan")
     assert out[1] == "proposed by: levels.dr_failover (two approvals from two people)"
     rows = [line.split() for line in out[2:7]]
-    assert rows[0] == ["step", "stage", "kind", "group", "timeout", "drill", "gate", "retry"]
-    assert rows[1][:7] == ["1", "lag", "fail_n_times", "-", "30s", "yes", "-"]
-    assert " ".join(rows[1][7:]) == "5 attempts, backoff 1s x2 up to 1m, never retried: X"
-    assert rows[2][:7] == ["2", "db", "noop", "ready", "1m30s", "yes", "-"]
-    assert rows[3][:7] == ["2", "aks", "noop", "ready", "10s", "no", "-"]
-    assert rows[4][:8] == ["3", "switch", "manual", "-", "1m", "no", "confirm", "no"]
+    assert rows[0] == [
+        "step", "stage", "kind", "role", "group", "timeout", "drill", "gate", "retry"
+    ]  # fmt: skip
+    assert rows[1][:8] == ["1", "lag", "fail_n_times", "-", "-", "30s", "yes", "-"]
+    assert " ".join(rows[1][8:]) == "5 attempts, backoff 1s x2 up to 1m, never retried: X"
+    assert rows[2][:8] == ["2", "db", "noop", "-", "ready", "1m30s", "yes", "-"]
+    assert rows[3][:8] == ["2", "aks", "noop", "-", "ready", "10s", "no", "-"]
+    assert rows[4][:9] == ["3", "switch", "manual", "cut-over", "-", "1m", "no", "confirm", "no"]
     assert '  switch: {"instruction": "flip DNS"}' in out
 
 
@@ -52,6 +54,17 @@ def test_plan_show_without_a_config_shows_the_built_ins(
     out = capsys.readouterr().out
     assert "proposed by: no level (started by hand or by a drill)" in out
     assert "switch-traffic-back" in out
+    roles = {row[1]: row[3] for row in (line.split() for line in out.splitlines()[3:11])}
+    assert roles == {
+        "sync-objects-back": "catch-up",
+        "check-primary": "verification",
+        "switch-traffic-back": "cut-over",
+        "sync-objects-final": "catch-up",
+        "verify-services": "verification",
+        "scale-down-aks": "-",
+        "scale-down-azure-sql": "-",
+        "notify": "notification",
+    }, "a manual step of a built-in plan says the role of the kind it stands for"
 
 
 def test_an_unknown_plan_or_a_bad_config_is_bad_input(
