@@ -109,6 +109,8 @@ class Run:
     finished_at: datetime | None = None
     reason: str = ""
     """Why the run is paused, waiting, failed or aborted."""
+    roles: Mapping[str, StageRole] = field(default_factory=dict)
+    """The role of each stage that has one, as its plan said when the run was created."""
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from engine.config import Objectives
-from engine.runs import EventKind, ProgressEvent, Run, RunState
-
-_RPO_WORDS = ("lag", "replication", "rpo", "catch-up", "sync")
+from engine.runs import EventKind, ProgressEvent, Run, RunState, StageRole
 
 
 @dataclass(frozen=True)
@@ -130,11 +128,11 @@ class RunProjection:
 
     def summary(self, run: Run, finished: ProgressEvent, objectives: Objectives) -> RunSummary:
         """The run's summary from its ``run_finished`` event: the run's time is its RTO, and
-        what the replication stages reported is its RPO evidence."""
+        what its catch-up stages (by their role in ``run``) reported is its RPO evidence."""
         evidence = tuple(
             f"{name}: {text}"
             for name, text in self._summaries.items()
-            if text and any(word in name for word in _RPO_WORDS)
+            if text and run.roles.get(name) is StageRole.CATCH_UP
         )
         return RunSummary(
             run_id=run.run_id,

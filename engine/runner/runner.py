@@ -133,6 +133,7 @@ class Runner:
             plan=plan.name,
             plan_version=plan.version,
             stages=tuple(s.name for s in plan.stages),
+            roles=plan.roles(),
             mode=mode,
             state=RunState.PROPOSED,
             created_at=now,
@@ -322,6 +323,10 @@ class Runner:
             plan = self.plans.get(run.plan)
             if plan is None or plan.version != run.plan_version:
                 self._refuse_changed(keeper, run, plan, actor, surface)
+            if not run.roles:
+                # Created by a version whose stages declared no roles: the same stages (the
+                # version matched) are measured by the roles their plan declares now.
+                run = replace(run, roles=plan.roles())
             execution = Execution(self._services, keeper, run, plan)
             stages, detail = change(execution) if change else ([], "")
             events = [

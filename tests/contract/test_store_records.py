@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from engine.adapters.stores.codec import dump, load
 from engine.errors import Conflict
 from engine.model import Level, Status
 from engine.records import (
@@ -22,7 +24,7 @@ from engine.records import (
     Silence,
     Surface,
 )
-from engine.runs import Run, RunMode, RunState
+from engine.runs import Run, RunMode, RunState, StageRole
 from engine.store import Store
 from tests.support.clock import T0, ManualClock
 
@@ -39,6 +41,7 @@ def a_run(run_id: str, minutes: int = 0, state: RunState = RunState.PROPOSED) ->
         "U1",
         incident_id="inc-1",
         reason="because",
+        roles={"check": StageRole.CATCH_UP, "switch": StageRole.CUT_OVER},
     )
 
 
@@ -55,6 +58,12 @@ def test_a_run_is_kept_as_written(store: Store) -> None:
     assert store.get_run("r1") == run
     assert store.get_run("nope") is None
     assert [a.action for a in store.list_audit(subject="r1")] == ["run.propose"]
+
+
+def test_a_run_written_before_stages_had_roles_reads_back_without_them() -> None:
+    written = json.loads(dump(a_run("r1")))
+    del written["roles"]
+    assert load(Run, json.dumps(written)) == replace(a_run("r1"), roles={})
 
 
 def test_a_run_id_is_used_once(store: Store) -> None:

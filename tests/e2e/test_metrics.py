@@ -31,16 +31,18 @@ PLANS = """
     stages:
       - name: check-replication-lag
         kind: record
+        role: catch-up
         params: {ledger: LEDGER, key: "replication lag 12s"}
-      - {name: switch-traffic, kind: noop, drill: false}
-      - {name: verify-services, kind: noop}
+      - {name: switch-traffic, kind: noop, drill: false, role: cut-over}
+      - {name: verify-services, kind: noop, role: verification}
   dr-measured:
     stages:
       - name: check-replication-lag
         kind: record
+        role: catch-up
         params: {ledger: LEDGER-live, key: "replication lag 40s"}
-      - {name: switch-traffic, kind: noop}
-      - {name: verify-services, kind: sleep, params: {seconds: 0.3}}
+      - {name: switch-traffic, kind: noop, role: cut-over}
+      - {name: verify-services, kind: sleep, role: verification, params: {seconds: 0.3}}
 """
 DRILLS = """
 drills:

@@ -40,11 +40,11 @@ FIVE = (
     + """
   five:
     stages:
-      - {name: check-replication, kind: noop}
+      - {name: check-replication, kind: noop, role: catch-up}
       - {name: scale-sql, kind: noop, group: ready}
       - {name: copy-objects, kind: noop, group: ready}
-      - {name: switch-traffic, kind: noop}
-      - {name: verify, kind: noop}
+      - {name: switch-traffic, kind: noop, role: cut-over}
+      - {name: verify, kind: noop, role: verification}
 """
 )
 CONFIG_FIVE = parse_config(FIVE)

@@ -40,10 +40,11 @@ PLAN = """
     stages:
       - name: check-replication-lag
         kind: record
+        role: catch-up
         params: {ledger: LEDGER, key: "replication lag 12s"}
       - {name: deploy-services, kind: sleep, params: {seconds: 0.2}}
-      - {name: switch-traffic, kind: noop, drill: false}
-      - {name: verify-services, kind: noop}
+      - {name: switch-traffic, kind: noop, drill: false, role: cut-over}
+      - {name: verify-services, kind: noop, role: verification}
 """
 MONDAY_10 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 

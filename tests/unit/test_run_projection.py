@@ -3,16 +3,22 @@ shows it, and the summary once the run ends."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.config import Objectives
 from engine.runner.projection import RunProjection, StageView
-from engine.runs import EventKind, ProgressEvent, Run, RunMode, RunState
+from engine.runs import EventKind, ProgressEvent, Run, RunMode, RunState, StageRole
 
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 STAGES = ("check-replication-lag", "scale-azure-sql", "switch-traffic", "verify-services")
-RUN = Run("r1", "dr-azure", "v1", STAGES, RunMode.LIVE, RunState.RUNNING, T0, "U1")
+ROLES = {
+    STAGES[0]: StageRole.CATCH_UP,
+    STAGES[2]: StageRole.CUT_OVER,
+    STAGES[3]: StageRole.VERIFICATION,
+}
+RUN = Run("r1", "dr-azure", "v1", STAGES, RunMode.LIVE, RunState.RUNNING, T0, "U1", roles=ROLES)
 
 
 def event(
@@ -111,7 +117,7 @@ def finished_run() -> list[ProgressEvent]:
     return events
 
 
-def test_the_summary_reads_the_run_time_the_stages_and_the_replication_evidence() -> None:
+def test_the_summary_reads_the_run_time_the_stages_and_the_catch_up_evidence() -> None:
     projection = RunProjection(RUN)
     for each in finished_run():
         projection.apply(each)
@@ -126,3 +132,12 @@ def test_the_summary_reads_the_run_time_the_stages_and_the_replication_evidence(
     )
     assert summary.rpo_evidence == (f"{STAGES[0]}: replication lag 12s, within the RPO",)
     assert summary.reason == "traffic switch refused"
+
+
+def test_the_rpo_evidence_is_what_catch_up_stages_said_whatever_their_names() -> None:
+    renamed = replace(RUN, roles={STAGES[1]: StageRole.CATCH_UP})
+    projection = RunProjection(renamed)
+    for each in finished_run():
+        projection.apply(each)
+    summary = projection.summary(renamed, finished_run()[-1], Objectives())
+    assert summary.rpo_evidence == (f"{STAGES[1]}: scaled",)

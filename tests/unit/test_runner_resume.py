@@ -14,7 +14,14 @@ import pytest
 from engine.errors import LeaseLost, PlanChanged, StoreUnavailable, WrongRunState
 from engine.records import Surface
 from engine.runner.execution import RunnerSettings
-from engine.runs import AttemptOutcome, EventKind, RunState, StageState, run_lease_name
+from engine.runs import (
+    AttemptOutcome,
+    EventKind,
+    RunState,
+    StageRole,
+    StageState,
+    run_lease_name,
+)
 from engine.stages import REGISTRY, PortKey, Ports, StageContext
 from engine.stages.testing import Record, RecordParams
 
@@ -323,6 +330,25 @@ def test_resuming_a_run_whose_plan_changed_is_refused_clearly(kit: Kit) -> None:
         RunState.SUCCEEDED
     )
     assert_done_once(kit, run.run_id)
+
+
+def test_a_run_keeps_its_stages_roles_and_a_changed_role_is_no_changed_plan(kit: Kit) -> None:
+    bare = plan_of("p", "stages: [{name: a, kind: noop}, {name: b, kind: noop}]")
+    declared = plan_of(
+        "p",
+        "stages: [{name: a, kind: noop, role: catch-up}, {name: b, kind: noop, role: cut-over}]",
+    )
+    roles = {"a": StageRole.CATCH_UP, "b": StageRole.CUT_OVER}
+    proposed = kit.propose(kit.runner(declared, owner="A"), "p")
+    assert kit.store().get_run(proposed.run_id).roles == roles
+
+    # A run proposed while its stages had no roles (an earlier phoenix.yaml, or an earlier
+    # version of the bot) starts under the plan that declares them, measured by them.
+    older = kit.propose(kit.runner(bare, owner="B"), "p")
+    assert kit.store().get_run(older.run_id).roles == {}
+    done = kit.runner(declared, owner="C").run_now(older.run_id, actor="U1", surface=Surface.SLACK)
+    assert done.state is RunState.SUCCEEDED
+    assert kit.store().get_run(older.run_id).roles == roles
 
 
 def test_a_run_whose_plan_changed_can_be_aborted(kit: Kit) -> None:
