@@ -8,8 +8,14 @@ it again: finished objects compare equal and are skipped. Deletion is explicit: 
 leaves objects the source no longer has, ``mirror`` deletes them.
 
 Per-object faults that another attempt may cure are collected and raised together as
-``SyncIncomplete`` at the end; a fatal one (access denied, a missing bucket) stops the sync
-at once. Progress is reported from the calling thread, so a callback may raise to stop it.
+``SyncIncomplete`` at the end (``attempt_sync`` returns them in its report instead); a fatal
+one (access denied, a missing bucket) stops the sync at once. Progress is reported from the
+calling thread, so a callback may raise to stop it.
+
+A caller that already knows what changed (a change feed, a watermark on the source's
+modification times) passes that as ``work``: then neither side is listed, each named object
+is compared with its destination copy by ``head`` and copied if it differs, and only the
+named destination keys are deleted (under ``mirror``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
 
@@ -69,6 +75,10 @@ class SyncProgress:
 class FailedObject:
     key: str
     reason: str
+    size: int = 0
+    """The source object's size as listed (0 for a failed deletion)."""
+    last_modified: datetime | None = None
+    """The source object's modification time, in the source store's clock, where known."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,15 @@ class SyncReport:
     """Objects deleted at the source between the listing and their copy."""
     seconds: float = 0.0
 
+    @property
+    def failed_bytes(self) -> int:
+        return sum(f.size for f in self.failed)
+
+    @property
+    def oldest_failed(self) -> datetime | None:
+        """The earliest modification time among the objects that failed, where known."""
+        return min((f.last_modified for f in self.failed if f.last_modified), default=None)
+
     def summary(self) -> str:
         text = (
             f"{self.source} -> {self.destination}: {self.copied} copied "
@@ -95,6 +114,8 @@ class SyncReport:
 
 ProgressCallback = Callable[[SyncProgress], None]
 Job = Callable[[], None]
+Subject = ObjectInfo | str
+"""What a job acts on, for the failure it may become: a source object, or a destination key."""
 
 
 class TransferMismatch(Exception):
@@ -111,8 +132,37 @@ def sync(
 ) -> SyncReport:
     """Bring ``destination`` up to date with ``source``. ``check`` is called between objects
     (e.g. a stage context's cancellation check): whatever it raises stops the sync after the
-    transfers in flight and propagates."""
-    return _Sync(source, destination, options or SyncOptions(), progress, check).run()
+    transfers in flight and propagates. Raises ``SyncIncomplete`` if any object failed."""
+    report = attempt_sync(source, destination, options, progress=progress, check=check)
+    if report.failed:
+        first = report.failed[0]
+        raise SyncIncomplete(
+            f"{report.summary()}; first failure: {first.key}: {first.reason}. "
+            "Running the sync again copies only what is missing."
+        )
+    return report
+
+
+def attempt_sync(
+    source: ObjectStore,
+    destination: ObjectStore,
+    options: SyncOptions | None = None,
+    *,
+    work: SyncPlan | None = None,
+    progress: ProgressCallback | None = None,
+    check: Callable[[], None] | None = None,
+) -> SyncReport:
+    """As ``sync``, but the objects that failed are in the report, not raised; and with
+    ``work``, only what it names is compared, copied or deleted (nothing is listed)."""
+    return _Sync(source, destination, options or SyncOptions(), progress, check).run(work)
+
+
+@dataclass(frozen=True)
+class _Written:
+    size: int
+    sha256: str | None
+    """None for a server-side copy (the destination hashed nothing for us)."""
+    source_modified: datetime | None
 
 
 @dataclass
@@ -126,8 +176,8 @@ class _Tally:
     deleted: int = 0
     vanished: int = 0
     failed: list[FailedObject] = field(default_factory=list)
-    written: dict[str, tuple[int, str | None]] = field(default_factory=dict)
-    """Destination key -> (size, sha256 or None for a server-side copy): for verification."""
+    written: dict[str, _Written] = field(default_factory=dict)
+    """Destination key -> what was written there: for verification."""
 
     def add_bytes(self, count: int) -> None:
         with self.lock:
@@ -153,27 +203,35 @@ class _Sync:
         self._check = check
         self._tally = _Tally()
         self._totals = (0, 0)
-        self._destination_count = 0
+        self._destination_count: int | None = None
+        """Objects the destination listed; None when it was not listed (given work)."""
         self._last_report = 0.0
 
-    def run(self) -> SyncReport:
+    def run(self, given: SyncPlan | None) -> SyncReport:
         started = time.monotonic()
         with ThreadPoolExecutor(self._options.concurrency, "object-sync") as pool:
-            work = self._plan(pool)
-            self._totals = (len(work.work), sum(item.size for item, _ in work.work))
+            work = self._plan(pool) if given is None else given
+            self._totals = (
+                work.size,
+                sum(item.size for item, _ in work.work) + sum(item.size for item in work.probe),
+            )
             self._tally.unchanged = work.same
             self._report(force=True)
-            self._run_all(pool, ((i[0].key, partial(self._transfer, *i)) for i in work.work))
+            jobs: list[tuple[Subject, Job]] = [
+                (item, partial(self._transfer, item, current)) for item, current in work.work
+            ]
+            jobs += [(item, partial(self._transfer, item, None, look=True)) for item in work.probe]
+            self._run_all(pool, iter(jobs))
             if self._options.deletion == "mirror":
                 self._delete_extra(pool, work.extra)
             if self._options.verify and self._tally.written:
                 self._verify(pool)
         self._report(force=True)
         tally = self._tally
-        report = SyncReport(
+        return SyncReport(
             source=self._source.name,
             destination=self._destination.name,
-            listed=work.same + len(work.work),
+            listed=work.same + work.size,
             copied=tally.copied,
             copied_bytes=tally.copied_bytes,
             unchanged=tally.unchanged,
@@ -182,13 +240,6 @@ class _Sync:
             vanished=tally.vanished,
             seconds=time.monotonic() - started,
         )
-        if report.failed:
-            first = report.failed[0]
-            raise SyncIncomplete(
-                f"{report.summary()}; first failure: {first.key}: {first.reason}. "
-                "Running the sync again copies only what is missing."
-            )
-        return report
 
     # -- planning
 
@@ -204,23 +255,23 @@ class _Sync:
 
     # -- running work items
 
-    def _run_all(self, pool: ThreadPoolExecutor, jobs: Iterable[tuple[str, Job]]) -> None:
-        """Run jobs (key, call) with at most twice ``concurrency`` submitted at a time.
+    def _run_all(self, pool: ThreadPoolExecutor, jobs: Iterable[tuple[Subject, Job]]) -> None:
+        """Run jobs (subject, call) with at most twice ``concurrency`` submitted at a time.
 
         Finished jobs announce themselves on a queue: waiting on the set of pending futures
         instead costs a lock round on every one of them per finished job, which for small
         objects was more CPU than the transfers themselves."""
         window = self._options.concurrency * 2
         finished: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
-        pending: dict[Future[None], str] = {}
+        pending: dict[Future[None], Subject] = {}
         todo = iter(jobs)
         timeout = self._options.progress_interval or None
         try:
             while True:
                 self._call_check()
-                for key, job in todo:
+                for subject, job in todo:
                     future = pool.submit(job)
-                    pending[future] = key
+                    pending[future] = subject
                     future.add_done_callback(finished.put)
                     if len(pending) >= window:
                         break
@@ -240,15 +291,19 @@ class _Sync:
             wait(pending)
             raise
 
-    def _settle(self, future: Future[None], key: str) -> None:
+    def _settle(self, future: Future[None], subject: Subject) -> None:
         error = future.exception()
         if error is None:
             return
         if isinstance(error, StageFatal):
             raise error
         if isinstance(error, StageError | TransferMismatch):
+            if isinstance(subject, str):
+                failed = FailedObject(subject, str(error))
+            else:
+                failed = FailedObject(subject.key, str(error), subject.size, subject.last_modified)
             with self._tally.lock:
-                self._tally.failed.append(FailedObject(key, str(error)))
+                self._tally.failed.append(failed)
             return
         raise error
 
@@ -258,9 +313,13 @@ class _Sync:
 
     # -- one object
 
-    def _transfer(self, source: ObjectInfo, current: ObjectInfo | None) -> None:
+    def _transfer(
+        self, source: ObjectInfo, current: ObjectInfo | None, *, look: bool = False
+    ) -> None:
+        """Copy ``source`` over ``current``; first read the destination's copy with ``head``
+        when asked to (``look``) or when its listing carried no metadata to compare."""
         target = self._keys.target(source.key)
-        if current is not None and current.metadata is None:
+        if look or (current is not None and current.metadata is None):
             current = self._destination.head(target)
             if current is not None and unchanged(source, current):
                 with self._tally.lock:
@@ -301,7 +360,7 @@ class _Sync:
             reader.close()
         if written.size != size:
             raise TransferMismatch(f"wrote {written.size} bytes, streamed {size}")
-        self._done(target, size, digest.hexdigest(), counted_bytes=size)
+        self._done(target, size, digest.hexdigest(), source, counted_bytes=size)
 
     def _copy_server_side(self, source: ObjectInfo, target: str) -> bool:
         if not (self._options.server_side_copy and self._destination.copies_from_url):
@@ -314,16 +373,24 @@ class _Sync:
         )
         if written.size != source.size:
             raise TransferMismatch(f"copied {written.size} bytes of {source.size}")
-        self._done(target, source.size, None, counted_bytes=0)
+        self._done(target, source.size, None, source, counted_bytes=0)
         return True
 
-    def _done(self, target: str, size: int, sha256: str | None, *, counted_bytes: int) -> None:
+    def _done(
+        self,
+        target: str,
+        size: int,
+        sha256: str | None,
+        source: ObjectInfo,
+        *,
+        counted_bytes: int,
+    ) -> None:
         with self._tally.lock:
             self._tally.copied += 1
             self._tally.copied_bytes += size
             self._tally.objects_done += 1
             self._tally.bytes_done += size - counted_bytes
-            self._tally.written[target] = (size, sha256)
+            self._tally.written[target] = _Written(size, sha256, source.last_modified)
 
     # -- deletion and verification
 
@@ -347,8 +414,11 @@ class _Sync:
         One fresh listing where it carries metadata and much was written; otherwise a
         ``head`` per written object, concurrently."""
         written = self._tally.written
-        relist = self._destination.lists_metadata and (
-            len(written) * 10 >= self._destination_count + len(written)
+        listed = self._destination_count
+        relist = (
+            self._destination.lists_metadata
+            and listed is not None
+            and len(written) * 10 >= listed + len(written)
         )
         if relist:
             listing = self._destination.list(self._keys.target_prefix)
@@ -356,12 +426,13 @@ class _Sync:
         else:
             heads = pool.map(self._destination.head, list(written))
             found = {info.key: info for info in heads if info is not None}
-        for key, (size, sha256) in sorted(written.items()):
-            problem = _mismatch(found.get(key), size, sha256)
+        for key, wrote in sorted(written.items()):
+            problem = _mismatch(found.get(key), wrote.size, wrote.sha256)
             if problem:
+                failed = FailedObject(key, problem, wrote.size, wrote.source_modified)
                 with self._tally.lock:
                     self._tally.copied -= 1
-                    self._tally.failed.append(FailedObject(key, problem))
+                    self._tally.failed.append(failed)
 
     def _report(self, *, force: bool = False) -> None:
         if self._progress is None:

@@ -66,9 +66,15 @@ class KeyMap:
 
 @dataclass
 class SyncPlan:
+    """What a sync does: from two listings (``plan``), or given by the caller (the objects a
+    change feed or a watermark names), in which case nothing is listed."""
+
     copy: list[tuple[ObjectInfo, ObjectInfo | None]] = field(default_factory=list)
     """Source object and the destination's current object, if any (for ``check``)."""
     check: list[tuple[ObjectInfo, ObjectInfo]] = field(default_factory=list)
+    probe: list[ObjectInfo] = field(default_factory=list)
+    """Source objects whose destination was not listed: read with ``head``, then copied
+    unless unchanged."""
     same: int = 0
     extra: list[str] = field(default_factory=list)
     """Destination keys with no source object: deleted under the ``mirror`` policy."""
@@ -76,6 +82,11 @@ class SyncPlan:
     @property
     def work(self) -> list[tuple[ObjectInfo, ObjectInfo | None]]:
         return [*self.copy, *self.check]
+
+    @property
+    def size(self) -> int:
+        """Objects to copy or compare."""
+        return len(self.copy) + len(self.check) + len(self.probe)
 
 
 def plan(

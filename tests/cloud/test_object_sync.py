@@ -11,8 +11,8 @@ import pytest
 
 from engine.cloud_ports import ObjectInfo, ObjectStore, ObjectWriter
 from engine.errors import CloudAccessDenied, CloudNotFound, SyncIncomplete
-from engine.sync.incremental import SyncOptions, SyncProgress, sync
-from engine.sync.plan import HASH_KEY, SOURCE_ETAG_KEY
+from engine.sync.incremental import SyncOptions, SyncProgress, attempt_sync, sync
+from engine.sync.plan import HASH_KEY, SOURCE_ETAG_KEY, SyncPlan
 from tests.cloud.aws_faults import s3_error
 from tests.support.fault_proxy import FaultProxy
 from tests.support.object_fixtures import (
@@ -325,6 +325,89 @@ def test_what_was_written_is_read_back_and_checked(
     healed = sync(source, real, _options())
     assert healed.copied == 1
     assert blobs(azurite.connection_string, container_name) == objects
+
+
+def test_given_work_lists_neither_side_and_copies_only_what_differs(
+    moto: Moto,
+    aws_proxy: FaultProxy,
+    azurite: Azurite,
+    azurite_proxy: FaultProxy,
+    container_name: str,
+) -> None:
+    objects = _objects(30)
+    client = make_bucket(moto.url, "primary", objects)
+    sync(
+        s3_store(moto.url, "primary"),
+        blob_store(azurite.connection_string, container_name),
+        _options(),
+    )
+    same_size, new = "data/004/obj-4.bin", "data/new.bin"
+    client.put_object(Bucket="primary", Key=same_size, Body=bytes(reversed(objects[same_size])))
+    client.put_object(Bucket="primary", Key=new, Body=b"fresh")
+    listed = {o.key: o for o in s3_store(moto.url, "primary").list()}
+    untouched = sorted(objects)[10:13]
+    work = SyncPlan(probe=[listed[k] for k in (same_size, new, *untouched)])
+    aws_proxy.reset()
+    through_proxy = proxied(azurite.connection_string, azurite.url, azurite_proxy.url)
+
+    report = attempt_sync(
+        s3_store(aws_proxy.url, "primary"),
+        blob_store(through_proxy, container_name, create=False),
+        _options(),
+        work=work,
+    )
+
+    assert (report.copied, report.unchanged, report.failed) == (2, 3, ())
+    assert aws_proxy.calls("GET", "list-type=2") == 0
+    assert azurite_proxy.calls("GET", "comp=list") == 0
+    assert _put_calls(azurite_proxy) == 2
+    landed = blobs(azurite.connection_string, container_name)
+    assert landed[same_size] == bytes(reversed(objects[same_size]))
+    assert landed[new] == b"fresh"
+
+
+def test_given_deletions_happen_only_under_mirror(
+    moto: Moto, azurite: Azurite, container_name: str
+) -> None:
+    objects = _objects(5)
+    client = make_bucket(moto.url, "primary", objects)
+    source = s3_store(moto.url, "primary")
+    destination = blob_store(azurite.connection_string, container_name)
+    sync(source, destination, _options())
+    gone = sorted(objects)[0]
+    client.delete_object(Bucket="primary", Key=gone)
+
+    kept = attempt_sync(source, destination, _options(), work=SyncPlan(extra=[gone]))
+    assert kept.deleted == 0
+    assert gone in blobs(azurite.connection_string, container_name)
+
+    mirrored = attempt_sync(
+        source, destination, _options(deletion="mirror"), work=SyncPlan(extra=[gone])
+    )
+    assert mirrored.deleted == 1
+    assert set(blobs(azurite.connection_string, container_name)) == set(objects) - {gone}
+
+
+def test_an_attempt_reports_what_failed_with_its_size_and_age_instead_of_raising(
+    moto: Moto, aws_proxy: FaultProxy, azurite: Azurite, container_name: str
+) -> None:
+    objects = _objects(8)
+    make_bucket(moto.url, "primary", objects)
+    victim = "data/005/obj-5.bin"
+    aws_proxy.faults.add(_s3_fault(503, "SlowDown", method="GET", path=f"/primary/{victim}$"))
+    listed = {o.key: o for o in s3_store(moto.url, "primary").list()}
+
+    report = attempt_sync(
+        s3_store(aws_proxy.url, "primary"),
+        blob_store(azurite.connection_string, container_name),
+        _options(),
+    )
+
+    assert report.copied == len(objects) - 1
+    assert [f.key for f in report.failed] == [victim]
+    assert report.failed_bytes == len(objects[victim])
+    assert listed[victim].last_modified is not None
+    assert report.oldest_failed == listed[victim].last_modified
 
 
 # ----------------------------------------------------------------------------- helpers
