@@ -26,6 +26,11 @@ proposed -> awaiting_approval), else ``Conflict``.
 Sequences. Progress events get ``seq`` 1, 2, ... per run; audit events ``seq`` 1, 2, ... over
 the whole log; both in append order, assigned by the store.
 
+Object sync. ``record_object_sync(lease, state, ...)`` replaces a pair's state (and appends the
+pass that produced it to the pair's bounded history) in one atomic unit, and only while
+``lease`` is held: its name must be ``object_sync_lease_name(state.pair)``, fenced as
+``record`` is, else ``LeaseLost`` and nothing is written.
+
 Failures. An adapter raises ``StoreUnavailable`` when it cannot reach its backend (``from``
 the driver's error); it never drops a write silently.
 """
@@ -38,6 +43,7 @@ from typing import Protocol
 
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord
+from engine.sync_records import ObjectSyncPass, ObjectSyncState
 
 
 class LeaseStore(Protocol):
@@ -149,7 +155,31 @@ class IncidentStore(Protocol):
         ...
 
 
-class Store(LeaseStore, RunStore, AuditStore, DedupeStore, IncidentStore, Protocol):
+class ObjectSyncStore(Protocol):
+    def record_object_sync(
+        self,
+        lease: Lease,
+        state: ObjectSyncState,
+        *,
+        passed: ObjectSyncPass | None = None,
+        keep: int = 288,
+    ) -> None:
+        """Fenced, atomic: replace the pair's state; append ``passed`` (if given) to the
+        pair's history, then drop its oldest passes beyond the newest ``keep``."""
+        ...
+
+    def get_object_sync(self, pair: str) -> ObjectSyncState | None: ...
+
+    def list_object_sync_passes(
+        self, pair: str, *, limit: int | None = None
+    ) -> list[ObjectSyncPass]:
+        """The pair's newest ``limit`` passes (all if None), oldest first."""
+        ...
+
+
+class Store(
+    LeaseStore, RunStore, AuditStore, DedupeStore, IncidentStore, ObjectSyncStore, Protocol
+):
     """The whole port. Safe to share between threads."""
 
     def ping(self) -> None:

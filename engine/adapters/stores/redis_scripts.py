@@ -21,6 +21,8 @@ Keys, under the prefix::
     incident:<id>           hash body, member; incidents, incidents:open sorted sets
     silences                hash id -> body
     scores                  list of bodies, trimmed to the newest ``keep``
+    objsync:<pair>          the pair's object sync state (a body)
+    objsync:passes:<pair>   list of pass bodies, trimmed to the newest ``keep``
 """
 
 from __future__ import annotations
@@ -285,6 +287,28 @@ if status == 'open' then
 end
 """
 
+RECORD_OBJECT_SYNC = (
+    _HELD
+    + """
+local lease = P .. 'lease:' .. arg()
+local owner = arg()
+local token = arg()
+local now = tonumber(arg())
+local state = held(lease, owner, token, now)
+if state ~= 'held' then
+  return state
+end
+local pair = arg()
+redis.call('SET', P .. 'objsync:' .. pair, arg())
+if arg() == '1' then
+  local passes = P .. 'objsync:passes:' .. pair
+  redis.call('RPUSH', passes, arg())
+  redis.call('LTRIM', passes, -tonumber(arg()), -1)
+end
+return 'ok'
+"""
+)
+
 SCRIPTS = {
     "acquire": ACQUIRE,
     "renew": RENEW,
@@ -298,6 +322,7 @@ SCRIPTS = {
     "add_approval": ADD_APPROVAL,
     "claim": CLAIM,
     "save_incident": SAVE_INCIDENT,
+    "record_object_sync": RECORD_OBJECT_SYNC,
 }
 """Every script, by name, without the prelude (``source`` adds it)."""
 

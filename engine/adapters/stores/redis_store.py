@@ -29,6 +29,7 @@ from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
+from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
 
 T = TypeVar("T")
 
@@ -306,3 +307,36 @@ class RedisStore:
         start = 0 if limit is None else -limit
         bodies = self._do(lambda: self._redis.lrange(self._key("scores"), start, -1))
         return [load(ScoreSample, body) for body in bodies]
+
+    # ------------------------------------------------------------------ object sync
+
+    def record_object_sync(
+        self,
+        lease: Lease,
+        state: ObjectSyncState,
+        *,
+        passed: ObjectSyncPass | None = None,
+        keep: int = 288,
+    ) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        if lease.name != object_sync_lease_name(state.pair):
+            raise LeaseLost(f"lease {lease.name} does not cover object sync of {state.pair}")
+        args: list[str | int] = [lease.name, lease.owner, lease.token, self._now_us()]
+        args += [state.pair, dump(state)]
+        args += ["0"] if passed is None else ["1", dump(passed), keep]
+        self._check_held(lease, self._script("record_object_sync", *args))
+
+    def get_object_sync(self, pair: str) -> ObjectSyncState | None:
+        body = self._do(lambda: self._redis.get(self._key("objsync", pair)))
+        return None if body is None else load(ObjectSyncState, body)
+
+    def list_object_sync_passes(
+        self, pair: str, *, limit: int | None = None
+    ) -> list[ObjectSyncPass]:
+        if limit is not None and limit <= 0:
+            return []
+        start = 0 if limit is None else -limit
+        key = self._key("objsync", "passes", pair)
+        bodies = self._do(lambda: self._redis.lrange(key, start, -1))
+        return [load(ObjectSyncPass, body) for body in bodies]

@@ -22,6 +22,7 @@ from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
+from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -49,6 +50,10 @@ CREATE TABLE IF NOT EXISTS silences (
     silence_id TEXT PRIMARY KEY, created_us INTEGER NOT NULL, until_us INTEGER NOT NULL,
     body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scores (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS object_sync (pair TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS object_sync_passes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, pair TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS object_sync_passes_by_pair ON object_sync_passes (pair, seq);
 """
 
 
@@ -382,3 +387,48 @@ class SqliteStore:
             "SELECT body FROM scores ORDER BY seq DESC LIMIT ?", (-1 if limit is None else limit,)
         )
         return [load(ScoreSample, row[0]) for row in reversed(rows)]
+
+    # ------------------------------------------------------------------ object sync
+
+    def record_object_sync(
+        self,
+        lease: Lease,
+        state: ObjectSyncState,
+        *,
+        passed: ObjectSyncPass | None = None,
+        keep: int = 288,
+    ) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        if lease.name != object_sync_lease_name(state.pair):
+            raise LeaseLost(f"lease {lease.name} does not cover object sync of {state.pair}")
+        now = self._now_us()
+        with self._write() as db:
+            self._check_held(db, lease, now)
+            db.execute(
+                "INSERT OR REPLACE INTO object_sync VALUES (?, ?)", (state.pair, dump(state))
+            )
+            if passed is None:
+                return
+            db.execute(
+                "INSERT INTO object_sync_passes (pair, body) VALUES (?, ?)",
+                (state.pair, dump(passed)),
+            )
+            db.execute(
+                "DELETE FROM object_sync_passes WHERE pair = ? AND seq NOT IN "
+                "(SELECT seq FROM object_sync_passes WHERE pair = ? ORDER BY seq DESC LIMIT ?)",
+                (state.pair, state.pair, keep),
+            )
+
+    def get_object_sync(self, pair: str) -> ObjectSyncState | None:
+        rows = self._read("SELECT body FROM object_sync WHERE pair = ?", (pair,))
+        return load(ObjectSyncState, rows[0][0]) if rows else None
+
+    def list_object_sync_passes(
+        self, pair: str, *, limit: int | None = None
+    ) -> list[ObjectSyncPass]:
+        rows = self._read(
+            "SELECT body FROM object_sync_passes WHERE pair = ? ORDER BY seq DESC LIMIT ?",
+            (pair, -1 if limit is None else limit),
+        )
+        return [load(ObjectSyncPass, row[0]) for row in reversed(rows)]
