@@ -20,6 +20,7 @@ from sandbox.slack.payloads import Tamper
 from sandbox.slack.ratelimit import RateLimiter
 from sandbox.slack.records import Delivery
 from sandbox.slack.responses import Responder, ResponseRejected
+from sandbox.slack.retries import SLACK_RETRY_DELAYS
 from sandbox.slack.state import Workspace
 from sandbox.slack.stored import ResponseTarget, StoredView
 from sandbox.slack.transport import EnvelopeTransport
@@ -42,6 +43,7 @@ class Control(Inspection):
         signing_secret: str,
         verification_token: str,
         action_id_scope: ActionIdScope,
+        event_retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS,
     ) -> None:
         self._ws = ws
         self._limiter = limiter
@@ -52,6 +54,7 @@ class Control(Inspection):
             ack_deadline=ack_deadline,
             late_ack_grace=late_ack_grace,
             signing_secret=signing_secret,
+            event_retry_delays=event_retry_delays,
         )
         self._verification_token = verification_token
         self._scope = action_id_scope
@@ -68,6 +71,25 @@ class Control(Inspection):
 
     def use_socket_mode(self) -> None:
         self._dispatch.use_socket_mode()
+
+    @property
+    def event_retry_delays(self) -> tuple[float, ...]:
+        """Seconds before each retry of a failed event delivery (Slack: 0, 60, 300)."""
+        return self._dispatch.retries.delays
+
+    @event_retry_delays.setter
+    def event_retry_delays(self, delays: tuple[float, ...]) -> None:
+        self._dispatch.retries.delays = tuple(delays)
+
+    def pending_event_retries(self) -> int:
+        """Retries of failed event deliveries scheduled and not yet sent (HTTP mode)."""
+        return self._dispatch.retries.pending()
+
+    def reset(self) -> None:
+        """Drop the event retries not yet sent, then forget messages, views, journals and
+        breaches, and refill the budgets."""
+        self._dispatch.retries.cancel()
+        super().reset()
 
     @property
     def ack_deadline(self) -> float:

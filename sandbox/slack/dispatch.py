@@ -1,7 +1,8 @@
 """Sending envelopes to the bot over the current transport, and journaling each delivery.
 
 Socket Mode is the default; ``use_http_mode(url)`` switches to signed HTTP posts. The ack
-deadline (Slack's 3 s) is adjustable so tests need not wait for it.
+deadline (Slack's 3 s) is adjustable so tests need not wait for it. In HTTP mode a failed
+event delivery is retried as Slack retries it (``sandbox.slack.retries``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Literal
 from sandbox.slack.http_mode import HttpDelivery
 from sandbox.slack.payloads import Envelope, Tamper
 from sandbox.slack.records import Delivery, EnvelopeType
+from sandbox.slack.retries import SLACK_RETRY_DELAYS, EventRetries
 from sandbox.slack.state import Workspace
 from sandbox.slack.transport import EnvelopeTransport
 
@@ -27,6 +29,7 @@ class Dispatcher:
         ack_deadline: float,
         late_ack_grace: float,
         signing_secret: str,
+        event_retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS,
     ) -> None:
         self._ws = ws
         self._socket_mode = socket_mode
@@ -34,6 +37,7 @@ class Dispatcher:
         self.ack_deadline = ack_deadline
         self._late_ack_grace = late_ack_grace
         self._signing_secret = signing_secret
+        self.retries = EventRetries(self.deliver, event_retry_delays)
 
     @property
     def mode(self) -> Literal["socket_mode", "http"]:
@@ -83,6 +87,7 @@ class Dispatcher:
                 error=None,
                 retry_num=envelope.retry_attempt,
                 payload=envelope.payload,
+                retry_reason=envelope.retry_reason,
             )
         )
 
@@ -90,6 +95,8 @@ class Dispatcher:
             ws.update_delivery(eid, acked=True, ack_latency=latency, ack_payload=payload)
 
         outcome = transport.send(envelope, deadline, late)
+        if envelope.type == "events_api" and transport is self._http:
+            self.retries.after(envelope, outcome, deadline, ws.new_id("env-"))
         changes: Json = {"http_status": outcome.http_status, "error": outcome.error}
         if outcome.acked:
             changes.update(acked=True, ack_latency=outcome.latency, ack_payload=outcome.payload)

@@ -23,6 +23,7 @@ from sandbox.slack.directory import Identity, seed
 from sandbox.slack.methods import METHODS
 from sandbox.slack.ratelimit import DEFAULT_BUDGETS, RateBudget, RateLimiter
 from sandbox.slack.responses import Responder
+from sandbox.slack.retries import SLACK_RETRY_DELAYS
 from sandbox.slack.server import HttpAnswer, HttpListener, HttpRequest
 from sandbox.slack.socket_mode import SocketModeServer
 from sandbox.slack.state import Workspace
@@ -42,6 +43,9 @@ class EmulatorConfig:
     verification_token: str = "sandbox-verification-token"  # noqa: S105 (the sandbox's own fake credential)
     ack_deadline: float = 3.0
     late_ack_grace: float = 2.0
+    event_retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS
+    """Seconds before each retry of a failed event delivery in HTTP mode (Slack: at once,
+    1 minute, 5 minutes)."""
     budgets: Mapping[str, RateBudget] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
     trigger_ttl: float = 3.0
     response_url_ttl: float = 1800.0
@@ -90,6 +94,7 @@ class Emulator(Control):
             signing_secret=cfg.signing_secret,
             verification_token=cfg.verification_token,
             action_id_scope=cfg.action_id_scope,
+            event_retry_delays=cfg.event_retry_delays,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -111,6 +116,7 @@ class Emulator(Control):
     def stop(self) -> None:
         """Stop both servers and join their threads; safe to call twice."""
         listener, self._listener = self._listener, None
+        self._dispatch.retries.cancel()
         self._ws.close()
         if listener is not None:
             listener.stop()

@@ -2,8 +2,9 @@
 
 Slash commands go as form fields, interactions as a form field ``payload`` holding JSON,
 events as a JSON body. ``X-Slack-Signature`` is v0 HMAC-SHA256 over ``v0:{timestamp}:{body}``
-with the signing secret. An envelope can carry a tamper mark to send a forged signature or a
-stale (10-minute-old) timestamp, which a correct app answers with 401.
+with the signing secret. An envelope can carry a tamper mark to send a forged signature, or a
+timestamp ten minutes old or ahead (outside Slack's five-minute window: a replay, or a wrong
+clock), which a correct app answers with 401.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sandbox.slack.transport import AckOutcome, LateAck
 
 Json = dict[str, Any]
 STALE_SECONDS = 600
+NO_RETRY = "X-Slack-No-Retry"
 
 # Loopback only: never route the emulator's own requests through a proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -62,7 +64,8 @@ class HttpDelivery:
 
     def headers(self, envelope: Envelope, body: bytes, content_type: str) -> dict[str, str]:
         now = int(time.time())
-        timestamp = str(now - STALE_SECONDS if envelope.tamper == "stale" else now)
+        skew = {"stale": -STALE_SECONDS, "future": STALE_SECONDS}.get(envelope.tamper or "", 0)
+        timestamp = str(now + skew)
         secret = self._signing_secret
         if envelope.tamper == "forged":
             secret = "forged-" + secret
@@ -90,11 +93,19 @@ class HttpDelivery:
                 answer = response.read()
                 status = int(response.status)
                 answer_type = response.headers.get("Content-Type", "")
+                no_retry = _no_retry(response.headers.get(NO_RETRY))
         except urllib.error.HTTPError as exc:
             with exc:
                 exc.read()
             latency = time.monotonic() - started
-            return AckOutcome(True, latency, None, http_status=exc.code, error=f"http_{exc.code}")
+            return AckOutcome(
+                True,
+                latency,
+                None,
+                http_status=exc.code,
+                error=f"http_{exc.code}",
+                no_retry=_no_retry(exc.headers.get(NO_RETRY)),
+            )
         except TimeoutError:
             return AckOutcome(False, None, None, error="operation_timeout")
         except urllib.error.URLError as exc:
@@ -106,6 +117,14 @@ class HttpDelivery:
         try:
             payload = parse_ack(answer_type, answer)
         except json.JSONDecodeError:
-            return AckOutcome(True, latency, None, http_status=status, error="invalid_ack_json")
+            return AckOutcome(
+                True, latency, None, http_status=status, error="invalid_ack_json", no_retry=no_retry
+            )
         error = None if latency <= deadline else "operation_timeout"
-        return AckOutcome(True, latency, payload, http_status=status, error=error)
+        return AckOutcome(
+            True, latency, payload, http_status=status, error=error, no_retry=no_retry
+        )
+
+
+def _no_retry(value: str | None) -> bool:
+    return (value or "").strip() == "1"

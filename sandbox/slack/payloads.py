@@ -11,7 +11,7 @@ from sandbox.slack.records import EnvelopeType
 from sandbox.slack.state import Workspace
 
 Json = dict[str, Any]
-Tamper = Literal["forged", "stale"]
+Tamper = Literal["forged", "stale", "future"]
 
 
 @dataclass(frozen=True)

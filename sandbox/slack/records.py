@@ -139,6 +139,7 @@ class Delivery:
     error: str | None
     retry_num: int | None = None
     payload: Json = field(default_factory=dict)
+    retry_reason: str | None = None
 
     @property
     def on_time(self) -> bool:

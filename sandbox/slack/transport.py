@@ -22,6 +22,8 @@ class AckOutcome:
     payload: Json | None
     http_status: int | None = None
     error: str | None = None
+    no_retry: bool = False
+    """The answer carried ``X-Slack-No-Retry: 1`` (HTTP mode)."""
 
 
 class EnvelopeTransport(Protocol):

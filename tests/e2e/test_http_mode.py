@@ -45,7 +45,7 @@ def test_signed_requests_drive_the_whole_flow(rig: Rig) -> None:
     assert "score 8" in slack.ephemeral("UCAROL")[-1].text
 
 
-@pytest.mark.parametrize("tamper", ["forged", "stale"])
+@pytest.mark.parametrize("tamper", ["forged", "stale", "future"])
 def test_bad_signatures_get_401_and_change_nothing(rig: Rig, tamper: str) -> None:
     slack = rig.slack
     proposal = rig.breach(Level.REGION_FAILOVER)
@@ -62,6 +62,9 @@ def test_bad_signatures_get_401_and_change_nothing(rig: Rig, tamper: str) -> Non
     assert rig.phoenix.store.list_silences() == []
     assert slack.calls("views.publish") == []
     assert slack.calls("chat.postEphemeral") == []
+    # Refused with X-Slack-No-Retry: Slack does not send the event again.
+    assert slack.pending_event_retries() == 0
+    assert len(slack.deliveries()) == 3
 
 
 def test_a_retried_event_is_handled_once(rig: Rig) -> None:
@@ -72,6 +75,46 @@ def test_a_retried_event_is_handled_once(rig: Rig) -> None:
     retry = slack.redeliver(first.envelope_id, retry_num=1, retry_reason="http_timeout")
     assert retry.on_time
     assert retry.retry_num == 1
+    rig.settle()
+    assert len(slack.calls("views.publish")) == 1
+
+
+def test_the_same_event_delivered_twice_without_retry_headers_acts_once(rig: Rig) -> None:
+    slack = rig.slack
+    event = {"type": "app_home_opened", "user": "UCAROL", "channel": "DUCAROL", "tab": "home"}
+    first = slack.send_event(event, event_id="EvTWICE")
+    again = slack.send_event(event, event_id="EvTWICE")
+    assert first.on_time
+    assert again.on_time
+    assert again.retry_num is None
+    rig.settle()
+    assert len(slack.calls("views.publish")) == 1
+
+
+def test_slack_retries_a_late_ack_and_the_retries_have_no_second_effect(rig: Rig) -> None:
+    """With a deadline no ack can meet, Slack sends the event three more times, each with
+    its retry headers; the home tab is published once."""
+    slack = rig.slack
+    slack.event_retry_delays = (0.0, 0.05, 0.1)
+    slack.ack_deadline = 0.0005
+    try:
+        first = slack.open_app_home("UCAROL")
+        slack.wait_for(
+            lambda: [d.http_status for d in slack.deliveries()] == [200] * 4,
+            what="Slack's three retries, each answered",
+        )
+    finally:
+        slack.ack_deadline = 3.0
+        slack.event_retry_delays = (0.0, 60.0, 300.0)
+    assert not first.on_time
+    retries = slack.deliveries()[1:]
+    assert [(d.retry_num, d.retry_reason) for d in retries] == [
+        (1, "http_timeout"),
+        (2, "http_timeout"),
+        (3, "http_timeout"),
+    ]
+    assert {d.payload["event_id"] for d in retries} == {first.payload["event_id"]}
+    assert slack.pending_event_retries() == 0
     rig.settle()
     assert len(slack.calls("views.publish")) == 1
 
