@@ -16,12 +16,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import logs as structured_logs
-from bot.health_routes import HealthRoutes
 from bot.process import prepare_process
 from bot.scheduler import SchedulerSettings
-from bot.server import BotServer, HttpLimits
+from bot.serving import CannotServe, build_server
 from bot.settings import SettingsError, load_settings
-from bot.slack_edge import OurApp, SlackEdge
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import load_config
 from engine.errors import ConfigError, StoreError
@@ -90,35 +88,13 @@ def _serve(phoenix: Phoenix) -> int:
     signal.signal(signal.SIGINT, on_signal)
     handler: SocketModeHandler | None = None
 
-    def slack_problem() -> str | None:
-        if handler is None or handler.client.is_connected():
-            return None
-        return "not connected to Slack"
+    def socket_connected() -> bool:
+        return handler is not None and handler.client.is_connected()
 
-    routes = HealthRoutes(
-        store=phoenix.store,
-        reporter=phoenix.reporter,
-        slack_problem=slack_problem,
-        metrics=phoenix.metrics,
-    )
-    limits = HttpLimits(threads=settings.http_threads, shutdown_grace=settings.http_shutdown_grace)
-    slack: SlackEdge | None = None
-    if settings.mode == "http":
-        assert settings.slack_signing_secret is not None
-        try:
-            ours = OurApp.of(phoenix.client)
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            return _fail(f"SLACK_BOT_TOKEN: auth.test did not answer: {exc}")
-        secret = settings.slack_signing_secret.get_secret_value()
-        slack = SlackEdge(phoenix.app, secret, ours, max_body=limits.max_body)
     try:
-        server = BotServer(
-            settings.http_host, settings.http_port, routes=routes, slack=slack, limits=limits
-        )
-    except OSError as exc:
-        return _fail(
-            f"PHOENIX_HTTP_PORT: cannot listen on {settings.http_host}:{settings.http_port}: {exc}"
-        )
+        server = build_server(phoenix, socket_connected if settings.mode == "socket" else None)
+    except CannotServe as exc:
+        return _fail(str(exc))
     with server:
         if settings.mode == "socket":
             assert settings.slack_app_token is not None

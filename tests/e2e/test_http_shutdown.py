@@ -4,11 +4,8 @@ cleanly."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -19,52 +16,14 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from sandbox.slack import Emulator
-from tests.e2e.support import CONFIG
-from tests.support.ports import free_port
+from tests.e2e.bot_process import BotProcess, bot_process
 from tests.support.waiting import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def bot(tmp_path: Path) -> Iterator[tuple[Emulator, subprocess.Popen[bytes], int]]:
-    config = tmp_path / "phoenix.yaml"
-    config.write_text(CONFIG)
-    port = free_port()
-    with Emulator() as slack:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PHOENIX_"))},
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": slack.signing_secret,
-            "PHOENIX_SLACK_API_URL": slack.api_url,
-            "PHOENIX_CONFIG": str(config),
-            "PHOENIX_STORE_URL": f"sqlite:///{tmp_path}/phoenix.db",
-            "PHOENIX_HTTP_PORT": str(port),
-            "PHOENIX_LOG_FORMAT": "text",
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.main", "run"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            wait_until(lambda: _ready(port), timeout=30, what="the bot to be ready")
-            yield slack, process, port
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate(timeout=30)
-
-
-def _ready(port: int) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://127.0.0.1:{port}/ready", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+def bot(tmp_path: Path) -> Iterator[tuple[Emulator, BotProcess]]:
+    with Emulator() as slack, bot_process(slack, tmp_path) as bot:
+        yield slack, bot
 
 
 def _refused(port: int) -> bool:
@@ -76,9 +35,10 @@ def _refused(port: int) -> bool:
 
 
 def test_sigterm_finishes_the_request_in_flight_and_exits_cleanly(
-    bot: tuple[Emulator, subprocess.Popen[bytes], int],
+    bot: tuple[Emulator, BotProcess],
 ) -> None:
-    slack, process, port = bot
+    slack, running = bot
+    process, port = running.process, running.port
     body = urllib.parse.urlencode(
         {
             "command": "/phoenix",
