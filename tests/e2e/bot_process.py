@@ -29,6 +29,8 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class BotProcess:
     process: subprocess.Popen[bytes]
     port: int
+    log: Path
+    """Where its stderr goes (a file, never a pipe nobody reads while it runs)."""
 
     def get(self, path: str) -> tuple[int, str]:
         """Status and text of ``GET path``; status 0 when nothing answers."""
@@ -44,8 +46,8 @@ class BotProcess:
     def terminate(self, timeout: float = 30) -> tuple[int, str]:
         """SIGTERM, as a kubelet stops a pod; the exit code and what it wrote to stderr."""
         self.process.send_signal(signal.SIGTERM)
-        _, err = self.process.communicate(timeout=timeout)
-        return self.process.returncode, err.decode()
+        self.process.wait(timeout=timeout)
+        return self.process.returncode, self.log.read_text(errors="replace")
 
 
 @contextmanager
@@ -70,18 +72,20 @@ def bot_process(
     }
     if mode == "socket":
         settings["SLACK_APP_TOKEN"] = slack.app_token
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", "run"],
-        env=settings,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    bot = BotProcess(process, port)
+    log = tmp / f"bot-{port}.log"
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli.main", "run"],
+            env=settings,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    bot = BotProcess(process, port, log)
     try:
         wait_until(lambda: bot.get("/ready")[0] == 200, timeout=30, what="the bot to be ready")
         yield bot
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate(timeout=30)
+            process.wait(timeout=30)
