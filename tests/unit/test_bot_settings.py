@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.cli.main import main
-from bot.settings import SettingsError, load_settings
+from bot.settings import (
+    Settings,
+    SettingsError,
+    documented_variables,
+    load_command_settings,
+    load_settings,
+)
 
 BOT = "xoxb-secret-bot-token"
 APP = "xapp-secret-app-token"
@@ -77,3 +83,40 @@ def test_phoenix_run_names_a_bad_config(
     assert len(err) == 1
     assert err[0].startswith("phoenix run: PHOENIX_CONFIG:")
     assert BOT not in err[0]
+
+
+def test_commands_read_the_config_and_store_without_the_slack_settings() -> None:
+    shared = load_command_settings(
+        {"PHOENIX_CONFIG": "/etc/phoenix/phoenix.yaml", "PHOENIX_STORE_URL": "redis://r:6379/0"}
+    )
+    assert str(shared.config_path) == "/etc/phoenix/phoenix.yaml"
+    assert shared.store_url == "redis://r:6379/0"
+    assert shared.model_fields_set == {"config_path", "store_url"}
+    assert shared.colour
+    defaulted = load_command_settings({"NO_COLOR": "1"})
+    assert (str(defaulted.config_path), defaulted.store_url) == (
+        "phoenix.yaml",
+        "sqlite:///./phoenix.db",
+    )
+    assert defaulted.model_fields_set == {"no_color"}
+    assert not defaulted.colour
+    # The bot reads the same variables the same way.
+    bot = load_settings({"SLACK_BOT_TOKEN": BOT, "SLACK_APP_TOKEN": APP, "NO_COLOR": "1"})
+    assert (bot.config_path, bot.store_url, bot.colour) == (
+        defaulted.config_path,
+        defaulted.store_url,
+        False,
+    )
+
+
+def test_every_variable_is_documented_once_by_who_reads_it() -> None:
+    documented = documented_variables()
+    assert list(documented) == ["every command", "phoenix run"]
+    names = [name for variables in documented.values() for name, _ in variables]
+    assert sorted(names) == sorted(str(f.alias) for f in Settings.model_fields.values())
+    assert all(meaning for variables in documented.values() for _, meaning in variables)
+    assert [name for name, _ in documented["every command"]] == [
+        "PHOENIX_CONFIG",
+        "PHOENIX_STORE_URL",
+        "NO_COLOR",
+    ]
