@@ -28,6 +28,7 @@ these ``from exc`` at their boundary.
     │   └── PlanChanged        the plan changed since the run started: resuming it is refused
     └── StoreError             the state store failed, or refused a write
         ├── StoreUnavailable   the store cannot be opened or reached (a bad store URL included)
+        │   └── StoreNotCreated    a reader found no store where one was named: nothing recorded yet
         ├── LeaseLost          the lease is not held with this token: fenced out, nothing written
         └── Conflict           a compare-and-set found another state, or the id already exists
 """
@@ -141,6 +142,11 @@ class StoreError(PhoenixError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be opened or reached; nothing was written. The bot is not ready."""
+
+
+class StoreNotCreated(StoreUnavailable):
+    """Opened only to read, the store does not exist yet: nothing was ever recorded there (or
+    its location is wrong). A reader may treat it as empty; the message names the location."""
 
 
 class LeaseLost(StoreError):

@@ -10,7 +10,7 @@ import pytest
 from bot.cli.main import main
 from bot.wiring.store import open_store
 from engine.adapters.stores.sqlite_store import SqliteStore
-from engine.errors import StoreUnavailable
+from engine.errors import StoreNotCreated, StoreUnavailable
 from engine.records import Surface
 
 from .runner_support import Kit, kit_fixture, plan_of
@@ -118,3 +118,9 @@ def test_the_default_store_is_a_file_in_the_working_directory(
     store.ping()
     store.close()
     assert (tmp_path / "phoenix.db").exists()
+
+
+def test_a_reader_finds_a_store_never_created_and_creates_none(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotCreated, match="nothing was recorded yet"):
+        open_store(f"sqlite:///{tmp_path}/none.db", create=False)
+    assert not (tmp_path / "none.db").exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.stores.codec import dump, from_micros, load, micros, ttl_micros
-from engine.errors import Conflict, LeaseLost, StoreUnavailable
+from engine.errors import Conflict, LeaseLost, StoreNotCreated, StoreUnavailable
 from engine.ports import Clock
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
@@ -63,7 +63,7 @@ class SqliteStore:
         self._clock = clock
         self._lock = threading.RLock()
         if not create and self._path != ":memory:" and not Path(self._path).exists():
-            raise StoreUnavailable(f"no SQLite store at {self._path}: nothing was recorded yet")
+            raise StoreNotCreated(f"no SQLite store at {self._path}: nothing was recorded yet")
         try:
             self._db = sqlite3.connect(
                 self._path, timeout=5.0, isolation_level=None, check_same_thread=False
