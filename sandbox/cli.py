@@ -1,8 +1,9 @@
 """`phoenix sandbox`: the whole story on one machine, in a browser (or headless).
 
-``bot.cli.main`` finds this module by name at run time (``importlib``), so ``bot`` never imports
-``sandbox`` and the layers stay one-way. It imports the sandbox itself only when the command
-runs: every other ``phoenix`` command starts without it.
+Registered through the ``cloudphoenix.commands`` entry-point group (pyproject.toml), which
+``bot.cli.extensions`` reads: ``bot`` never imports ``sandbox``, and the layers stay one-way. It
+imports the sandbox itself only when the command runs: every other ``phoenix`` command starts
+without it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.cli.invocation import Invocation
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run_sandbox)
 
 
-def run_sandbox(args: argparse.Namespace) -> int:
+def run_sandbox(invocation: Invocation) -> int:
+    args = invocation.args
     from sandbox.runtime import Sandbox, SandboxOptions
     from sandbox.scenarios import SCENARIOS, play
 

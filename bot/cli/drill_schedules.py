@@ -4,6 +4,7 @@ warning about a schedule that fires on days people rarely mean."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from engine.config import Drill
 from engine.cron import parse_cron, zone
@@ -27,3 +28,21 @@ def drill_lines(drills: list[Drill], now: datetime) -> list[str]:
         if warning is not None:
             lines.append(f"  warning: {warning}")
     return lines
+
+
+def drills_as_json(drills: list[Drill], now: datetime) -> list[dict[str, Any]]:
+    """What ``drill_lines`` says, for ``check-config --json``: firings as UTC ISO moments."""
+    found = []
+    for index, drill in enumerate(drills):
+        warning = schedule_warning(drill, index)
+        found.append(
+            {
+                "name": drill.name,
+                "schedule": drill.schedule,
+                "timezone": drill.timezone,
+                "meaning": parse_cron(drill.schedule).explain(),
+                "next_firings": [at.isoformat() for at in next_firings(drill, now, FIRINGS)],
+                "warning": None if warning is None else str(warning),
+            }
+        )
+    return found

@@ -1,59 +1,97 @@
-"""`phoenix runs list` and `phoenix runs show ID`: what the store remembers of runs."""
+"""`phoenix runs list` and `phoenix runs show RUN`: what the store remembers of runs.
+
+The store is the bot's own (``--store``, else ``PHOENIX_STORE_URL``, else the default SQLite
+file), opened to read and never created: where nothing was ever recorded there are no runs, and
+stderr says where the command looked.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
-
-from bot.wiring.store import DEFAULT_STORE_URL, open_store
-from engine.duration import format_duration
-from engine.errors import StoreError
-from engine.records import Approval, AuditEvent
+from bot.cli import exits
+from bot.cli.invocation import Invocation
+from bot.cli.output import Cell, Output, Style
+from bot.cli.parser import Commands, add_json_option, add_store_option
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, idempotency_key
-from engine.store import Store
+
+if TYPE_CHECKING:
+    from engine.records import Approval, AuditEvent
+    from engine.store import Store
+
+RUN_STATES = tuple(state.value for state in RunState)
+STATE_STYLES = {
+    RunState.RUNNING: Style.YELLOW,
+    RunState.PAUSED: Style.YELLOW,
+    RunState.SUCCEEDED: Style.GREEN,
+    RunState.FAILED: Style.RED,
+    RunState.ABORTED: Style.RED,
+}
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    runs = subparsers.add_parser("runs", help="list runs, or show one")
-    commands = runs.add_subparsers(dest="runs_command", metavar="COMMAND", required=True)
-    listing = commands.add_parser("list", help="the latest runs, newest first")
-    listing.add_argument("--state", action="append", choices=[s.value for s in RunState])
-    listing.add_argument("--limit", type=int, default=20)
-    show = commands.add_parser("show", help="stages, attempts, durations, approvals, events")
-    show.add_argument("run_id")
+def register(commands: Commands[argparse.ArgumentParser]) -> None:
+    runs = commands.add_parser(
+        "runs",
+        help="list runs, or show one",
+        description="What the store remembers of runs: the bot's own store, as it reads it.",
+    )
+    runs_commands = runs.add_subparsers(dest="runs_command", metavar="COMMAND", required=True)
+    listing = runs_commands.add_parser(
+        "list", help="the latest runs, newest first", description="The latest runs, newest first."
+    )
+    listing.add_argument(
+        "--state",
+        action="append",
+        choices=RUN_STATES,
+        metavar="STATE",
+        help=f"only runs in this state; repeat for several ({', '.join(RUN_STATES)})",
+    )
+    listing.add_argument("--limit", type=int, default=20, metavar="N", help="at most N runs (20)")
+    add_json_option(listing, "the runs")
+    show = runs_commands.add_parser(
+        "show",
+        help="stages, attempts, durations, approvals, events",
+        description="One run's story: its stages and their attempts, durations, approvals, "
+        "progress events and audit trail.",
+    )
+    show.add_argument("run_id", metavar="RUN", help="the run's id (as `runs list` shows it)")
+    add_json_option(show, "the run, stages, approvals, events and audit")
     for command, func in ((listing, list_runs), (show, show_run)):
-        command.add_argument("--store", default=DEFAULT_STORE_URL, help="the store URL")
-        command.add_argument("--json", action="store_true", help="print JSON")
+        add_store_option(command)
         command.set_defaults(func=_with_store(func))
 
 
-def _with_store(
-    command: Callable[[argparse.Namespace, Store], int],
-) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
+def _with_store(command: Callable[[Invocation, Store], int]) -> Callable[[Invocation], int]:
+    def run(invocation: Invocation) -> int:
+        from bot.wiring.store import open_store
+        from engine.errors import StoreError, StoreNotCreated
+
         try:
-            store = open_store(args.store, create=False)
-        except StoreError as exc:
-            print(f"cannot read the store: {exc}", file=sys.stderr)
-            return 1
+            store = invocation.open_store()
+        except StoreNotCreated as exc:
+            # Said every time, not only with -v: a mistyped path must not pass for no runs.
+            invocation.err.line(str(exc))
+            store = open_store(NOTHING_RECORDED)
         try:
-            return command(args, store)
+            return command(invocation, store)
         except StoreError as exc:
-            print(f"cannot read the store: {exc}", file=sys.stderr)
-            return 1
+            raise exits.CommandFailed(exits.FAILED, f"cannot read the store: {exc}") from None
         finally:
             store.close()
 
     return run
 
 
+NOTHING_RECORDED = "sqlite:///:memory:"
+"""What a store that was never created is read as: an empty one."""
+
+
 def _json(value: Any, kind: Any) -> Any:
+    from pydantic import TypeAdapter
+
     return TypeAdapter(kind).dump_python(value, mode="json")
 
 
@@ -62,41 +100,58 @@ def _when(at: datetime | None) -> str:
 
 
 def _seconds(seconds: float | None) -> str:
+    from engine.duration import format_duration
+
     return "-" if seconds is None else format_duration(timedelta(seconds=seconds))
 
 
 def _took(run: Run) -> str:
+    from engine.duration import format_duration
+
     if run.started_at is None or run.finished_at is None:
         return "-"
     return format_duration(run.finished_at - run.started_at)
 
 
-def list_runs(args: argparse.Namespace, store: Store) -> int:
+def _state(state: RunState) -> Cell:
+    return Cell(state.value, STATE_STYLES.get(state))
+
+
+def list_runs(invocation: Invocation, store: Store) -> int:
+    args = invocation.args
     states = {RunState(s) for s in args.state} if args.state else None
     runs = store.list_runs(states=states, limit=args.limit)
-    if args.json:
-        print(json.dumps(_json(runs, list[Run])))
-        return 0
-    if not runs:
-        print("no runs")
-        return 0
-    rows = [("run", "plan", "mode", "state", "created", "took", "reason")]
-    rows += [
-        (r.run_id, r.plan, r.mode.value, r.state.value, _when(r.created_at), _took(r), r.reason)
-        for r in runs
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[-1]]).rstrip())
-    return 0
+    out = invocation.out
+    if invocation.json:
+        out.json(_json(runs, list[Run]))
+    elif not runs:
+        out.line("no runs")
+    else:
+        out.table(
+            ("run", "plan", "mode", "state", "created", "took", "reason"),
+            (
+                (
+                    r.run_id,
+                    r.plan,
+                    r.mode.value,
+                    _state(r.state),
+                    _when(r.created_at),
+                    _took(r),
+                    r.reason,
+                )
+                for r in runs
+            ),
+        )
+    return exits.OK
 
 
-def show_run(args: argparse.Namespace, store: Store) -> int:
-    run = store.get_run(args.run_id)
+def show_run(invocation: Invocation, store: Store) -> int:
+    from engine.records import Approval, AuditEvent
+
+    run_id = invocation.args.run_id
+    run = store.get_run(run_id)
     if run is None:
-        print(f"no run {args.run_id}", file=sys.stderr)
-        return 1
+        raise exits.CommandFailed(exits.FAILED, f"no run {run_id}")
     records = {r.stage: r for r in store.get_stages(run.run_id)}
     stages = [records.get(name) or StageRecord(run.run_id, name) for name in run.stages]
     approvals = [
@@ -106,62 +161,72 @@ def show_run(args: argparse.Namespace, store: Store) -> int:
     ]
     events = store.list_events(run.run_id)
     audit = store.list_audit(subject=run.run_id)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "run": _json(run, Run),
-                    "stages": _json(stages, list[StageRecord]),
-                    "approvals": _json(approvals, list[Approval]),
-                    "events": _json(events, list[ProgressEvent]),
-                    "audit": _json(audit, list[AuditEvent]),
-                }
-            )
+    if invocation.json:
+        invocation.out.json(
+            {
+                "run": _json(run, Run),
+                "stages": _json(stages, list[StageRecord]),
+                "approvals": _json(approvals, list[Approval]),
+                "events": _json(events, list[ProgressEvent]),
+                "audit": _json(audit, list[AuditEvent]),
+            }
         )
-        return 0
-    print(
-        f"run {run.run_id}: plan {run.plan} (version {run.plan_version}), {run.mode.value}, "
-        f"{run.state.value}"
+        return exits.OK
+    _tell_story(invocation.out, run, stages, approvals, events, audit)
+    return exits.OK
+
+
+def _tell_story(
+    out: Output,
+    run: Run,
+    stages: list[StageRecord],
+    approvals: list[Approval],
+    events: list[ProgressEvent],
+    audit: list[AuditEvent],
+) -> None:
+    state = _state(run.state)
+    out.line(
+        f"run {out.paint(run.run_id, Style.BOLD)}: plan {run.plan} (version {run.plan_version}), "
+        f"{run.mode.value}, {out.paint(state.text, state.style)}"
     )
-    print(
+    out.line(
         f"  created {_when(run.created_at)} by {run.created_by}; started "
         f"{_when(run.started_at)}; finished {_when(run.finished_at)}; took {_took(run)}"
     )
     if run.reason:
-        print(f"  reason: {run.reason}")
-    print("stages:")
+        out.line(f"  reason: {run.reason}")
+    out.line("stages:")
     for record in stages:
         took = _seconds(record.seconds)
         detail = record.error or record.summary
-        print(
+        out.line(
             f"  {record.stage}: {record.state.value}, {len(record.attempts)} attempt(s), "
             f"took {took}" + (f" — {detail}" if detail else "")
         )
         for attempt in record.attempts:
             outcome = attempt.outcome.value if attempt.outcome else "in flight"
             error = f": {attempt.error}" if attempt.error else ""
-            print(
+            out.line(
                 f"    attempt {attempt.number} (round {attempt.round}): {outcome}, "
                 f"{_seconds(attempt.seconds)}{error}"
             )
-    print("approvals:" if approvals else "approvals: none")
+    out.line("approvals:" if approvals else "approvals: none")
     for approval in approvals:
-        print(
+        out.line(
             f"  {_when(approval.at)} {approval.user} {approval.decision.value} "
             f"{approval.subject} via {approval.surface.value}"
         )
-    print("events:")
+    out.line("events:")
     for event in events:
         where = f" {event.stage}" if event.stage else ""
         where += f" (attempt {event.attempt})" if event.attempt else ""
-        print(
+        out.line(
             f"  {event.seq:>4} {_when(event.at)} {event.kind.value}{where}"
             + (f": {event.message}" if event.message else "")
         )
-    print("audit:")
+    out.line("audit:")
     for entry in audit:
-        print(
+        out.line(
             f"  {_when(entry.at)} {entry.actor} via {entry.surface.value}: {entry.action}"
             + (f" ({entry.detail})" if entry.detail else "")
         )
-    return 0

@@ -11,41 +11,57 @@ import sys
 import threading
 from datetime import timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk.errors import SlackApiError, SlackClientError
+from bot.cli import exits
+from bot.cli.invocation import Invocation
+from bot.cli.parser import Commands
 
-from bot import logs as structured_logs
-from bot.process import prepare_process
-from bot.scheduler import SchedulerSettings
-from bot.serving import CannotServe, build_server
-from bot.settings import SettingsError, load_settings
-from bot.wiring.phoenix import Phoenix, build_phoenix
-from engine.config import load_config
-from engine.errors import ConfigError, StoreError
-from engine.runner.execution import RunnerSettings
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.wiring.phoenix import Phoenix
 
 log = logging.getLogger("bot.run")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = subparsers.add_parser(
-        "run", help="run the Slack bot (settings from the environment; see bot/settings.py)"
+def register(commands: Commands[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the Slack bot (settings from the environment, listed below)",
+        description="Run the bot: the Slack connection (Socket Mode, or HTTP mode), the "
+        "scheduler and /health /ready /live /metrics. Its settings come from the environment "
+        "(phoenix --help lists them); it stops on SIGTERM or Ctrl-C.",
     )
     run.set_defaults(func=run_bot)
 
 
 def _fail(line: str) -> int:
     print(f"phoenix run: {line}", file=sys.stderr)
-    return 2
+    return exits.BAD_INPUT
 
 
-def run_bot(args: argparse.Namespace) -> int:
+def run_bot(invocation: Invocation) -> int:
+    # Slack, the scheduler and every cloud SDK arrive with the composition root: only here.
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot import logs as structured_logs
+    from bot.process import prepare_process
+    from bot.scheduler import SchedulerSettings
+    from bot.settings import SettingsError, load_settings
+    from bot.wiring.phoenix import build_phoenix
+    from bot.wiring.store import redacted
+    from engine.config import load_config
+    from engine.errors import ConfigError, StoreError
+    from engine.runner.execution import RunnerSettings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
         logging.basicConfig(level=logging.INFO)
         return _fail(str(exc))
+    invocation.tell(f"config: {settings.config_path}")
+    invocation.tell(f"store: {redacted(settings.store_url)}")
     log_fields = structured_logs.configure(settings.log_format)
     try:
         config = load_config(settings.config_path)
@@ -78,6 +94,11 @@ def run_bot(args: argparse.Namespace) -> int:
 
 
 def _serve(phoenix: Phoenix) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.serving import CannotServe, build_server
+
     settings = phoenix.settings
     stop = threading.Event()
 

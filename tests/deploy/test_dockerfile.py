@@ -203,6 +203,9 @@ def test_the_package_installs_into_a_clean_venv_and_phoenix_runs(clean_install: 
     helped = subprocess.run([str(phoenix), "--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0, helped.stderr
     assert "run" in helped.stdout
+    # The sandbox arrives through the installed distribution's entry point.
+    assert "    sandbox " in helped.stdout
+    assert helped.stderr == ""
     # `phoenix run` without its settings stops at once with one line naming the setting.
     env = {"PATH": os.environ["PATH"], "HOME": str(clean_install)}
     run = subprocess.run(

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
+
+OWN_DR_PLAN = """
+plans:
+  dr-azure:
+    description: our own DR plan
+    stages:
+      - {name: lag, kind: fail_n_times, params: {failures: 0}, retry: {non_retryable: [X]}}
+      - {name: db, kind: noop, group: ready, timeout: 90s}
+      - {name: aks, kind: noop, group: ready, drill: false}
+      - {name: switch, kind: manual, gate: true, role: cut-over, params: {instruction: flip DNS}}
+"""
+DRILL_PLAN = """
+plans:
+  drill:
+    stages:
+      - {name: note, kind: record, params: {ledger: ledger.txt}}
+      - {name: nap, kind: sleep, group: g, params: {seconds: 2}}
+      - {name: hand, kind: manual, group: g, gate: true, params: {instruction: call the DBA}}
+"""
 
 
 @pytest.fixture
@@ -18,18 +38,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_plan_show_prints_stages_roles_groups_gates_timeouts_and_retries(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (in_tmp / "phoenix.yaml").write_text(
-        """
-plans:
-  dr-azure:
-    description: our own DR plan
-    stages:
-      - {name: lag, kind: fail_n_times, params: {failures: 0}, retry: {non_retryable: [X]}}
-      - {name: db, kind: noop, group: ready, timeout: 90s}
-      - {name: aks, kind: noop, group: ready, drill: false}
-      - {name: switch, kind: manual, gate: true, role: cut-over, params: {instruction: flip DNS}}
-"""
-    )
+    (in_tmp / "phoenix.yaml").write_text(OWN_DR_PLAN)
     assert main(["plan", "show", "dr-azure"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("plan dr-azure (version ")
@@ -101,16 +110,7 @@ def test_check_config_names_the_field_path_of_a_bad_stage(
 def test_dry_run_walks_every_step_and_touches_nothing(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (in_tmp / "phoenix.yaml").write_text(
-        """
-plans:
-  drill:
-    stages:
-      - {name: note, kind: record, params: {ledger: ledger.txt}}
-      - {name: nap, kind: sleep, group: g, params: {seconds: 2}}
-      - {name: hand, kind: manual, group: g, gate: true, params: {instruction: call the DBA}}
-"""
-    )
+    (in_tmp / "phoenix.yaml").write_text(DRILL_PLAN)
     assert main(["plan", "dry-run", "drill"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1:] == [
@@ -132,3 +132,45 @@ plans:
         "  hand (manual, after a person confirms it)",
         "    skipped: not part of a drill rehearsal",
     ]
+
+
+def test_plan_show_json_has_what_the_table_shows(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "phoenix.yaml").write_text(OWN_DR_PLAN)
+    assert main(["plan", "show", "dr-azure", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["description"] == "our own DR plan"
+    assert shown["proposed_by"] == [{"rule": "levels.dr_failover", "policy": "two-person"}]
+    stages = shown["stages"]
+    assert [(s["step"], s["name"], s["group"]) for s in stages] == [
+        (1, "lag", None),
+        (2, "db", "ready"),
+        (2, "aks", "ready"),
+        (3, "switch", None),
+    ]
+    assert stages[0]["retry"]["non_retryable"] == ["X"]
+    assert stages[0]["retry_described"] == "5 attempts, backoff 1s x2 up to 1m, never retried: X"
+    assert stages[1]["timeout_seconds"] == 90
+    assert (stages[2]["drill"], stages[3]["gate"]) == (False, True)
+    assert stages[3]["params"] == {"instruction": "flip DNS"}
+    assert [s["role"] for s in stages] == [None, None, None, "cut-over"]
+
+
+def test_dry_run_json_has_every_step_action_and_skip(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "phoenix.yaml").write_text(DRILL_PLAN)
+    assert main(["plan", "dry-run", "drill", "--rehearsal", "--json"]) == 0
+    walked = json.loads(capsys.readouterr().out)
+    assert (walked["plan"], walked["mode"]) == ("drill", "rehearsal")
+    assert [[s["name"] for s in step["stages"]] for step in walked["steps"]] == [
+        ["note"],
+        ["nap", "hand"],
+    ]
+    note, nap, hand = (stage for step in walked["steps"] for stage in step["stages"])
+    assert note["actions"] == ["append '<run_id>:note' to ledger.txt, unless it is there already"]
+    assert (note["skipped"], nap["actions"], nap["group"]) == (None, ["wait 2s"], "g")
+    assert hand["gate"] is True
+    assert hand["skipped"] == "skipped: not part of a drill rehearsal"
+    assert not (in_tmp / "ledger.txt").exists()

@@ -79,9 +79,15 @@ def test_runs_show_tells_the_story_of_a_run(kit: Kit, capsys: pytest.CaptureFixt
 def test_runs_commands_report_a_missing_run_or_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A store never created holds no runs; stderr says where the command looked, and the
+    # reader creates nothing there.
     missing = f"sqlite:///{tmp_path}/none.db"
-    assert main(["runs", "list", "--store", missing]) == 1
-    assert "nothing was recorded yet" in capsys.readouterr().err
+    assert main(["runs", "list", "--store", missing]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "no runs\n"
+    assert f"no SQLite store at {tmp_path}/none.db: nothing was recorded yet" in captured.err
+    assert main(["runs", "show", "nope", "--store", missing]) == 1
+    assert capsys.readouterr().err.endswith("no run nope\n")
     assert not (tmp_path / "none.db").exists()
     SqliteStore(tmp_path / "empty.db", clock=Kit(tmp_path / "k").clock).close()
     assert main(["runs", "show", "nope", "--store", f"sqlite:///{tmp_path}/empty.db"]) == 1
