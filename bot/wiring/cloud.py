@@ -4,9 +4,11 @@ coordinates, closed together.
 
 Secrets named by reference (``env:VAR``, a Secrets Manager ARN, a Key Vault URI) are resolved
 at the time of use through one resolver (``bot.wiring.secrets``), owned and closed with the
-ports, and never logged. Tests reach stand-ins through ``clouds`` overrides (``endpoint_url``,
-``arm_url``, ``key_vault_url``, a cluster's ``api_url`` or ``eks.endpoint_url``) plus the
-``azure_credential`` / ``azure_client_options`` hooks below, which production leaves alone.
+ports, and never logged. An adapter's module (and its SDK) is imported when a port of its kind
+is first asked for, not with this module. Tests reach stand-ins through ``clouds`` overrides
+(``endpoint_url``, ``arm_url``, ``key_vault_url``, a cluster's ``api_url`` or
+``eks.endpoint_url``) plus the ``azure_credential`` / ``azure_client_options`` hooks below,
+which production leaves alone.
 """
 
 from __future__ import annotations
@@ -14,24 +16,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.wiring.secrets import build_secrets
-from engine.adapters.aws.clients import AwsTarget
-from engine.adapters.aws.eks import EksNodeGroups
-from engine.adapters.aws.rds import CloudWatchReplicaLag, RdsInstances
-from engine.adapters.aws.route53 import Route53Failover
-from engine.adapters.aws.s3 import S3Bucket
-from engine.adapters.azure.arm import AzureTarget
-from engine.adapters.azure.blob import BlobContainer
-from engine.adapters.azure.sql import AzureSqlDatabases
-from engine.adapters.azure.traffic import AzureTrafficManager
-from engine.adapters.http.checks import HttpxChecks
-from engine.adapters.http.jenkins import JenkinsServer
-from engine.adapters.http.webhook import SignedWebhook
-from engine.adapters.kube.access import client_configuration
-from engine.adapters.kube.workloads import KubeWorkloads
-from engine.adapters.prometheus.lag import PrometheusReplicaLag
 from engine.cloud_ports import (
     BuildServer,
     Cluster,
@@ -63,6 +50,12 @@ from engine.stages.ports import (
     LagSource,
     StoreKind,
 )
+
+if TYPE_CHECKING:
+    from engine.adapters.aws.clients import AwsTarget
+    from engine.adapters.azure.arm import AzureTarget
+    from engine.adapters.azure.blob import BlobContainer
+    from engine.adapters.kube.workloads import KubeWorkloads
 
 T = TypeVar("T")
 
@@ -100,6 +93,8 @@ class CloudPorts:
 
     def store(self, kind: StoreKind, name: str) -> ObjectStore:
         if kind == "s3":
+            from engine.adapters.aws.s3 import S3Bucket
+
             target = replace(self._aws(None), max_pool_connections=MAX_CONCURRENCY)
             return self._once(("s3", name), lambda: S3Bucket(name, target))
         return self._once(("blob", name), lambda: self._blob(name))
@@ -107,30 +102,42 @@ class CloudPorts:
     # -- Databases
 
     def replica_database(self, region: str | None) -> ReplicaDatabase:
+        from engine.adapters.aws.rds import RdsInstances
+
         return self._once(("rds", region), lambda: RdsInstances(self._aws(region)))
 
     def replication_lag(
         self, source: LagSource, region: str | None, query: str | None
     ) -> ReplicationLagSource:
         if source == "promql":
+            from engine.adapters.prometheus.lag import PrometheusReplicaLag
+
             url = self._clouds.prometheus.url
             return self._once(("promql", query), lambda: PrometheusReplicaLag(url, query or ""))
+        from engine.adapters.aws.rds import CloudWatchReplicaLag
+
         return self._once(("cloudwatch", region), lambda: CloudWatchReplicaLag(self._aws(region)))
 
     # -- AwsInfrastructure
 
     def dns_failover(self) -> DnsFailover:
+        from engine.adapters.aws.route53 import Route53Failover
+
         return self._once(
             ("route53",),
             lambda: Route53Failover(self._aws(None), poll_interval=self._poll_interval),
         )
 
     def node_groups(self, region: str | None) -> NodeGroups:
+        from engine.adapters.aws.eks import EksNodeGroups
+
         return self._once(("eks", region), lambda: EksNodeGroups(self._aws(region)))
 
     # -- AzureResources
 
     def sql_databases(self, resource_group: str | None) -> SqlDatabase:
+        from engine.adapters.azure.sql import AzureSqlDatabases
+
         group = self._group(resource_group)
         return self._once(
             ("sql", group),
@@ -138,6 +145,8 @@ class CloudPorts:
         )
 
     def traffic_router(self, resource_group: str | None) -> TrafficRouter:
+        from engine.adapters.azure.traffic import AzureTrafficManager
+
         group = self._group(resource_group)
         return self._once(("traffic", group), lambda: AzureTrafficManager(self._arm(group)))
 
@@ -150,6 +159,9 @@ class CloudPorts:
             raise StageFatal(f"no cluster {name!r} in clouds.clusters (known: {known})")
 
         def build() -> KubeWorkloads:
+            from engine.adapters.kube.access import client_configuration
+            from engine.adapters.kube.workloads import KubeWorkloads
+
             token = self._secret(access.token) if access.token else None
             configuration = client_configuration(access, token=token, aws=self._aws(None))
             return KubeWorkloads(configuration, timeout=self._kube_timeout)
@@ -159,6 +171,8 @@ class CloudPorts:
     # -- Webhooks, BuildServers, HttpChecks
 
     def webhook(self, url: str, secret: str) -> WebhookSender:
+        from engine.adapters.http.webhook import SignedWebhook
+
         # Not cached: the key is the secret's current value, resolved for this send.
         sender = SignedWebhook(url, secret)
         with self._lock:
@@ -166,6 +180,8 @@ class CloudPorts:
         return sender
 
     def build_server(self) -> BuildServer:
+        from engine.adapters.http.jenkins import JenkinsServer
+
         jenkins = self._clouds.jenkins
         if jenkins is None:
             raise StageFatal("no Jenkins is configured (clouds.jenkins)")
@@ -175,6 +191,8 @@ class CloudPorts:
         )
 
     def checks(self) -> HttpChecks:
+        from engine.adapters.http.checks import HttpxChecks
+
         return self._once(("http",), HttpxChecks)
 
     def ports(self) -> Ports:
@@ -210,6 +228,8 @@ class CloudPorts:
             return made
 
     def _aws(self, region: str | None) -> AwsTarget:
+        from engine.adapters.aws.clients import AwsTarget
+
         return AwsTarget(region=region or self._region, endpoint_url=self._clouds.aws.endpoint_url)
 
     def _group(self, resource_group: str | None) -> str:
@@ -219,6 +239,8 @@ class CloudPorts:
         return group
 
     def _arm(self, group: str) -> AzureTarget:
+        from engine.adapters.azure.arm import AzureTarget
+
         azure = self._clouds.azure
         if not azure.subscription_id:
             raise StageFatal("no Azure subscription: set clouds.azure.subscription_id")
@@ -231,6 +253,8 @@ class CloudPorts:
         )
 
     def _blob(self, container: str) -> BlobContainer:
+        from engine.adapters.azure.blob import BlobContainer
+
         storage = self._clouds.azure.storage
         if storage.connection_string is not None:
             return BlobContainer.from_connection_string(

@@ -112,3 +112,48 @@ def test_the_configuration_model_and_stage_registry_import_no_sdk(tmp_path: Path
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert roots(set(json.loads(done.stdout))) & HEAVY == set()
+
+
+def test_score_imports_only_the_adapters_of_the_configured_signal_kinds(tmp_path: Path) -> None:
+    # The collector is built but not run: only which modules building it loads is of interest.
+    config = tmp_path / "phoenix.yaml"
+    config.write_text('signals:\n  - {name: a, kind: http, targets: ["http://127.0.0.1:9/"]}\n')
+    code = (
+        "import json, sys\n"
+        "from engine.config import load_config\n"
+        "from bot.wiring.secrets import build_secrets\n"
+        "from bot.wiring.signals import build_collector\n"
+        f"config = load_config({str(config)!r})\n"
+        "build_collector(config, secrets=build_secrets(config.clouds).resolve)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "engine.adapters.http.probes" in loaded
+    assert (
+        roots(loaded) & {"boto3", "botocore", "azure", "kubernetes", "prometheus_api_client"}
+        == set()
+    )
+
+
+def test_the_stage_ports_import_an_sdk_when_a_port_of_its_kind_is_first_asked_for() -> None:
+    code = (
+        "import json, sys\n"
+        "from engine.config import load_config\n"
+        "from bot.wiring.cloud import build_cloud_ports\n"
+        f"cloud = build_cloud_ports(load_config({str(EXAMPLE)!r}))\n"
+        "cloud.ports()\n"
+        "built = sorted(sys.modules)\n"
+        "cloud.store('s3', 'bucket')\n"
+        "print(json.dumps([built, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    built, after_s3 = (roots(set(modules)) for modules in json.loads(done.stdout))
+    # The http checks port is made with the ports: httpx is the one client it holds.
+    assert built & HEAVY == {"httpx"}
+    assert {"boto3", "botocore"} <= after_s3
+    assert after_s3 & {"azure", "kubernetes"} == set()
