@@ -213,3 +213,11 @@ def test_colour_is_only_asked_about_on_a_terminal() -> None:
     assert tty.paint("x", Style.RED) == "x"
     assert tty.paint("y", Style.RED) == "y"
     assert asked == [True]
+
+
+def test_the_readme_documents_every_exit_status_and_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for status, meaning in exits.MEANINGS:
+        assert f"| {status} | {meaning} |" in readme
+    for field in Settings.model_fields.values():
+        assert f"| `{field.alias}` |" in readme
