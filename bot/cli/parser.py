@@ -38,6 +38,17 @@ class CommandParser(argparse.ArgumentParser):
         )
 
 
+def positive_int(text: str) -> int:
+    """An argument type: a whole number above zero, or argparse's usage error naming it."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above zero, not {text!r}")
+    return value
+
+
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli import exits
 from bot.cli.invocation import Invocation
 from bot.cli.output import Cell, Output, Style
-from bot.cli.parser import Commands, add_json_option, add_store_option
+from bot.cli.parser import Commands, add_json_option, add_store_option, positive_int
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, idempotency_key
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ def register(commands: Commands[argparse.ArgumentParser]) -> None:
         metavar="STATE",
         help=f"only runs in this state; repeat for several ({', '.join(RUN_STATES)})",
     )
-    listing.add_argument("--limit", type=int, default=20, metavar="N", help="at most N runs (20)")
+    listing.add_argument(
+        "--limit", type=positive_int, default=20, metavar="N", help="at most N runs (20)"
+    )
     add_json_option(listing, "the runs")
     show = runs_commands.add_parser(
         "show",

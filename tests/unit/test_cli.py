@@ -90,6 +90,13 @@ def test_a_usage_error_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert "the following arguments are required: NAME" in capsys.readouterr().err
     assert main([]) == exits.BAD_INPUT
     assert "usage: phoenix" in capsys.readouterr().out
+    for limit in ("0", "-3", "ten"):
+        with pytest.raises(SystemExit) as done:
+            main(["runs", "list", "--limit", limit])
+        assert done.value.code == exits.BAD_INPUT
+        assert f"argument --limit: must be a whole number above zero, not '{limit}'" in (
+            capsys.readouterr().err
+        )
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
