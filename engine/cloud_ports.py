@@ -12,7 +12,7 @@ Waiting for a change to converge is the stage's job: ports offer a read to poll,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -118,6 +118,54 @@ class ObjectStore(Protocol):
     ) -> ObjectInfo:
         """Server-side copy: the store fetches ``url`` into ``key``. Only where
         ``copies_from_url``; otherwise ``CloudRejected``."""
+        ...
+
+
+class StoreClock(Protocol):
+    """The clock an object store stamps ``last_modified`` with."""
+
+    def store_time(self) -> datetime:
+        """What that clock reads now (e.g. the ``Date`` of a cheap request), so that a
+        modification time may be compared with the store's own now, never with ours."""
+        ...
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """A key a change feed says was written or removed: a hint to look at that key again,
+    never the truth about it, since feeds deliver late, more than once and out of order."""
+
+    key: str
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeNotice:
+    """One delivery of a change feed (an SQS message) and the changes it names."""
+
+    receipt: str
+    """The handle ``acknowledge`` takes it back by."""
+    changes: tuple[ObjectChange, ...] = ()
+    problem: str = ""
+    """Why the notice could not be read, if it could not (it names no changes then)."""
+
+
+class ChangeFeed(Protocol):
+    """The changes of one bucket, as its own notifications report them (S3 Event
+    Notifications delivered to an SQS queue)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def receive(self, limit: int) -> list[ChangeNotice]:
+        """Up to ``limit`` notices waiting now; fewer (or none) when the feed runs dry. A
+        notice received stays hidden from other receivers for a while; unacknowledged, it is
+        delivered again."""
+        ...
+
+    def acknowledge(self, notices: Sequence[ChangeNotice]) -> int:
+        """Remove handled notices from the feed for good; returns how many could not be
+        (those come back later, which is harmless: a notice is only a hint)."""
         ...
 
 

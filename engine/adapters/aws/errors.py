@@ -82,6 +82,9 @@ _NOT_FOUND_CODES: Final = frozenset(
         "DBInstanceNotFoundFault",
         "DBClusterNotFoundFault",
         "ResourceNotFoundException",
+        # SQS: the query protocol's code, and the JSON protocol's.
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
     }
 )
 

@@ -14,7 +14,8 @@ import base64
 import hashlib
 from collections.abc import Iterator, Mapping, MutableSequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -24,7 +25,7 @@ from engine.adapters.aws.clients import AwsTarget, aws_client
 from engine.adapters.aws.errors import aws_error, error_code, http_status
 from engine.adapters.aws.s3_get import DirectGet
 from engine.cloud_ports import ObjectInfo
-from engine.errors import CloudRejected
+from engine.errors import CloudRejected, CloudUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -116,6 +117,20 @@ class S3Bucket:
                     etag=_etag(item["ETag"]),
                     last_modified=item["LastModified"],
                 )
+
+    def store_time(self) -> datetime:
+        """S3's clock, from the ``Date`` of a HeadBucket answer (to the second, rounded down:
+        an earlier reading, never a later one)."""
+        try:
+            answer = self._s3.head_bucket(Bucket=self._bucket)
+        except Exception as exc:
+            raise aws_error(exc, resource=self.name, action=_ACTIONS["list"]) from exc
+        stamp = answer["ResponseMetadata"].get("HTTPHeaders", {}).get("date") or ""
+        try:
+            when = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError) as exc:
+            raise CloudUnavailable(f"{self.name}: S3 answered without a readable Date") from exc
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

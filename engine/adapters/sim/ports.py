@@ -168,6 +168,10 @@ class SimObjectStore:
         with self._world.lock:
             return self._info(key)
 
+    def store_time(self) -> datetime:
+        self._reach()
+        return self._world.clock.now()
+
     def open(self, key: str) -> _Reader:
         self._reach()
         with self._world.lock:
