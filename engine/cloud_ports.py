@@ -137,6 +137,9 @@ class ObjectChange:
 
     key: str
     removed: bool = False
+    etag: str = ""
+    """The version written, as the notice names it (without quotes); empty if unknown."""
+    size: int = 0
 
 
 @dataclass(frozen=True)

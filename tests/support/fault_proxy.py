@@ -2,12 +2,15 @@
 
 Requests pass through unchanged unless a planned ``Fault`` matches, which is then answered
 in the service's own wire format (e.g. a 503 ``SlowDown`` in S3's XML, a 403 in RDS's). Every
-request's method and path is recorded, so a test can assert that a call was never made.
+request's method and path is recorded, so a test can assert that a call was never made. An
+answer's body may be rewritten on its way back (``rewrite``), to show what the stand-in cannot
+produce by itself but the real service documents.
 """
 
 from __future__ import annotations
 
 import http.client
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from tests.support.http_fake import FakeServer, JsonHandler
@@ -21,6 +24,8 @@ class FaultProxy(FakeServer):
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.requests: list[tuple[str, str]] = []
+        self.rewrite: Callable[[str, str, bytes], bytes] | None = None
+        """(method, path, body) -> the body the client gets instead."""
         super().__init__(_ProxyHandler)
 
     def calls(self, method: str, fragment: str) -> int:
@@ -30,6 +35,7 @@ class FaultProxy(FakeServer):
 
     def reset(self) -> None:
         self.faults.clear()
+        self.rewrite = None
         with self.lock:
             self.requests.clear()
 
@@ -77,6 +83,8 @@ class _ProxyHandler(JsonHandler):
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 payload = answer.read()
+                if owner.rewrite is not None:
+                    payload = owner.rewrite(self.command, self.path, payload)
                 break
             except (ConnectionError, http.client.HTTPException):
                 self._drop_connection()

@@ -112,8 +112,9 @@ class S3EventQueue:
             if s3["bucket"]["name"] != self._bucket:
                 continue  # one queue may serve several buckets
             event: str = record["eventName"]
-            key = unquote_plus(s3["object"]["key"])
+            found = s3["object"]
+            key = unquote_plus(found["key"])
             if event.startswith(_CREATED):
-                yield ObjectChange(key)
+                yield ObjectChange(key, etag=found.get("eTag", ""), size=found.get("size", 0))
             elif event.startswith(_REMOVED):
                 yield ObjectChange(key, removed=True)
