@@ -1,14 +1,15 @@
-"""The schedule: the evaluation tick, drill duties, leadership and the sweeper, as APScheduler 3
-jobs in each replica's own in-memory job store (job stores are never shared between replicas).
+"""The schedule: the evaluation tick, drill duties, continuous object sync, leadership and the
+sweeper, as APScheduler 3 jobs in each replica's own in-memory job store (job stores are never
+shared between replicas).
 
-Only the leader evaluates and runs drill duties; every replica keeps trying for leadership and
-sweeps. Ticks are slots of ``evaluation.interval`` counted from the epoch, and each slot is
-claimed in the Store (under the leader's lease token) before it is evaluated, so over any
-stretch of time every slot is evaluated once: never twice (two replicas cannot both lead; a
-new leader skips a slot its predecessor stored; a paused old leader drops its decision when
-it finds its lease gone) and, with the leader lease shorter than a third of the interval, none
-is lost when the leader dies, even mid-evaluation (the new leader evaluates the current slot
-as soon as it takes over).
+Only the leader evaluates, runs drill duties and object sync passes; every replica keeps trying
+for leadership and sweeps. Ticks are slots of ``evaluation.interval`` counted from the epoch,
+and each slot is claimed in the Store (under the leader's lease token) before it is evaluated,
+so over any stretch of time every slot is evaluated once: never twice (two replicas cannot both
+lead; a new leader skips a slot its predecessor stored; a paused old leader drops its decision
+when it finds its lease gone) and, with the leader lease shorter than a third of the interval,
+none is lost when the leader dies, even mid-evaluation (the new leader evaluates the current
+slot as soon as it takes over).
 
 An evaluation that overruns into the next slot makes that tick skip (``max_instances=1``,
 ``coalesce``), counted in ``phoenix_ticks_skipped_total``: ticks never pile up.
@@ -16,8 +17,14 @@ An evaluation that overruns into the next slot makes that tick skip (``max_insta
 An evaluation is: collect the readings, one engine call (``engine.health.tick``: score, level,
 cool-down and silences, the incident followed up), publish what it says (metrics, Slack).
 
-``Evaluator.tick()`` and ``DrillDuties.run()`` are plain calls on an injectable clock, so tests
-drive them without waiting; the APScheduler wiring is tested on its own with a short interval.
+An object sync pass (``ObjectWarming``, when ``recovery.objects.continuous`` is configured)
+holds its pair's lease in the Store, so passes never overlap, not even across a leadership
+change; it holds off while a run syncs the pair or the DR side may be serving, and stops when
+this replica stops leading.
+
+``Evaluator.tick()``, ``DrillDuties.run()`` and ``ObjectWarming.run()`` are plain calls on an
+injectable clock, so tests drive them without waiting; the APScheduler wiring is tested on its
+own with a short interval.
 """
 
 from __future__ import annotations
@@ -46,13 +53,15 @@ from engine.health.tick import Tick, TickOutcome
 from engine.incidents.lifecycle import IncidentUpdate
 from engine.model import LevelDecision, Reading
 from engine.ports import Clock
+from engine.sync.continuous import ContinuousSync
+from engine.sync_records import ObjectSyncPass
 from handlers import blocks
 from handlers.context import ProposalBoard
 from handlers.drills import announcement_role
 
 log = logging.getLogger("bot.scheduler")
 
-EVALUATE, DRILLS, LEADER, SWEEP = "evaluate", "drills", "leader", "sweep"
+EVALUATE, DRILLS, LEADER, SWEEP, WARM = "evaluate", "drills", "leader", "sweep", "warm-objects"
 
 
 @dataclass(frozen=True)
@@ -235,6 +244,41 @@ class DrillDuties:
         return True
 
 
+class ObjectWarming:
+    """Continuous object sync passes, by the leader only: ``engine.sync.continuous`` does the
+    work, ``hold`` says when it must not (``engine.plans.warming``)."""
+
+    def __init__(
+        self,
+        make: Callable[[], ContinuousSync],
+        hold: Callable[[], str],
+        leadership: Leadership,
+        every: timedelta,
+    ) -> None:
+        self._make = make
+        self._sync: ContinuousSync | None = None
+        self._hold = hold
+        self.leadership = leadership
+        self.every = every
+
+    @property
+    def sync(self) -> ContinuousSync:
+        """Built on first use: a replica that never leads never reaches the stores."""
+        if self._sync is None:
+            self._sync = self._make()
+        return self._sync
+
+    def run(self) -> ObjectSyncPass | None:
+        if not self.leadership.confirm():
+            return None
+        return self.sync.run(self.hold)
+
+    def hold(self) -> str:
+        if not self.leadership.is_leader:
+            return "this replica no longer leads"
+        return self._hold()
+
+
 class PhoenixScheduler:
     def __init__(
         self,
@@ -244,6 +288,7 @@ class PhoenixScheduler:
         leadership: Leadership,
         metrics: Metrics,
         settings: SchedulerSettings,
+        warming: ObjectWarming | None = None,
     ) -> None:
         self.evaluator = evaluator
         self.duties = duties
@@ -251,6 +296,7 @@ class PhoenixScheduler:
         self.leadership = leadership
         self.metrics = metrics
         self.settings = settings
+        self.warming = warming
         self.skipped = 0
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
@@ -288,6 +334,14 @@ class PhoenixScheduler:
             id=SWEEP,
             next_run_time=now + timedelta(seconds=min(1.0, self.settings.sweep_interval)),
         )
+        if self.warming is not None:
+            # max_instances=1 (the default above) keeps one replica's passes apart; the
+            # pair's lease keeps every replica's.
+            scheduler.add_job(
+                self._guard(self.warming.run, WARM),
+                IntervalTrigger(seconds=self.warming.every.total_seconds(), timezone=UTC),
+                id=WARM,
+            )
         scheduler.add_listener(self._on_skip, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._scheduler = scheduler
         scheduler.start()

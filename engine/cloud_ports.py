@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from engine.sql_objectives import ServiceObjective, same_objective
 
@@ -121,6 +121,7 @@ class ObjectStore(Protocol):
         ...
 
 
+@runtime_checkable
 class StoreClock(Protocol):
     """The clock an object store stamps ``last_modified`` with."""
 

@@ -13,6 +13,7 @@ which production leaves alone.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.wiring.secrets import build_secrets
 from engine.cloud_ports import (
     BuildServer,
+    ChangeFeed,
     Cluster,
     DnsFailover,
     NodeGroups,
@@ -58,6 +60,9 @@ if TYPE_CHECKING:
     from engine.adapters.kube.workloads import KubeWorkloads
 
 T = TypeVar("T")
+
+_SQS_REGION = re.compile(r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+"""A queue's region, from its URL: the client must sign for it."""
 
 
 class CloudPorts:
@@ -98,6 +103,16 @@ class CloudPorts:
             target = replace(self._aws(None), max_pool_connections=MAX_CONCURRENCY)
             return self._once(("s3", name), lambda: S3Bucket(name, target))
         return self._once(("blob", name), lambda: self._blob(name))
+
+    def change_feed(self, queue_url: str, bucket: str) -> ChangeFeed:
+        """The bucket's S3 Event Notifications, as the SQS queue at ``queue_url`` receives them."""
+        from engine.adapters.aws.s3_events import S3EventQueue
+
+        region = _SQS_REGION.match(queue_url)
+        target = self._aws(region.group(1) if region else None)
+        return self._once(
+            ("sqs", queue_url, bucket), lambda: S3EventQueue(queue_url, bucket, target)
+        )
 
     # -- Databases
 

@@ -17,13 +17,20 @@ from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.reporter.slack import ReporterSettings, SlackReporter
 from bot.run_log import RunLog
-from bot.scheduler import DrillDuties, Evaluator, PhoenixScheduler, SchedulerSettings
+from bot.scheduler import (
+    DrillDuties,
+    Evaluator,
+    ObjectWarming,
+    PhoenixScheduler,
+    SchedulerSettings,
+)
 from bot.settings import Settings
 from bot.slack_directory import SlackGroups
 from bot.sweeper import Sweeper
 from bot.wiring.cloud import CloudPorts, build_cloud_ports
 from bot.wiring.signals import build_collector
 from bot.wiring.store import open_store
+from bot.wiring.warming import build_warming
 from engine.adapters.clock import SystemClock
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
@@ -64,6 +71,7 @@ class Phoenix:
     scheduler: PhoenixScheduler
     clouds: CloudPorts
     followups: Followups
+    warming: ObjectWarming | None = None
 
     def ready(self) -> bool:
         try:
@@ -134,7 +142,12 @@ def build_phoenix(
     )
     duties = DrillDuties(drills, reporter, config, leadership, clock)
     sweeper = Sweeper(runner, desk, reporter.publish)
-    scheduler = PhoenixScheduler(evaluator, duties, sweeper, leadership, metrics, schedule)
+    warming = build_warming(
+        config, clouds, store, plans, clock=clock, owner=runner.owner, leadership=leadership
+    )
+    scheduler = PhoenixScheduler(
+        evaluator, duties, sweeper, leadership, metrics, schedule, warming=warming
+    )
     leadership.on_change = scheduler.on_leadership
     phoenix = Phoenix(
         settings,
@@ -155,6 +168,7 @@ def build_phoenix(
         scheduler,
         clouds,
         followups,
+        warming,
     )
 
     def store_up() -> bool:

@@ -92,6 +92,34 @@ class DatabaseInputs(Model):
         return self
 
 
+class ContinuousObjectSync(Model):
+    """S3 -> Blob between incidents, so a failover's own sync moves only the delta and the
+    object RPO stays bounded (see ``engine.sync.continuous``)."""
+
+    every: Duration = timedelta(minutes=5)
+    margin: Duration = timedelta(minutes=15)
+    """How far before the previous pass an object's ``LastModified`` may lie and still be
+    looked at: the longest upload you expect (S3 dates an object by its upload's start), plus
+    clock skew. Longer uploads are copied by the next full pass."""
+    full_every: Duration = timedelta(hours=24)
+    """A full pass (both sides listed and compared) at least this often: it catches longer
+    uploads, deletions when no change feed is configured, and a container changed by hand."""
+    events_queue: Url | None = None
+    """The SQS queue that receives the bucket's S3 Event Notifications (``s3:ObjectCreated:*``,
+    ``s3:ObjectRemoved:*``): passes then read only the keys it names, not the bucket."""
+    concurrency: int = Field(default=16, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _cadence(self) -> ContinuousObjectSync:
+        if self.every < timedelta(seconds=10):
+            raise ValueError("every: must be at least 10s")
+        if self.full_every < self.every:
+            raise ValueError("full_every: must be at least 'every'")
+        if self.margin < timedelta(0):
+            raise ValueError("margin: must not be negative")
+        return self
+
+
 class ObjectInputs(Model):
     bucket: str = Field(min_length=1)
     container: str = Field(min_length=1)
@@ -100,6 +128,16 @@ class ObjectInputs(Model):
     """S3 -> Blob: whether objects gone from S3 are removed from Blob too."""
     failback_deletion: Literal["keep", "mirror"] = "keep"
     """Blob -> S3 on failback."""
+    continuous: ContinuousObjectSync | None = None
+    """Keep the container warm between incidents (off when not given)."""
+
+    @property
+    def s3_location(self) -> str:
+        return f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
+
+    @property
+    def blob_location(self) -> str:
+        return f"blob://{self.container}" + (f"/{self.prefix}" if self.prefix else "")
 
 
 class AzureSqlInputs(Model):

@@ -89,8 +89,7 @@ def _sync(r: Recovery | None, name: str, back: bool, **extra: Any) -> Stage:
         what = "Blob Storage back to S3" if back else "S3 to Blob Storage"
         return _manual(name, f"synchronise {what}", role=StageRole.CATCH_UP, **extra)
     o = r.objects
-    s3 = f"s3://{o.bucket}" + (f"/{o.prefix}" if o.prefix else "")
-    blob = f"blob://{o.container}" + (f"/{o.prefix}" if o.prefix else "")
+    s3, blob = o.s3_location, o.blob_location
     params = (
         {"source": blob, "destination": s3, "deletion": o.failback_deletion}
         if back

@@ -32,7 +32,8 @@ _LOCATION = re.compile(
 )
 
 
-def _location(value: str) -> tuple[StoreKind, str, str]:
+def location(value: str) -> tuple[StoreKind, str, str]:
+    """``s3://bucket/prefix`` -> ("s3", "bucket", "prefix"); ValueError if not of that shape."""
     match = _LOCATION.match(value)
     if match is None:
         raise ValueError(f"{value!r} is not s3://BUCKET[/PREFIX] or blob://CONTAINER[/PREFIX]")
@@ -54,7 +55,7 @@ class ObjectSyncParams(Params):
     @field_validator("source", "destination")
     @classmethod
     def _shape(cls, value: str) -> str:
-        _location(value)
+        location(value)
         return value
 
 
@@ -72,8 +73,8 @@ class ObjectSync(Stage[ObjectSyncParams]):
     def run(self, ctx: StageContext, params: ObjectSyncParams) -> StageResult:
         source, destination = _stores(ctx, params)
         options = SyncOptions(
-            prefix=_location(params.source)[2],
-            destination_prefix=_location(params.destination)[2],
+            prefix=location(params.source)[2],
+            destination_prefix=location(params.destination)[2],
             deletion=params.deletion,
             max_delete=params.max_delete,
             concurrency=params.concurrency,
@@ -100,8 +101,8 @@ class ObjectSync(Stage[ObjectSyncParams]):
 
     def preflight(self, ctx: StageContext, params: ObjectSyncParams) -> str:
         source, destination = _stores(ctx, params)
-        next(iter(source.list(_location(params.source)[2])), None)
-        next(iter(destination.list(_location(params.destination)[2])), None)
+        next(iter(source.list(location(params.source)[2])), None)
+        next(iter(destination.list(location(params.destination)[2])), None)
         return f"listed {source.name} and {destination.name}"
 
     def describe(self, params: ObjectSyncParams, info: StageInfo) -> Sequence[str]:
@@ -121,8 +122,8 @@ class ObjectSync(Stage[ObjectSyncParams]):
 
 def _stores(ctx: StageContext, params: ObjectSyncParams) -> tuple[ObjectStore, ObjectStore]:
     stores = ctx.ports.get(OBJECT_STORES)
-    kind, name, _ = _location(params.source)
-    to_kind, to_name, _ = _location(params.destination)
+    kind, name, _ = location(params.source)
+    to_kind, to_name, _ = location(params.destination)
     return stores.store(kind, name), stores.store(to_kind, to_name)
 
 

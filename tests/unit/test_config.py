@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,31 @@ def test_a_cluster_is_reached_one_way_and_an_eks_cluster_by_its_name() -> None:
         "or 'eks'"
     ]
     assert problems("clouds:\n  clusters:\n    eks-primary: {eks: {cluster: ''}}\n") != []
+
+
+def test_continuous_object_sync_is_off_unless_given_and_has_sane_defaults() -> None:
+    objects = "recovery:\n  objects: {bucket: primary, container: dr%s}\n"
+    assert parse_config(objects % "").recovery.objects.continuous is None  # type: ignore[union-attr]
+
+    warm = parse_config(objects % ", continuous: {every: 5m}").recovery.objects
+    assert warm is not None
+    assert warm.continuous is not None
+    assert (warm.continuous.every, warm.continuous.margin, warm.continuous.full_every) == (
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=24),
+    )
+    assert warm.continuous.events_queue is None
+    assert (warm.s3_location, warm.blob_location) == ("s3://primary", "blob://dr")
+
+
+def test_continuous_object_sync_refuses_a_cadence_that_cannot_work() -> None:
+    objects = "recovery:\n  objects: {bucket: primary, container: dr, continuous: {%s}}\n"
+    where = "recovery.objects.continuous"
+    assert problems(objects % "every: 5s") == [f"{where}.every: must be at least 10s"]
+    assert problems(objects % "every: 1h, full_every: 30m") == [
+        f"{where}.full_every: must be at least 'every'"
+    ]
+    assert problems(objects % "events_queue: my-queue") == [
+        f"{where}.events_queue: must be an http:// or https:// URL"
+    ]
