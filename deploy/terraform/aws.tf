@@ -99,6 +99,16 @@ data "aws_iam_policy_document" "bot" {
   }
 
   dynamic "statement" {
+    for_each = length(var.sqs_event_queue_arns) > 0 ? [1] : []
+    content {
+      sid       = "S3EventQueues"
+      effect    = "Allow"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
+      resources = var.sqs_event_queue_arns
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(local.rds_arns) > 0 ? [1] : []
     content {
       sid       = "RdsReplicas"

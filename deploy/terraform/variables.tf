@@ -60,6 +60,12 @@ variable "s3_bucket_names" {
   default     = []
 }
 
+variable "sqs_event_queue_arns" {
+  description = "SQS queues that receive the buckets' S3 Event Notifications (recovery.objects.continuous.events_queue), read and emptied by the bot."
+  type        = list(string)
+  default     = []
+}
+
 variable "rds_instances" {
   description = "RDS instances the bot describes and promotes (the read replicas that feed the DR side)."
   type = list(object({

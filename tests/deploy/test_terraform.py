@@ -40,6 +40,7 @@ IAM_PREFIX = {
     "eks": "eks",
     "secretsmanager": "secretsmanager",
     "sts": "sts",
+    "sqs": "sqs",
 }
 # Calls no IAM policy governs. GetCallerIdentity "requires no permissions", and an explicit
 # deny cannot stop it (https://docs.aws.amazon.com/STS/latest/APIReference/
@@ -57,7 +58,11 @@ S3_ACTIONS = {
     "CopyObject": {"s3:GetObject", "s3:PutObject"},
     "DeleteObject": {"s3:DeleteObject"},
     "AbortMultipartUpload": {"s3:AbortMultipartUpload"},
+    "HeadBucket": {"s3:ListBucket"},
 }
+# SQS batch operations are no IAM actions of their own: each needs the permission of its
+# single-message form (SQS Developer Guide, "Amazon SQS API permissions").
+SQS_BATCH = {"DeleteMessageBatch": "DeleteMessage"}
 # Azure actions the role grants beyond those the adapters name, and why.
 AZURE_ALSO = {
     # Polling the long-running scale and failover operations (azure-core's LRO poller).
@@ -132,7 +137,7 @@ def policy_actions() -> set[str]:
 CALL = re.compile(r"\.([a-z][a-z0-9_]*)\(")
 NAMED_OPERATION = re.compile(r'\.(?:get_paginator|generate_presigned_url)\(\s*"([a-z0-9_]+)"')
 SERVICE = re.compile(r'(?:aws_client|\.client)\(\s*"([a-z0-9-]+)"')
-DECLARED = re.compile(r'"((?:s3|rds|cloudwatch|route53|eks|secretsmanager):[A-Za-z0-9]+)"')
+DECLARED = re.compile(r'"((?:s3|rds|cloudwatch|route53|eks|secretsmanager|sqs):[A-Za-z0-9]+)"')
 
 
 def adapter_operations() -> set[tuple[str, str]]:
@@ -158,6 +163,8 @@ def iam_actions(service: str, operation: str) -> set[str]:
     if service == "s3":
         assert operation in S3_ACTIONS, f"S3 {operation}: add its IAM action to S3_ACTIONS"
         return S3_ACTIONS[operation]
+    if service == "sqs":
+        operation = SQS_BATCH.get(operation, operation)
     return {f"{IAM_PREFIX[service]}:{operation}"}
 
 
@@ -174,6 +181,9 @@ def test_the_scan_finds_the_calls_it_must() -> None:
         ("secretsmanager", "GetSecretValue"),
         ("eks", "DescribeCluster"),
         ("sts", "GetCallerIdentity"),
+        ("s3", "HeadBucket"),
+        ("sqs", "ReceiveMessage"),
+        ("sqs", "DeleteMessageBatch"),
     ):
         assert expected in operations
 
