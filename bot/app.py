@@ -25,8 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.followups import Followups
-from engine.errors import PhoenixError, RunError, StoreError
-from engine.incidents.approvals import DirectoryUnavailable
+from engine.errors import DirectoryUnavailable, PhoenixError, RunError, StoreError
 from handlers import actions, blocks, commands, home, views
 from handlers.context import SERVICES_KEY, Services
 from handlers.ids import COMMAND

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from engine.incidents.approvals import DirectoryUnavailable
+from engine.errors import DirectoryUnavailable
 
 
 class SlackGroups:

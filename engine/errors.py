@@ -7,6 +7,7 @@ these ``from exc`` at their boundary.
     ├── ConfigError            a phoenix.yaml that cannot be used; carries one Problem per fault
     ├── SecretError            a secret reference that cannot be resolved (never the value)
     │   └── SecretUnavailable  the secret store did not answer, throttled us or failed (5xx)
+    ├── DirectoryUnavailable   Slack's directory could not say who is in a user group
     ├── SignalError            a collector could not produce a reading
     │   ├── ProbeTimeout       the probe ran past its timeout
     │   └── BadAnswer          the far end answered, but not with anything we can read
@@ -70,6 +71,11 @@ class SecretError(PhoenixError):
 class SecretUnavailable(SecretError):
     """The secret store could not be reached, throttled us or failed on its side: another try
     later may succeed (a refused or missing secret is a plain ``SecretError``)."""
+
+
+class DirectoryUnavailable(PhoenixError):
+    """The directory that resolves user groups (Slack's) could not answer: nobody is
+    authorised through a group until it does, never the other way round."""
 
 
 class SignalError(PhoenixError):

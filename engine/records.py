@@ -88,6 +88,10 @@ class AuditAction(StrEnum):
     RETRY_REFUSED = "retry.refused"
     SKIP_REFUSED = "skip.refused"
     ABORT_REFUSED = "abort.refused"
+    FAILOVER_REFUSED = "failover.refused"
+    FAILBACK_REFUSED = "failback.refused"
+    SILENCE_REFUSED = "silence.refused"
+    UNSILENCE_REFUSED = "unsilence.refused"
 
     DRILL_RUN = "drill.run"
     """The run of a drill; the detail is the drill's name."""

@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from engine.errors import RunError
 from engine.records import Surface
 from engine.status import history_report, status_report
 from handlers import blocks, drills, parsing
@@ -74,7 +73,13 @@ def _silence(
 ) -> None:
     if not _first(svc, payload):
         return
-    silence = svc.desk.silences.add(parsed.duration, parsed.reason, payload.user_id)
+    outcome = svc.desk.requests.silence(
+        parsed.duration, parsed.reason, payload.user_id, Surface.SLACK
+    )
+    if not outcome.allowed:
+        respond(response_type="ephemeral", **blocks.notice(outcome.explanation).as_kwargs())
+        return
+    [silence] = outcome.silences
     respond(
         response_type="in_channel",
         text=(
@@ -87,14 +92,17 @@ def _silence(
 def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
     if not _first(svc, payload):
         return
-    ended = svc.desk.silences.end_all(payload.user_id)
-    text = (
-        f"{blocks.mention(payload.user_id)} ended {len(ended)} silence(s): automatic proposals "
-        "are back on."
-        if ended
-        else "No silence was active."
+    outcome = svc.desk.requests.unsilence(payload.user_id, Surface.SLACK)
+    if not outcome.allowed or not outcome.silences:
+        respond(response_type="ephemeral", **blocks.notice(outcome.explanation).as_kwargs())
+        return
+    respond(
+        response_type="in_channel",
+        text=(
+            f"{blocks.mention(payload.user_id)} ended {len(outcome.silences)} silence(s): "
+            "automatic proposals are back on."
+        ),
     )
-    respond(response_type="in_channel" if ended else "ephemeral", text=text)
 
 
 def _first(svc: Services, payload: SlashCommand) -> bool:
@@ -107,11 +115,8 @@ def _first(svc: Services, payload: SlashCommand) -> bool:
 def _propose(svc: Services, payload: SlashCommand, plan: str, respond: Respond) -> None:
     if not _first(svc, payload):
         return
-    try:
-        proposal = svc.desk.register.propose_manual(
-            plan, actor=payload.user_id, surface=Surface.SLACK
-        )
-    except RunError as exc:
-        respond(response_type="ephemeral", text=f"Cannot propose {plan}: {exc}")
+    outcome = svc.desk.requests.plan(plan, payload.user_id, Surface.SLACK)
+    if not outcome.allowed or outcome.proposal is None:
+        respond(response_type="ephemeral", **blocks.notice(outcome.explanation).as_kwargs())
         return
-    svc.board.publish(proposal)
+    svc.board.publish(outcome.proposal)

@@ -125,7 +125,7 @@ def _drill_click(verb: str) -> Callable[..., None]:
         else:
             outcome = desk.postpone(button.drill, button.scheduled, button.due, verb, click.user_id)
         if not outcome.allowed:
-            tell(client, svc, click.channel_id, click.user_id, outcome.explanation)
+            tell(client, svc, click.channel_id, click.user_id, blocks.drill_refusal(outcome))
             return
         known = None
         if click.channel_id and click.message_ts:

@@ -35,6 +35,8 @@ from sandbox.network import PUBLIC_HOST, ObserverNetwork
 
 ENVIRONMENT = "sandbox"
 APPROVERS = ("UALICE", "UBOB")
+RESPONDERS = ("UCAROL",)
+"""carol may ask for a failover or failback and silence proposals, but not decide on one."""
 WEBHOOK_KEY_VARIABLE = "PHOENIX_SANDBOX_WEBHOOK_KEY"
 SECRETS: Mapping[str, str] = {WEBHOOK_KEY_VARIABLE: "sandbox-webhook-signing-key"}
 """What the sandbox's secret references resolve to (never the process environment)."""
@@ -102,6 +104,7 @@ evaluation:
 slack:
   channel: "#incidents"
   approvers: {{users: [{approvers}]}}
+  responders: {{users: [{responders}]}}
   approval_ttl: 30m
 objectives: {{rto: 15m, rpo: 5m}}
 drills:
@@ -166,6 +169,7 @@ def sandbox_config_text(
         interval=f"{interval:g}s",
         cooldown=f"{cooldown:g}s",
         approvers=", ".join(APPROVERS),
+        responders=", ".join(RESPONDERS),
         region=top.region,
         eks=top.eks,
         aks=top.aks,

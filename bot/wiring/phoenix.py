@@ -110,7 +110,7 @@ def build_phoenix(
     plans = plan_book(config)
     runner = Runner(store, plans, clock=clock, settings=runner_settings, ports=clouds.ports())
     desk = IncidentDesk(runner, config, clock=clock, groups=SlackGroups(client))
-    drills = DrillDesk(runner, config, clock=clock, authorised=desk.clicks.authorised)
+    drills = DrillDesk(runner, config, clock=clock, authority=desk.authority)
     reporter = SlackReporter(client, desk, config, settings=reporter_settings, drills=drills)
     drills.on_start = reporter.open_drill
     runner.hub.subscribe(reporter.on_event, name="slack-reporter")

@@ -61,6 +61,7 @@ from engine.config.sites import (
 )
 from engine.config.slack import (
     Approvers,
+    Responders,
     Slack,
 )
 from engine.duration import (
@@ -106,6 +107,7 @@ __all__ = [
     "Quorum",
     "RdsReplicaLagSignal",
     "Recovery",
+    "Responders",
     "Route53HealthCheckSignal",
     "Scoring",
     "SecretRef",

@@ -37,7 +37,7 @@ from engine.drills.schedule import (
     duties,
 )
 from engine.errors import RunError
-from engine.incidents.approvals import DirectoryUnavailable
+from engine.incidents.authority import Act, Authority, refused_action
 from engine.ports import Clock
 from engine.records import BOT, AuditAction, AuditEvent, Surface
 from engine.runner.runner import Runner
@@ -47,10 +47,10 @@ log = logging.getLogger("engine.drills.schedule")
 
 _CLAIM_TTL = timedelta(days=8)
 Verb = Literal["run", "postpone", "skip"]
-_REFUSED: dict[Verb, AuditAction] = {
-    "run": AuditAction.DRILL_RUN_REFUSED,
-    "postpone": AuditAction.DRILL_POSTPONE_REFUSED,
-    "skip": AuditAction.DRILL_SKIP_REFUSED,
+_ACTS: dict[Verb, Act] = {
+    "run": Act.DRILL_RUN,
+    "postpone": Act.DRILL_POSTPONE,
+    "skip": Act.DRILL_SKIP,
 }
 _HISTORY = 500
 
@@ -66,6 +66,9 @@ class DrillOutcome:
     drill: Drill | None = None
     occurrence: Occurrence | None = None
     run: Run | None = None
+    by: str | None = None
+    """The person a refusal's explanation names, who did it first (a user id): the surfaces
+    end the sentence with them, their way."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,13 @@ class DrillDesk:
         config: PhoenixConfig,
         *,
         clock: Clock,
-        authorised: Callable[[str], bool],
+        authority: Authority,
     ) -> None:
         self.runner = runner
         self.store = runner.store
         self.config = config
         self.clock = clock
-        self._authorised = authorised
+        self._authority = authority
         self.drills = {d.name: d for d in config.drills}
         self.on_start: Callable[[str, Run], None] | None = None
         """Called with the drill's name and its run just before the run starts (the bot
@@ -264,38 +267,45 @@ class DrillDesk:
         """``/phoenix drill run <name>``: an extra run of the drill now (approvers only); the
         schedule is left as it is."""
         drill = self.drills.get(name)
-        refused = self._refuse_unless_allowed(user, "run", name, drill)
+        refused = self._refuse_unless_allowed(user, surface, "run", name, drill)
         if refused is not None:
             return refused
         assert drill is not None
         if not self.store.claim(f"drill-run:{name}:{self.clock.now():%Y%m%dT%H%M}", _CLAIM_TTL):
-            return self._refused(user, "run", name, "This drill was started a moment ago.")
+            return self._refused(user, surface, "run", name, "This drill was started a moment ago.")
         run = self._propose(drill, user, surface)
         self.launch(name, run, actor=user, surface=surface)
         return DrillOutcome(True, "", drill, None, run)
 
     def postpone(
-        self, name: str, scheduled: datetime, seen_due: datetime, by: str, user: str
+        self,
+        name: str,
+        scheduled: datetime,
+        seen_due: datetime,
+        by: str,
+        user: str,
+        surface: Surface = Surface.SLACK,
     ) -> DrillOutcome:
         """Postpone the occurrence shown with due time ``seen_due`` by ``by`` (``1h``/``1d``).
         The first click on that announcement counts; a second one changes nothing."""
         drill = self.drills.get(name)
-        refused = self._refuse_unless_allowed(user, "postpone", name, drill)
+        refused = self._refuse_unless_allowed(user, surface, "postpone", name, drill)
         if refused is not None:
             return refused
         assert drill is not None
         delta = POSTPONES.get(by)
         if delta is None:
-            return self._refused(user, "postpone", name, f"Cannot postpone by {by!r}.")
+            return self._refused(user, surface, "postpone", name, f"Cannot postpone by {by!r}.")
         occurrence = self.occurrence(name)
-        problem = self._stale(occurrence, scheduled)
-        if problem:
-            return self._refused(user, "postpone", name, problem, drill, occurrence)
+        stale = self._stale(user, surface, "postpone", drill, occurrence, scheduled)
+        if stale is not None:
+            return stale
         if occurrence.due != seen_due or not self.store.claim(
             f"drill-postpone:{occurrence.key}:{seen_due.isoformat()}", _CLAIM_TTL
         ):
             return self._refused(
                 user,
+                surface,
                 "postpone",
                 name,
                 f"This drill was postponed already; it is now due {occurrence.due:%Y-%m-%d %H:%M} "
@@ -309,70 +319,86 @@ class DrillDesk:
             DrillNote(
                 kind=NoteKind.POSTPONED, occurrence=occurrence.scheduled, due=new_due, by=user
             ),
-            Surface.SLACK,
+            surface,
         )
         return DrillOutcome(True, "", drill, self.occurrence(name))
 
-    def skip(self, name: str, scheduled: datetime | None, user: str) -> DrillOutcome:
+    def skip(
+        self, name: str, scheduled: datetime | None, user: str, surface: Surface = Surface.SLACK
+    ) -> DrillOutcome:
         """Skip the current occurrence (``scheduled`` None: whichever is current)."""
         drill = self.drills.get(name)
-        refused = self._refuse_unless_allowed(user, "skip", name, drill)
+        refused = self._refuse_unless_allowed(user, surface, "skip", name, drill)
         if refused is not None:
             return refused
         assert drill is not None
         occurrence = self.occurrence(name)
-        problem = self._stale(occurrence, scheduled or occurrence.scheduled)
-        if problem:
-            return self._refused(user, "skip", name, problem, drill, occurrence)
+        stale = self._stale(
+            user, surface, "skip", drill, occurrence, scheduled or occurrence.scheduled
+        )
+        if stale is not None:
+            return stale
         if not self.store.claim(f"drill:{occurrence.key}:start", _CLAIM_TTL):
             return self._refused(
-                user, "skip", name, "This drill has started already.", drill, occurrence
+                user, surface, "skip", name, "This drill has started already.", drill, occurrence
             )
         self._note(
             name,
             DrillNote(
                 kind=NoteKind.SKIPPED, occurrence=occurrence.scheduled, due=occurrence.due, by=user
             ),
-            Surface.SLACK,
+            surface,
         )
         return DrillOutcome(True, "", drill, replace(occurrence, skipped_by=user))
 
-    def _stale(self, occurrence: Occurrence, scheduled: datetime) -> str:
+    def _stale(
+        self,
+        user: str,
+        surface: Surface,
+        verb: Verb,
+        drill: Drill,
+        occurrence: Occurrence,
+        scheduled: datetime,
+    ) -> DrillOutcome | None:
+        """The refusal of a click on an occurrence that is over, started or skipped."""
+        by = None
         if occurrence.scheduled != scheduled:
-            return "That drill announcement is out of date: the drill it announced is over."
-        if occurrence.run_id is not None:
-            return "This drill has started already."
-        if occurrence.skipped_by is not None:
-            return f"This drill was skipped already by {occurrence.skipped_by}."
-        return ""
+            problem = "That drill announcement is out of date: the drill it announced is over."
+        elif occurrence.run_id is not None:
+            problem = "This drill has started already."
+        elif occurrence.skipped_by is not None:
+            problem, by = "This drill was skipped already", occurrence.skipped_by
+        else:
+            return None
+        return self._refused(user, surface, verb, drill.name, problem, drill, occurrence, by)
 
     def _refuse_unless_allowed(
-        self, user: str, verb: Verb, name: str, drill: Drill | None
+        self, user: str, surface: Surface, verb: Verb, name: str, drill: Drill | None
     ) -> DrillOutcome | None:
         if drill is None:
             known = ", ".join(sorted(self.drills)) or "none configured"
-            return self._refused(user, verb, name, f"No drill named {name!r} (drills: {known}).")
-        try:
-            allowed = self._authorised(user)
-        except DirectoryUnavailable as exc:
-            return self._refused(user, verb, name, f"Cannot check approvers now: {exc}", drill)
-        if not allowed:
             return self._refused(
-                user, verb, name, f"Only configured approvers may {verb} a drill.", drill
+                user, surface, verb, name, f"No drill named {name!r} (drills: {known})."
             )
+        permission = self._authority.may(_ACTS[verb], user)
+        if not permission.allowed:
+            return self._refused(user, surface, verb, name, permission.reason, drill)
         return None
 
     def _refused(
         self,
         user: str,
+        surface: Surface,
         verb: Verb,
         name: str,
         explanation: str,
         drill: Drill | None = None,
         occurrence: Occurrence | None = None,
+        by: str | None = None,
     ) -> DrillOutcome:
-        self._audit(user, Surface.SLACK, _REFUSED[verb], subject(name), explanation)
-        return DrillOutcome(False, explanation, drill, occurrence)
+        said = f"{explanation} by {by}" if by else explanation
+        self._audit(user, surface, refused_action(_ACTS[verb]), subject(name), said)
+        return DrillOutcome(False, explanation, drill, occurrence, by=by)
 
     # ------------------------------------------------------------------ reports
 

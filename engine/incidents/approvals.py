@@ -1,9 +1,8 @@
-"""Who may approve a proposal, and when it has enough approvals. Pure: no Slack, no store.
+"""When a proposal has enough approvals, and whether one more counts. Pure: no Slack, no store.
 
 The rules, in the words of a reviewer:
 
-- Only configured approvers count: the user ids in ``slack.approvers.users`` and the members
-  of the user groups in ``slack.approvers.groups`` (resolved through a ``GroupDirectory``).
+- Only approvers count (who they are: ``engine.incidents.authority``).
 - A level's policy says how many different people must approve: ``auto`` none, ``approve``
   one, ``two-person`` two. A proposal a person asked for by hand needs at least one, and
   that person is never one of its approvers (nobody approves their own request).
@@ -18,30 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
-from engine.config import Approvers, Policy
-from engine.errors import PhoenixError
+from engine.config import Policy
 from engine.records import Approval, Decision
-
-
-class DirectoryUnavailable(PhoenixError):
-    """The directory that resolves approver groups could not answer; nobody is authorised
-    through a group until it does (never the other way round)."""
-
-
-class GroupDirectory(Protocol):
-    def members(self, group_id: str) -> frozenset[str]:
-        """The user ids in the group; ``DirectoryUnavailable`` if it cannot tell."""
-        ...
-
-
-def is_approver(user: str, approvers: Approvers, groups: GroupDirectory) -> bool:
-    """Whether ``user`` is a configured approver, directly or through a group."""
-    if user in approvers.users:
-        return True
-    return any(user in groups.members(group) for group in approvers.groups)
-
 
 _REQUIRED = {"auto": 0, "approve": 1, "two-person": 2}
 

@@ -12,6 +12,7 @@ from handlers.blocks.drills import (
     drill_done,
     drill_header,
     drill_list_message,
+    drill_refusal,
     drill_report_message,
 )
 from handlers.blocks.kit import (
@@ -56,6 +57,7 @@ __all__ = [
     "drill_done",
     "drill_header",
     "drill_list_message",
+    "drill_refusal",
     "drill_report_message",
     "environment_mismatch",
     "escape",

@@ -164,12 +164,19 @@ def drill_list_message(agenda: Sequence[AgendaItem]) -> Rendered:
     return Rendered(f"{len(agenda)} drill(s)", dump([md("*Drills*\n" + "\n".join(rows))]))
 
 
+def drill_refusal(outcome: DrillOutcome) -> str:
+    """Why a drill command or click was refused, naming who did it first when it says so."""
+    if outcome.by:
+        return f"{outcome.explanation} by {mention(outcome.by)}."
+    return outcome.explanation
+
+
 def drill_done(outcome: DrillOutcome, user: str, verb: str) -> str:
     """What the channel is told when ``user`` ran (``run``), skipped (``skip``) or postponed (by
     ``1h`` or ``1d``) a drill; the reason when it was refused."""
     drill, occurrence = outcome.drill, outcome.occurrence
     if not outcome.allowed or drill is None:
-        return outcome.explanation
+        return drill_refusal(outcome)
     if verb == "run" or occurrence is None:
         return f"Drill {drill.name} started by {mention(user)}."
     due = f"{occurrence.due:%Y-%m-%d %H:%M} UTC"

@@ -39,6 +39,7 @@ levels:
 slack:
   channel: "#incidents"
   approvers: {users: [UALICE, UDAVE], groups: [SAPPROVERS]}
+  responders: {users: [UCAROL]}
   approval_ttl: 30m
 objectives: {rto: 15m, rpo: 5m}
 plans:

@@ -1,4 +1,4 @@
-"""The approval rules, pure."""
+"""The approval rules, pure (who is an approver: tests/unit/test_authority.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.config import Approvers
 from engine.incidents.approvals import (
     ApprovalRule,
-    DirectoryUnavailable,
     Refusal,
-    is_approver,
     judge_approval,
     judge_decision,
     required_approvals,
@@ -22,33 +19,8 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RULE2 = ApprovalRule(required=2, requester=None, expires_at=T0 + timedelta(minutes=30))
 
 
-class Groups:
-    def __init__(self, members: dict[str, frozenset[str]], *, broken: bool = False) -> None:
-        self._members, self._broken = members, broken
-
-    def members(self, group_id: str) -> frozenset[str]:
-        if self._broken:
-            raise DirectoryUnavailable("down")
-        return self._members.get(group_id, frozenset())
-
-
 def approval(user: str, minutes: float = 0) -> Approval:
     return Approval("run-1", user, Decision.APPROVE, T0 + timedelta(minutes=minutes), Surface.SLACK)
-
-
-def test_approvers_are_users_or_group_members() -> None:
-    approvers = Approvers(users=["UALICE"], groups=["SOPS"])
-    groups = Groups({"SOPS": frozenset({"UBOB"})})
-    assert is_approver("UALICE", approvers, groups)
-    assert is_approver("UBOB", approvers, groups)
-    assert not is_approver("UCAROL", approvers, groups)
-
-
-def test_a_broken_directory_never_authorises() -> None:
-    approvers = Approvers(users=["UALICE"], groups=["SOPS"])
-    assert is_approver("UALICE", approvers, Groups({}, broken=True))
-    with pytest.raises(DirectoryUnavailable):
-        is_approver("UBOB", approvers, Groups({}, broken=True))
 
 
 @pytest.mark.parametrize(
