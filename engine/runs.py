@@ -196,5 +196,8 @@ class ProgressEvent:
     """The run's state after a ``run_paused``/``run_finished`` event."""
     durations: Mapping[str, float] = field(default_factory=dict)
     """On ``run_finished``: measured seconds per finished stage, and ``total``."""
+    by: str = ""
+    """The person whose request the event records (who skipped a stage), as a user id; the
+    surfaces name them their way. Empty for what the runner did by itself."""
     seq: int = 0
     """Position in the run's event log, from 1; the store assigns it when it appends."""

@@ -50,6 +50,8 @@ class StatusReport:
     agenda: tuple[AgendaItem, ...] = ()
     """Each drill's next occurrence and its last report."""
     last_drill_report: DrillReport | None = None
+    requested_by: str | None = None
+    """Who asked by hand for the proposal whose reason ``reason`` is (a user id)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def status_report(
     run = _active_run(desk, incident)
     proposal = desk.register.proposal(run.run_id) if run else None
     breakdown: tuple[SignalLine, ...] = ()
+    requested_by = None
     reason = (
         "no evaluation yet" if sample is None else (sample.reason or "level from the latest score")
     )
@@ -90,6 +93,7 @@ def status_report(
             for line in proposal.record.breakdown
         )
         reason = proposal.record.reason
+        requested_by = proposal.record.requested_by if proposal.record.manual else None
     if service is not None:
         breakdown = tuple(line for line in breakdown if line.signal == service)
     silences = tuple(store.list_silences(active_at=now))
@@ -118,6 +122,7 @@ def status_report(
         held=tuple(held),
         agenda=agenda,
         last_drill_report=drills.last_report() if drills else None,
+        requested_by=requested_by,
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.incidents.approvals import ApprovalRule
 from engine.model import Level, LevelDecision
-from engine.records import Approval, AuditAction, Incident
+from engine.records import BOT, Approval, AuditAction, Incident, Surface
 from engine.runs import Run, RunState
 
 
@@ -45,6 +45,7 @@ class ProposalRecord(BaseModel):
     breakdown: tuple[SignalLine, ...] = ()
     reason: str
     requested_by: str
+    """Who asked for it by hand (a user id), or the bot for a level's proposal."""
     manual: bool
     required: int
     created_at: datetime
@@ -95,14 +96,33 @@ class Stand(StrEnum):
 
 
 @dataclass(frozen=True)
+class EndedBy:
+    """Who ended a proposal without running it (declined, snoozed) or aborted its run, through
+    which surface, and what they said. A user id: the surfaces name the person their way."""
+
+    user: str
+    surface: Surface
+    reason: str = ""
+    """The person's own words (a decline's reason), unescaped."""
+    until: datetime | None = None
+    """When a snooze ends."""
+
+    @property
+    def by_person(self) -> bool:
+        return self.user != BOT
+
+
+@dataclass(frozen=True)
 class Proposal:
     record: ProposalRecord
     run: Run
     approvals: tuple[Approval, ...]
     stand: Stand
-    closed_by: str = ""
+    ended_by: EndedBy | None = None
+    """Who declined, snoozed or aborted it; None while it waits, runs or ran to its end."""
     note: str = ""
-    """Why it was declined, until when it is snoozed, why it paused or failed."""
+    """The run's reason: why it paused or failed, or why the bot ended it (expired,
+    withdrawn)."""
     incident: Incident | None = None
     """The incident the proposal belongs to, as it stands now (escalated, resolved)."""
 

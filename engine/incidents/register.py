@@ -8,15 +8,22 @@ where it stands is read from its run and from the audit events that closed it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from engine.config import BuiltinPlan, PhoenixConfig, Policy
 from engine.errors import UnknownPlan
 from engine.incidents.approvals import required_approvals
 from engine.incidents.audit import AuditTrail
-from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand, stand_of
+from engine.incidents.proposals import (
+    EndedBy,
+    Proposal,
+    ProposalRecord,
+    SignalLine,
+    Stand,
+    stand_of,
+)
 from engine.model import Level
-from engine.records import BOT, AuditAction, Surface
+from engine.records import BOT, AuditAction, AuditEvent, Surface
 from engine.runner.runner import Runner
 from engine.runs import RunState
 
@@ -30,6 +37,13 @@ _CLOSINGS = (
     AuditAction.PROPOSAL_SNOOZE,
     AuditAction.PROPOSAL_EXPIRE,
 )
+_ENDED_BY = {
+    Stand.DECLINED: AuditAction.PROPOSAL_DECLINE,
+    Stand.SNOOZED: AuditAction.PROPOSAL_SNOOZE,
+    Stand.ABORTED: AuditAction.RUN_ABORT,
+}
+MANUAL_REASON = "asked for by hand"
+"""The reason of a proposal a person asked for; who asked is its ``requested_by``."""
 
 
 class ProposalRegister:
@@ -109,7 +123,7 @@ class ProposalRegister:
             policy=policy,
             score=latest.total if latest else None,
             breakdown=breakdown,
-            reason=f"asked for by hand by {actor}",
+            reason=MANUAL_REASON,
             actor=actor,
             surface=surface,
             manual=True,
@@ -147,15 +161,29 @@ class ProposalRegister:
                 closing = event.action
         approvals = tuple(self.store.list_approvals(run_id))
         stand = stand_of(run, self._trail.clock.now(), record, closing)
-        closed_by = ""
-        if stand in (Stand.DECLINED, Stand.SNOOZED, Stand.ABORTED):
-            closed_by = next(
-                (
-                    e.actor
-                    for e in reversed(events)
-                    if e.action in (*_CLOSINGS, AuditAction.RUN_ABORT)
-                ),
-                "",
-            )
+        ending = _ENDED_BY.get(stand)
+        ended = next((e for e in reversed(events) if e.action == ending), None)
         incident = self.store.get_incident(record.incident_id) if record.incident_id else None
-        return Proposal(record, run, approvals, stand, closed_by, run.reason, incident)
+        return Proposal(
+            record,
+            run,
+            approvals,
+            stand,
+            _ended_by(ended) if ended is not None else None,
+            run.reason,
+            incident,
+        )
+
+
+def _ended_by(event: AuditEvent) -> EndedBy:
+    """Who ended a proposal, from the audit event that did: a decline's detail is the person's
+    reason, a snooze's the moment it ends (ISO 8601)."""
+    if event.action == AuditAction.PROPOSAL_DECLINE:
+        return EndedBy(event.actor, event.surface, reason=event.detail)
+    if event.action == AuditAction.PROPOSAL_SNOOZE:
+        try:
+            until: datetime | None = datetime.fromisoformat(event.detail)
+        except ValueError:
+            until = None  # written by a release that kept a sentence here
+        return EndedBy(event.actor, event.surface, until=until)
+    return EndedBy(event.actor, event.surface)

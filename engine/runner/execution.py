@@ -118,6 +118,7 @@ class Execution:
         retry_in: float | None = None,
         run_state: RunState | None = None,
         durations: dict[str, float] | None = None,
+        by: str = "",
     ) -> ProgressEvent:
         return ProgressEvent(
             self.run.run_id,
@@ -130,6 +131,7 @@ class Execution:
             retry_in=retry_in,
             run_state=run_state,
             durations=durations or {},
+            by=by,
         )
 
     def record_of(self, stage: str) -> StageRecord:

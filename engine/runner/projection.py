@@ -31,6 +31,8 @@ class StageView:
     attempt: int | None = None
     controls: bool = False
     """Offer Retry / Skip / Abort (the run paused on this stage)."""
+    by: str = ""
+    """Who skipped the stage by hand (a user id), if someone did."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ class RunProjection:
                 )
             return replace(view, state="failed", message=event.message, seconds=seconds)
         if kind is EventKind.STAGE_SKIPPED:
-            return replace(view, state="skipped", message=event.message, controls=False)
+            return replace(
+                view, state="skipped", message=event.message, controls=False, by=event.by
+            )
         return view
 
     def summary(self, run: Run, finished: ProgressEvent, objectives: Objectives) -> RunSummary:

@@ -330,7 +330,7 @@ class Runner:
             execution = Execution(self._services, keeper, run, plan)
             stages, detail = change(execution) if change else ([], "")
             events = [
-                execution.event(EventKind.STAGE_SKIPPED, stage=r.stage, message=r.summary)
+                execution.event(EventKind.STAGE_SKIPPED, stage=r.stage, message=r.summary, by=actor)
                 for r in stages
                 if r.state is StageState.SKIPPED
             ]

@@ -18,9 +18,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from engine.duration import format_duration
-from engine.incidents.proposals import Proposal, SignalLine, Stand
+from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand
 from engine.model import Level
-from engine.records import IncidentStatus
+from engine.records import IncidentStatus, Surface
 from handlers.blocks.kit import (
     LEVEL_NAMES,
     Json,
@@ -50,6 +50,13 @@ def breakdown_text(lines: Sequence[SignalLine]) -> str:
         status = f" {line.status}" if line.status else ""
         rows.append(f"• `{escape(line.signal)}`{status}{_value(line)} — *+{line.points}*")
     return "\n".join(rows)
+
+
+def why(record: ProposalRecord) -> str:
+    """Why the proposal was made: the evaluation's reason, or who asked for it by hand."""
+    if record.manual:
+        return f"asked for by hand by {mention(record.requested_by)}"
+    return escape(record.reason)
 
 
 def _decision_buttons(proposal: Proposal) -> ActionsBlock:
@@ -85,10 +92,27 @@ def _decision_buttons(proposal: Proposal) -> ActionsBlock:
     )
 
 
+def via(surface: Surface) -> str:
+    """How a person acted, when it was not through Slack (break-glass)."""
+    return " via the command line" if surface is Surface.CLI else ""
+
+
+def _ended_line(icon: str, word: str, proposal: Proposal) -> str:
+    ended = proposal.ended_by
+    if ended is None or not ended.by_person:
+        return f"{icon} *{word}* — {escape(proposal.note)}"
+    line = f"{icon} *{word}* by {mention(ended.user)}{via(ended.surface)}"
+    if ended.until is not None:
+        line += f" until {ended.until:%H:%M} UTC"
+    if ended.reason:
+        line += f": {escape(ended.reason)}"
+    return line
+
+
 def _stand_line(proposal: Proposal) -> str:
     record = proposal.record
     approved = [a for a in proposal.approvals if a.decision.value == "approve"]
-    who = ", ".join(f"{mention(a.user)} at {a.at:%H:%M:%S} UTC" for a in approved)
+    who = ", ".join(f"{mention(a.user)} at {a.at:%H:%M:%S} UTC{via(a.surface)}" for a in approved)
     stand = proposal.stand
     if stand is Stand.AWAITING:
         need = f"{len(approved)} of {record.required} approval(s)"
@@ -104,13 +128,13 @@ def _stand_line(proposal: Proposal) -> str:
     elif stand is Stand.FAILED:
         line = f":x: *Failed* — {escape(proposal.note)}"
     elif stand is Stand.DECLINED:
-        line = f":no_entry_sign: *Declined* — {escape(proposal.note)}"
+        line = _ended_line(":no_entry_sign:", "Declined", proposal)
     elif stand is Stand.SNOOZED:
-        line = f":zzz: *Snoozed* — {escape(proposal.note)}"
+        line = _ended_line(":zzz:", "Snoozed", proposal)
     elif stand is Stand.EXPIRED:
         line = ":alarm_clock: *Expired* — no decision in time; nothing was run"
     else:
-        line = f":octagonal_sign: *Aborted* — {escape(proposal.note)}"
+        line = _ended_line(":octagonal_sign:", "Aborted", proposal)
     if who:
         line += f"\nApproved by {who}"
     incident = proposal.incident
@@ -138,7 +162,7 @@ def proposal_message(proposal: Proposal) -> Rendered:
     title = f"Level {record.level}: {LEVEL_NAMES[level]} · score {score} · {record.environment}"
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
-        md(f"*Plan:* `{escape(record.plan)}`\n*Why:* {escape(record.reason)}"),
+        md(f"*Plan:* `{escape(record.plan)}`\n*Why:* {why(record)}"),
         md(f"*Breakdown*\n{breakdown_text(record.breakdown)}"),
         md(_stand_line(proposal)),
     ]

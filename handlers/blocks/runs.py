@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import (
 
 from engine.runner.projection import RunSummary, StageView
 from engine.runs import RunState
-from handlers.blocks.kit import Rendered, button, dump, duration_text, escape, md
+from handlers.blocks.kit import Rendered, button, dump, duration_text, escape, md, mention
 from handlers.ids import ActionId, BlockId
 
 _STAGE_ICONS = {
@@ -34,7 +34,9 @@ def stage_message(view: StageView) -> Rendered:
     if view.attempt and view.attempt > 1:
         details.append(f"attempt {view.attempt}")
     line = head + (f" ({', '.join(details)})" if details else "")
-    if view.message:
+    if view.by:
+        line += f"\nskipped by {mention(view.by)}"
+    elif view.message:
         line += f"\n{escape(view.message)}"
     blocks: list[Block] = [md(line)]
     if view.controls:

@@ -47,7 +47,10 @@ def status_message(report: StatusReport) -> Rendered:
     title = (
         f"{report.environment}: score {score}, level {report.level:d} ({LEVEL_NAMES[report.level]})"
     )
-    lines = [f"*{escape(title)}*", f"*Why:* {escape(report.reason)}"]
+    why = escape(report.reason)
+    if report.requested_by is not None:
+        why += f" by {mention(report.requested_by)}"
+    lines = [f"*{escape(title)}*", f"*Why:* {why}"]
     lines.append(f"*Last evaluation:* {utc_time(report.evaluated_at)}")
     if report.incident is not None:
         lines.append(

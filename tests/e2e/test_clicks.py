@@ -96,6 +96,7 @@ def test_decline_asks_for_a_reason_and_closes_the_proposal(rig: Rig) -> None:
     edited = slack.message(message.ts)
     assert "Declined" in visible_text(edited.blocks)
     assert "a known blip &lt;maintenance&gt;" in visible_text(edited.blocks)
+    assert "*Declined* by <@UBOB>: a known blip" in visible_text(edited.blocks)
     assert edited.action_ids == []
     assert "proposal.decline" in rig.audit(proposal.run_id)
 
@@ -108,6 +109,7 @@ def test_snooze_silences_and_closes(rig: Rig) -> None:
     rig.wait_state(proposal.run_id, RunState.ABORTED)
     rig.settle()
     assert "Snoozed" in visible_text(slack.message(message.ts).blocks)
+    assert "*Snoozed* by <@UALICE> until" in visible_text(slack.message(message.ts).blocks)
     assert rig.phoenix.store.list_silences()
     # While snoozed, a breach proposes nothing.
     held = rig.evaluate(Level.REGION_FAILOVER)

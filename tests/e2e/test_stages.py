@@ -63,6 +63,7 @@ def test_skip_goes_on_with_the_next_stage(rig: Rig) -> None:
     rig.wait_state(run_id, RunState.SUCCEEDED)
     rig.settle()
     assert "skipped" in slack.message(failed.ts).text
+    assert "skipped by <@UBOB>" in visible_text(slack.message(failed.ts).blocks)
     assert slack.message(failed.ts).action_ids == []
 
 
@@ -75,6 +76,7 @@ def test_abort_ends_the_run(rig: Rig) -> None:
     rig.settle()
     assert slack.message(failed.ts).action_ids == []
     assert "Aborted" in visible_text(slack.message(proposal.ts).blocks)
+    assert "*Aborted* by <@UALICE>" in visible_text(slack.message(proposal.ts).blocks)
     replies = slack.replies("#incidents", proposal.ts)
     assert "Run aborted" in replies[-1].text
     assert "run.abort" in rig.audit(run_id)
