@@ -149,6 +149,13 @@ def _reads_in_some_month(cron: Cron) -> bool:
 
 
 def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``. The ``right/`` zones are refused: they count leap seconds, so
+    their clock changes fall 25-27 s past the minute, and past the last change their data lists
+    (a few years ahead) they keep no daylight saving at all — a drill would fire an hour off."""
+    if name.startswith("right/"):
+        raise CronError(
+            f"time zone {name!r} counts leap seconds, which cron does not: use {name[6:]!r}"
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -208,3 +208,15 @@ def test_the_config_refuses_a_bad_schedule_or_zone() -> None:
         with pytest.raises(ConfigError) as caught:
             parse_config(f"drills: [{drill}]")
         assert [p.path for p in caught.value.problems] == [path]
+
+
+def test_a_leap_second_zone_is_refused_naming_the_zone_to_use() -> None:
+    # right/America/Boise changes its clock at 09:00:27 UTC in 2025 and keeps no daylight
+    # saving after 2037 in its data: a drill scheduled there would fire off the minute and,
+    # later, an hour off.
+    with pytest.raises(ConfigError) as caught:
+        parse_config("drills: [{name: d, schedule: '0 10 * * 2', timezone: right/America/Boise}]")
+    (problem,) = caught.value.problems
+    assert problem.path == "drills[0].timezone"
+    assert "leap seconds" in problem.message
+    assert "'America/Boise'" in problem.message
