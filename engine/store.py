@@ -23,6 +23,9 @@ Compare-and-set. ``create_run`` fails with ``Conflict`` if the id exists; ``upda
 only if the stored state is ``expect`` (for transitions of a run nobody executes, such as
 proposed -> awaiting_approval), else ``Conflict``.
 
+Readiness. ``save_readiness`` replaces the latest readiness sweep (only the latest is kept);
+``latest_readiness`` reads it back, as written.
+
 Sequences. Progress events get ``seq`` 1, 2, ... per run; audit events ``seq`` 1, 2, ... over
 the whole log; both in append order, assigned by the store.
 
@@ -41,6 +44,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord
 from engine.sync_records import ObjectSyncPass, ObjectSyncState
@@ -177,8 +181,25 @@ class ObjectSyncStore(Protocol):
         ...
 
 
+class ReadinessStore(Protocol):
+    def save_readiness(self, sweep: ReadinessSweep) -> None:
+        """Keep ``sweep`` as the latest readiness sweep, in place of the one before."""
+        ...
+
+    def latest_readiness(self) -> ReadinessSweep | None:
+        """The latest readiness sweep; None before the first."""
+        ...
+
+
 class Store(
-    LeaseStore, RunStore, AuditStore, DedupeStore, IncidentStore, ObjectSyncStore, Protocol
+    LeaseStore,
+    RunStore,
+    AuditStore,
+    DedupeStore,
+    IncidentStore,
+    ObjectSyncStore,
+    ReadinessStore,
+    Protocol,
 ):
     """The whole port. Safe to share between threads."""
 

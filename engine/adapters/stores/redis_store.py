@@ -27,6 +27,7 @@ from engine.adapters.stores.codec import dump, from_micros, load, micros, ttl_mi
 from engine.adapters.stores.redis_scripts import SCRIPTS, source
 from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
+from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
 from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
@@ -340,3 +341,13 @@ class RedisStore:
         key = self._key("objsync", "passes", pair)
         bodies = self._do(lambda: self._redis.lrange(key, start, -1))
         return [load(ObjectSyncPass, body) for body in bodies]
+
+    # ------------------------------------------------------------------ readiness
+
+    def save_readiness(self, sweep: ReadinessSweep) -> None:
+        body = dump(sweep)
+        self._do(lambda: self._redis.set(self._key("readiness"), body))
+
+    def latest_readiness(self) -> ReadinessSweep | None:
+        body = self._do(lambda: self._redis.get(self._key("readiness")))
+        return None if body is None else load(ReadinessSweep, body)

@@ -20,6 +20,7 @@ from typing import Any
 from engine.adapters.stores.codec import dump, from_micros, load, micros, ttl_micros
 from engine.errors import Conflict, LeaseLost, StoreNotCreated, StoreUnavailable
 from engine.ports import Clock
+from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
 from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
@@ -54,6 +55,8 @@ CREATE TABLE IF NOT EXISTS object_sync (pair TEXT PRIMARY KEY, body TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS object_sync_passes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, pair TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS object_sync_passes_by_pair ON object_sync_passes (pair, seq);
+CREATE TABLE IF NOT EXISTS readiness (
+    slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL);
 """
 
 
@@ -432,3 +435,13 @@ class SqliteStore:
             (pair, -1 if limit is None else limit),
         )
         return [load(ObjectSyncPass, row[0]) for row in reversed(rows)]
+
+    def save_readiness(self, sweep: ReadinessSweep) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO readiness (slot, body) VALUES (0, ?)", (dump(sweep),)
+            )
+
+    def latest_readiness(self) -> ReadinessSweep | None:
+        rows = self._read("SELECT body FROM readiness WHERE slot = 0")
+        return load(ReadinessSweep, rows[0][0]) if rows else None
