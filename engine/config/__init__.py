@@ -33,6 +33,11 @@ from engine.config.plans import (
     PlanSpec,
     StageSpec,
 )
+from engine.config.readiness import (
+    PrimaryWorkloads,
+    Readiness,
+    ReadinessChecks,
+)
 from engine.config.recovery import (
     Clouds,
     Recovery,
@@ -102,10 +107,13 @@ __all__ = [
     "Points",
     "Policy",
     "PrimarySite",
+    "PrimaryWorkloads",
     "PrometheusAccess",
     "PromqlSignal",
     "Quorum",
     "RdsReplicaLagSignal",
+    "Readiness",
+    "ReadinessChecks",
     "Recovery",
     "Responders",
     "Route53HealthCheckSignal",

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from engine.config.levels import Evaluation, LevelRule, Levels, Scoring
 from engine.config.plans import BUILTIN_PLANS, BuiltinPlan, Drill, Objectives, PlanSpec
+from engine.config.readiness import Readiness
 from engine.config.recovery import Clouds, Recovery
 from engine.config.signals import Signal, SignalBase
 from engine.config.sites import DrSite, PrimarySite
@@ -32,6 +33,7 @@ class PhoenixConfig(Model):
     objectives: Objectives = Objectives()
     clouds: Clouds = Clouds()
     recovery: Recovery = Recovery()
+    readiness: Readiness = Readiness()
 
     @model_validator(mode="after")
     def _cross_references(self) -> PhoenixConfig:
@@ -60,6 +62,15 @@ class PhoenixConfig(Model):
             rule: LevelRule = getattr(self.levels, field_name)
             if rule.plan not in plans:
                 problems.append(f"levels.{field_name}.plan: no plan named {rule.plan!r}")
+        if self.readiness.plan is not None and self.readiness.plan not in plans:
+            problems.append(f"readiness.plan: no plan named {self.readiness.plan!r}")
+        primary = self.readiness.primary
+        if primary is not None and primary.cluster not in self.clouds.clusters:
+            known = ", ".join(sorted(self.clouds.clusters)) or "none"
+            problems.append(
+                f"readiness.primary.cluster: no cluster {primary.cluster!r} in clouds.clusters "
+                f"({known})"
+            )
         drills: set[str] = set()
         for index, drill in enumerate(self.drills):
             if drill.plan not in plans:
@@ -94,6 +105,11 @@ class PhoenixConfig(Model):
         return frozenset(
             {levels.region_failover.plan, levels.dr_failover.plan, BuiltinPlan.FAILBACK.value}
         )
+
+    @property
+    def readiness_plan(self) -> str:
+        """The plan whose failover the readiness checks are derived from."""
+        return self.readiness.plan or self.levels.dr_failover.plan
 
     def summary(self) -> str:
         kinds: dict[str, int] = {}

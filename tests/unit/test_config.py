@@ -33,6 +33,10 @@ def test_an_empty_file_gets_the_defaults() -> None:
     assert cfg.levels.dr_failover.policy == "two-person"
     assert cfg.evaluation.flap.window == 21
     assert cfg.objectives.rto.total_seconds() == 900
+    assert cfg.readiness.interval.total_seconds() == 300
+    assert cfg.readiness.drill_max_age.days == 35
+    assert cfg.readiness_plan == "dr-azure"
+    assert cfg.readiness.checks.enabled("traffic-manager")
 
 
 def test_a_wrong_type_names_the_field_path() -> None:
@@ -85,6 +89,29 @@ levels:
         "signals[1].name: 'a' is used twice",
         "levels.self_heal.plan: no plan named 'no-such-plan'",
     ]
+
+
+def test_readiness_names_a_known_plan_and_cluster_and_checks_by_name() -> None:
+    text = """
+readiness:
+  plan: dr-elsewhere
+  interval: 0s
+  primary: {cluster: eks-west, namespace: shop}
+  checks: {trafic_manager: false}
+"""
+    assert problems(text) == [
+        "readiness.interval: must be greater than zero",
+        "readiness.checks.trafic_manager: unknown field (did you mean 'traffic_manager'?)",
+    ]
+    assert problems("readiness: {plan: dr-elsewhere, primary: {cluster: eks-west, namespace: a}}")[
+        :2
+    ] == [
+        "readiness.plan: no plan named 'dr-elsewhere'",
+        "readiness.primary.cluster: no cluster 'eks-west' in clouds.clusters (none)",
+    ]
+    off = parse_config("readiness: {plan: failback, checks: {slack: false}}")
+    assert off.readiness_plan == "failback"
+    assert not off.readiness.checks.enabled("slack")
 
 
 def test_level_bounds_must_rise() -> None:
