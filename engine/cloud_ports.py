@@ -284,6 +284,8 @@ class TrafficProfile:
     routing_method: str
     fqdn: str | None
     endpoints: tuple[TrafficEndpoint, ...]
+    enabled: bool = True
+    """``profileStatus`` Enabled: a disabled profile answers no DNS query at all."""
 
     def endpoint(self, name: str) -> TrafficEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -361,6 +363,10 @@ class FailoverGroupState:
     """That server's ``replicationRole``: ``Primary`` or ``Secondary``."""
     partners: tuple[str, ...] = ()
     databases: tuple[str, ...] = ()
+    replication_state: str | None = None
+    """The group's ``replicationState``: ``CATCH_UP`` once the secondary is transactionally
+    consistent and kept in step; ``SEEDING`` while it is first filled (not yet able to fail
+    over); ``SUSPENDED`` when replication stopped."""
 
 
 class SqlDatabase(Protocol):
@@ -409,6 +415,9 @@ class DeploymentState:
     deadline_exceeded: str | None = None
     """The controller's message once the rollout has made no progress for the deployment's
     ``progressDeadlineSeconds`` (condition ``Progressing`` False, ``ProgressDeadlineExceeded``)."""
+    images: tuple[str, ...] = ()
+    """The image references of the pod template's containers (init containers first), as
+    written: ``registry/repository:tag`` or ``...@sha256:digest``."""
 
     @property
     def observed(self) -> bool:
@@ -504,6 +513,24 @@ class NodeGroups(Protocol):
     ) -> bool:
         """Set the desired size (and bounds, widened to fit where not given); False if the
         group is already so. Poll ``node_group`` until it is ACTIVE again."""
+        ...
+
+
+# ----------------------------------------------------------------------------- identities
+
+
+class Identity(Protocol):
+    """An identity the bot holds with an outside service (AWS, Azure, Slack)."""
+
+    @property
+    def service(self) -> str:
+        """``AWS``, ``Azure``, ``Slack``: for messages."""
+        ...
+
+    def whoami(self) -> str:
+        """Who the bot is there, from the cheapest call that proves the identity works (one
+        that needs no permission beyond holding it). ``CloudAccessDenied`` when it is refused
+        or expired, ``CloudUnavailable`` when the service does not answer."""
         ...
 
 

@@ -9,6 +9,7 @@ provides the same over loopback stand-ins.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -93,6 +94,12 @@ class HttpAnswer:
 class HttpChecks(Protocol):
     def get(self, url: str, timeout: float) -> HttpAnswer:
         """One GET; never raises for a failed request, the answer says what happened."""
+        ...
+
+    def request(
+        self, method: str, url: str, timeout: float, headers: Mapping[str, str] | None = None
+    ) -> HttpAnswer:
+        """One request of ``method`` without a body, as ``get`` answers it."""
         ...
 
 

@@ -74,6 +74,13 @@ class ArmFake(FakeServer):
         with self.lock:
             self.sql.add_failover_group(name, primary, secondary, databases)
 
+    def set_replication_state(self, group: str, state: str) -> None:
+        """The group's ``replicationState`` as both of its servers report it."""
+        with self.lock:
+            for (_, name), found in self.sql.groups.items():
+                if name == group:
+                    found.state = state
+
     def add_profile(self, name: str, endpoints: dict[str, dict[str, Any]]) -> None:
         """``endpoints``: name -> {target, priority, enabled (True), kind
         (externalEndpoints), health (Online)}."""
@@ -84,6 +91,14 @@ class ArmFake(FakeServer):
         """What Traffic Manager's probes see of an endpoint: Online, Degraded or Stopped."""
         with self.lock:
             self.traffic.profiles[profile][endpoint].health = health
+
+    def set_profile_enabled(self, profile: str, enabled: bool) -> None:
+        """The profile's ``profileStatus``: a disabled one answers no DNS query."""
+        with self.lock:
+            if enabled:
+                self.traffic.disabled.discard(profile)
+            else:
+                self.traffic.disabled.add(profile)
 
     def objective(self, server: str, database: str) -> str:
         """The database's current service objective."""

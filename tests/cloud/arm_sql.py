@@ -27,6 +27,10 @@ Behaviours, each with its source:
   Succeeded, Failed, CancelInProgress, Cancelled), ``percentComplete``, and for a failed one
   ``errorCode`` (a number), ``errorDescription`` and ``isUserError`` (DatabaseOperations.json,
   "DatabaseOperationProperties"). A failed scale leaves the database at its old objective.
+- A failover group carries its ``replicationState``: ``CATCH_UP`` once the secondary is in
+  step, ``SEEDING`` while it is first filled, ``SUSPENDED`` when replication stopped (the
+  states of ``FailoverGroupReplicationState``, learn.microsoft.com .NET reference of
+  Microsoft.Azure.Management.Sql.LegacySdk.Models; the recording shows ``CATCH_UP``).
 - A failover group is read from either server, each with its own ``replicationRole``;
   ``failover`` (planned) and ``forceFailoverAllowDataLoss`` are POSTs answered 202, followed
   under the subscription's ``failoverGroupAzureAsyncOperation``, whose ``Location`` result is
@@ -115,6 +119,7 @@ class Group:
     role: str
     partner: str
     databases: list[str]
+    state: str = "CATCH_UP"
 
 
 class SqlResources:
@@ -293,7 +298,7 @@ def _group_json(m: dict[str, str], group: Group) -> dict[str, Any]:
             "readWriteEndpoint": {"failoverPolicy": "Manual"},
             "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
             "replicationRole": group.role,
-            "replicationState": "CATCH_UP",
+            "replicationState": group.state,
             "partnerServers": [
                 {
                     "id": f"{servers}/{group.partner}",

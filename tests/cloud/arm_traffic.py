@@ -15,6 +15,9 @@ Behaviours, each with its source:
   ``Online``, ``Degraded`` (probes failing) or ``Stopped`` (the service behind it is not
   running), as the test sets its health.
 - The answer to a PATCH is the endpoint as it now is (Endpoint-PATCH-External-Target.json).
+- A profile is ``profileStatus`` Enabled or Disabled; every endpoint of a disabled profile
+  reads ``Inactive`` ("the endpoint is enabled, but the profile is disabled",
+  traffic-manager-monitoring.md, the same table).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Endpoint:
 class TrafficResources:
     def __init__(self) -> None:
         self.profiles: dict[str, dict[str, Endpoint]] = {}
+        self.disabled: set[str] = set()
+        """Profiles whose ``profileStatus`` is Disabled."""
 
     def add_profile(self, name: str, endpoints: dict[str, dict[str, Any]]) -> None:
         self.profiles[name] = {
@@ -73,7 +78,8 @@ class TrafficResources:
         )
         if m["endpoint"] is None:
             if method == "GET":
-                return 200, _profile_json(url, m["profile"], endpoints), {}
+                enabled = m["profile"] not in self.disabled
+                return 200, _profile_json(url, m["profile"], endpoints, enabled), {}
             return 405, _error("MethodNotAllowed", method), {}
         endpoint = endpoints.get(m["endpoint"])
         if endpoint is None or endpoint.kind.lower() != m["kind"].lower():
@@ -83,7 +89,8 @@ class TrafficResources:
             if refused is not None:
                 return 400, _error("BadRequest", refused), {}
         if method in ("GET", "PATCH", "PUT"):
-            return 200, _endpoint_json(url, m["endpoint"], endpoint), {}
+            enabled = m["profile"] not in self.disabled
+            return 200, _endpoint_json(url, m["endpoint"], endpoint, enabled), {}
         return 405, _error("MethodNotAllowed", method), {}
 
 
@@ -113,7 +120,12 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def _endpoint_json(profile_url: str, name: str, endpoint: Endpoint) -> dict[str, Any]:
+def _endpoint_json(
+    profile_url: str, name: str, endpoint: Endpoint, profile_enabled: bool = True
+) -> dict[str, Any]:
+    monitor = endpoint.monitor_status()
+    if not profile_enabled and monitor != "Disabled":
+        monitor = "Inactive"
     return {
         "id": f"{profile_url}/{endpoint.kind}/{name}",
         "name": name,
@@ -123,22 +135,24 @@ def _endpoint_json(profile_url: str, name: str, endpoint: Endpoint) -> dict[str,
             "endpointStatus": endpoint.status,
             "weight": 1,
             "priority": endpoint.priority,
-            "endpointMonitorStatus": endpoint.monitor_status(),
+            "endpointMonitorStatus": monitor,
         },
     }
 
 
-def _profile_json(url: str, name: str, endpoints: dict[str, Endpoint]) -> dict[str, Any]:
+def _profile_json(
+    url: str, name: str, endpoints: dict[str, Endpoint], enabled: bool
+) -> dict[str, Any]:
     return {
         "id": url,
         "name": name,
         "type": "Microsoft.Network/trafficManagerProfiles",
         "location": "global",
         "properties": {
-            "profileStatus": "Enabled",
+            "profileStatus": "Enabled" if enabled else "Disabled",
             "trafficRoutingMethod": "Priority",
             "dnsConfig": {"relativeName": name, "fqdn": f"{name}.trafficmanager.net", "ttl": 30},
             "monitorConfig": {"protocol": "HTTPS", "port": 443, "path": "/health"},
-            "endpoints": [_endpoint_json(url, n, e) for n, e in endpoints.items()],
+            "endpoints": [_endpoint_json(url, n, e, enabled) for n, e in endpoints.items()],
         },
     }

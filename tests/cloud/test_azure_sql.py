@@ -305,10 +305,11 @@ def test_failover_is_a_long_running_operation_and_reads_back_primary(
     )
     arm.set_steps(2)
     before = sql.failover_group("dr-sql", "orders-fg")
-    assert (before.role, before.partners, before.databases) == (
+    assert (before.role, before.partners, before.databases, before.replication_state) == (
         "Secondary",
         ("aws-side",),
         ("orders",),
+        "CATCH_UP",
     )
 
     operation = sql.failover("dr-sql", "orders-fg", allow_data_loss=allow_data_loss)
@@ -320,6 +321,16 @@ def test_failover_is_a_long_running_operation_and_reads_back_primary(
     assert arm.calls("POST", action) == 1
     assert arm.calls("POST") == 1
     assert arm.calls("GET", "/failoverGroupAzureAsyncOperation/") >= 1
+
+
+def test_a_failover_group_reports_its_replication_state(
+    arm: ArmFake, sql: AzureSqlDatabases
+) -> None:
+    arm.add_failover_group("orders-fg", primary="aws-side", secondary="dr-sql", databases=[])
+    arm.set_replication_state("orders-fg", "SEEDING")
+
+    assert sql.failover_group("dr-sql", "orders-fg").replication_state == "SEEDING"
+    assert sql.failover_group("aws-side", "orders-fg").replication_state == "SEEDING"
 
 
 def test_failover_when_already_primary_sends_nothing(arm: ArmFake, sql: AzureSqlDatabases) -> None:

@@ -41,7 +41,7 @@ def cluster(kube: KubeFake) -> Iterator[KubeWorkloads]:
 def test_deployments_are_listed_with_their_rollout_state(
     kube: KubeFake, cluster: KubeWorkloads
 ) -> None:
-    kube.add_deployment("shop", "api", replicas=3)
+    kube.add_deployment("shop", "api", replicas=3, image="registry.example/api:1.4.2")
     kube.add_deployment("shop", "web", replicas=2)
     kube.add_deployment("other", "batch")
 
@@ -50,6 +50,7 @@ def test_deployments_are_listed_with_their_rollout_state(
         ("api", 3, 3, True),
         ("web", 2, 2, True),
     ]
+    assert [d.images for d in found] == [("registry.example/api:1.4.2",), ("web:1",)]
     assert [d.name for d in cluster.deployments("shop", selector="app=web")] == ["web"]
 
 

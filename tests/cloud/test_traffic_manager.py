@@ -49,6 +49,7 @@ def test_profile_lists_endpoints_by_priority(arm: ArmFake, traffic: AzureTraffic
     profile = traffic.profile("app")
 
     assert (profile.routing_method, profile.fqdn) == ("Priority", "app.trafficmanager.net")
+    assert profile.enabled
     aws = profile.endpoint("aws")
     assert aws is not None
     assert (aws.priority, aws.enabled, aws.endpoint_type, aws.target, aws.monitor_status) == (
@@ -171,3 +172,18 @@ def test_traffic_manager_access_denied_names_the_write_action(
         match=r"Microsoft\.Network/trafficManagerProfiles/ExternalEndpoints/write",
     ):
         traffic.set_endpoint("app", "azure", priority=3)
+
+
+def test_a_disabled_profile_reads_disabled_and_its_endpoints_inactive(
+    arm: ArmFake, traffic: AzureTrafficManager
+) -> None:
+    _profile(arm)
+    arm.set_profile_enabled("app", False)
+
+    profile = traffic.profile("app")
+
+    assert not profile.enabled
+    assert [(e.name, e.enabled, e.monitor_status) for e in profile.endpoints] == [
+        ("aws", True, "Inactive"),
+        ("azure", True, "Inactive"),
+    ]

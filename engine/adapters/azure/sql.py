@@ -88,6 +88,7 @@ class AzureSqlDatabases:
             role=text(properties.replication_role) or "Unknown",
             partners=tuple(_last(p.id) for p in properties.partner_servers or []),
             databases=tuple(_last(d) for d in properties.databases or []),
+            replication_state=text(properties.replication_state) or None,
         )
 
     def failover(

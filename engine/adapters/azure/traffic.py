@@ -42,6 +42,7 @@ class AzureTrafficManager:
             routing_method=text(properties.traffic_routing_method) if properties else "",
             fqdn=dns.fqdn if dns else None,
             endpoints=tuple(_endpoint(e) for e in (properties.endpoints or [])),
+            enabled=text(properties.profile_status if properties else None) != "Disabled",
         )
 
     def set_endpoint(

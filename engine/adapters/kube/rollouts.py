@@ -30,7 +30,9 @@ def deployment_state(item: dict[str, Any]) -> DeploymentState:
     metadata = item.get("metadata") or {}
     spec = item.get("spec") or {}
     status = item.get("status") or {}
-    template = (spec.get("template") or {}).get("metadata") or {}
+    template = spec.get("template") or {}
+    metadata_of_pods = template.get("metadata") or {}
+    pod_spec = template.get("spec") or {}
     # The API server defaults spec.replicas to 1 (apps/v1 SetDefaults_Deployment).
     replicas = spec.get("replicas")
     return DeploymentState(
@@ -43,8 +45,14 @@ def deployment_state(item: dict[str, Any]) -> DeploymentState:
         current=int(status.get("replicas") or 0),
         generation=int(metadata.get("generation") or 0),
         observed_generation=int(status.get("observedGeneration") or 0),
-        restarted_at=(template.get("annotations") or {}).get(RESTARTED_AT),
+        restarted_at=(metadata_of_pods.get("annotations") or {}).get(RESTARTED_AT),
         deadline_exceeded=_deadline_exceeded(status),
+        images=tuple(
+            str(container["image"])
+            for kind in ("initContainers", "containers")
+            for container in pod_spec.get(kind) or []
+            if isinstance(container, dict) and container.get("image")
+        ),
     )
 
 

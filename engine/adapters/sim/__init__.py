@@ -3,6 +3,7 @@ signal sources as the real adapters. The sandbox's world; tests of stages may us
 
 from engine.adapters.sim.ports import (
     SimAzureSql,
+    SimIdentity,
     SimJenkins,
     SimKubernetes,
     SimNodeGroups,
@@ -14,14 +15,25 @@ from engine.adapters.sim.ports import (
     SimWebhook,
 )
 from engine.adapters.sim.signals import SimHealthCheck, SimNodeReadiness, SimReplicaLag
-from engine.adapters.sim.world import AWS, AZURE, SimFaults, SimWorld, Topology
+from engine.adapters.sim.world import (
+    AWS,
+    AZURE,
+    DR_ENDPOINT,
+    PRIMARY_ENDPOINT,
+    SimFaults,
+    SimWorld,
+    Topology,
+)
 
 __all__ = [
     "AWS",
     "AZURE",
+    "DR_ENDPOINT",
+    "PRIMARY_ENDPOINT",
     "SimAzureSql",
     "SimFaults",
     "SimHealthCheck",
+    "SimIdentity",
     "SimJenkins",
     "SimKubernetes",
     "SimNodeGroups",

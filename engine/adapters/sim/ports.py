@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from engine.adapters.sim.world import (
     AWS,
+    PRIMARY_ENDPOINT,
     SimBucket,
     SimCluster,
     SimNode,
@@ -28,6 +29,7 @@ from engine.cloud_ports import (
     DnsFailover,
     FailoverGroupState,
     FailoverRecord,
+    Identity,
     JenkinsBuild,
     NodeGroups,
     NodeGroupState,
@@ -380,6 +382,7 @@ class SimKubernetes:
             deployment.generation,
             deployment.generation,
             deployment.restarted_at,
+            images=(deployment.image,) if deployment.image else (),
         )
 
     def deployments(self, namespace: str, selector: str | None = None) -> list[DeploymentState]:
@@ -479,7 +482,7 @@ class SimTrafficManager:
     def _monitor(self, name: str, enabled: bool) -> str:
         if not enabled:
             return "Disabled"
-        if name == "aws-primary":
+        if name == PRIMARY_ENDPOINT:
             return "Degraded" if self._world.faults.aws_outage else "Online"
         return "Online" if self._world.azure_serves() else "Degraded"
 
@@ -571,7 +574,14 @@ class SimAzureSql:
         if group != sql.failover_group:
             raise CloudNotFound(f"no failover group {group!r}", resource=group)
         with self._world.lock:
-            return FailoverGroupState(group, server, sql.role, ("rds-bridge",), (sql.database,))
+            return FailoverGroupState(
+                group,
+                server,
+                sql.role,
+                ("rds-bridge",),
+                (sql.database,),
+                replication_state=sql.replication_state,
+            )
 
     def failover(
         self, server: str, group: str, *, allow_data_loss: bool = False
@@ -591,6 +601,28 @@ class SimAzureSql:
         if server != sql.server or (database is not None and database != sql.database):
             raise CloudNotFound(f"no database {server}/{database}", resource=str(database))
         return sql
+
+
+# ----------------------------------------------------------------------------- identities
+
+
+class SimIdentity:
+    """``Identity`` of the bot in the world's AWS or Azure: AWS's answers while the observer
+    can reach it (STS is global: a regional outage leaves it answering, a partition does not)."""
+
+    def __init__(self, world: SimWorld, cloud: str) -> None:
+        self._world = world
+        self._cloud = cloud
+
+    @property
+    def service(self) -> str:
+        return "AWS" if self._cloud == AWS else "Azure"
+
+    def whoami(self) -> str:
+        if self._cloud == AWS:
+            self._world.aws_reachable("STS GetCallerIdentity", outlives_outage=True)
+            return "arn:aws:sts::123456789012:assumed-role/cloudphoenix/sandbox"
+        return "a Resource Manager token of the sandbox's managed identity"
 
 
 # ----------------------------------------------------------------------------- notifications
@@ -658,3 +690,4 @@ def _conforms(world: SimWorld) -> None:
     _groups: NodeGroups = SimNodeGroups(world)
     _webhook: WebhookSender = SimWebhook(world)
     _jenkins: BuildServer = SimJenkins()
+    _identity: Identity = SimIdentity(world, AWS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from engine.cloud_ports import TrafficEndpoint
@@ -25,6 +25,7 @@ from engine.ports import Clock
 from engine.sql_objectives import ServiceObjective, service_objective
 
 AWS, AZURE = "aws", "azure"
+PRIMARY_ENDPOINT, DR_ENDPOINT = "aws-primary", "azure-dr"
 
 
 @dataclass
@@ -46,6 +47,8 @@ class SimDeployment:
     restarted_at: str | None = None
     failing: bool = False
     """Its pods crash (a bad state, a leak ...): none is ready until a restart replaces them."""
+    image: str = ""
+    """The image its pods run."""
 
 
 @dataclass
@@ -95,6 +98,7 @@ class SimSql:
     scaling_until: datetime | None = None
     failover_group: str = "phoenix-fog"
     role: str = "Secondary"
+    replication_state: str = "CATCH_UP"
 
     def settle(self, now: datetime) -> None:
         if self.requested is not None and self.scaling_until and now >= self.scaling_until:
@@ -121,6 +125,14 @@ class SimFaults:
     CloudWatch, regional services of their own, still answer (see ``aws_reachable``)."""
     partition: bool = False
     """The observer (the bot) cannot reach AWS; the rest of the internet can."""
+    dr_endpoint_disabled: bool = False
+    """Someone disabled the DR endpoint in Traffic Manager."""
+    release_not_on_dr: bool = False
+    """The primary runs a new release whose images never reached the DR side."""
+    geo_link_broken: bool = False
+    """The Azure SQL failover group stopped replicating (``SUSPENDED``)."""
+    blob_behind: int = 0
+    """Objects written to S3 since the DR side's copy last caught up."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,9 @@ class Topology:
     zone_id: str = "Z0SANDBOX"
     record: str = "app.example.com."
     health_check_id: str = "11111111-2222-3333-4444-555555555555"
+    primary_registry: str = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    dr_registry: str = "phoenixdr.azurecr.io"
+    release: str = "1.4.2"
 
 
 class SimWorld:
@@ -174,14 +189,27 @@ class SimWorld:
                 SimNode(f"ip-10-0-{i}-1.ec2.internal", labels={"role": "app"})
                 for i in range(eks_nodes)
             ],
-            {(top.namespace, s): SimDeployment(top.namespace, s, 2) for s in top.services},
+            {
+                (top.namespace, s): SimDeployment(
+                    top.namespace,
+                    s,
+                    2,
+                    image=image(top.primary_registry, top.namespace, s, top.release),
+                )
+                for s in top.services
+            },
             node_group_desired=eks_nodes,
         )
         self.aks = SimCluster(
             top.aks,
             AZURE,
             [SimNode(f"aks-dr-{i}", labels={"role": "app"}) for i in range(1)],
-            {(top.namespace, s): SimDeployment(top.namespace, s, 0) for s in top.services},
+            {
+                (top.namespace, s): SimDeployment(
+                    top.namespace, s, 0, image=image(top.dr_registry, top.namespace, s, top.release)
+                )
+                for s in top.services
+            },
         )
         self.databases = {
             top.primary_db: SimDatabase(
@@ -201,11 +229,11 @@ class SimWorld:
                 self.blob.objects[key] = make_object(body, now, {}, "text/plain")
         self.sql = SimSql(top.sql_server, top.sql_database, service_objective("S0"))
         self.traffic: dict[str, TrafficEndpoint] = {
-            "aws-primary": TrafficEndpoint(
-                "aws-primary", "ExternalEndpoints", "alb.us-east-1.sim", 1, True
+            PRIMARY_ENDPOINT: TrafficEndpoint(
+                PRIMARY_ENDPOINT, "ExternalEndpoints", "alb.us-east-1.sim", 1, True
             ),
-            "azure-dr": TrafficEndpoint(
-                "azure-dr", "AzureEndpoints", "dr-aks.eastus2.sim", 2, True
+            DR_ENDPOINT: TrafficEndpoint(
+                DR_ENDPOINT, "AzureEndpoints", "dr-aks.eastus2.sim", 2, True
             ),
         }
         self.records = [
@@ -248,7 +276,7 @@ class SimWorld:
             if not live:
                 return None
             best = min(live, key=lambda e: e.priority or 0)
-            return AWS if best.name == "aws-primary" else AZURE
+            return AWS if best.name == PRIMARY_ENDPOINT else AZURE
 
     # ------------------------------------------------------------------ derived state
 
@@ -330,10 +358,57 @@ class SimWorld:
             self.faults.partition = cut
         self.changed()
 
-    def restore(self) -> None:
-        """Clear every fault (what was failed over stays failed over)."""
+    def set_dr_endpoint_disabled(self, disabled: bool) -> None:
+        """Someone disables (or enables again) the DR endpoint in Traffic Manager."""
         with self.lock:
-            self.faults = SimFaults()
+            self.faults.dr_endpoint_disabled = disabled
+            current = self.traffic[DR_ENDPOINT]
+            self.traffic[DR_ENDPOINT] = replace(current, enabled=not disabled)
+        self.changed()
+
+    def set_release_not_on_dr(self, missing: bool) -> None:
+        """The primary rolls out a new release whose images never reached the DR side's
+        registry (or rolls back to the release the DR side has)."""
+        top = self.topology
+        release = f"{top.release}-hotfix" if missing else top.release
+        with self.lock:
+            self.faults.release_not_on_dr = missing
+            for deployment in self.eks.deployments.values():
+                deployment.image = image(
+                    top.primary_registry, top.namespace, deployment.name, release
+                )
+        self.changed()
+
+    def set_geo_link_broken(self, broken: bool) -> None:
+        with self.lock:
+            self.faults.geo_link_broken = broken
+            self.sql.replication_state = "SUSPENDED" if broken else "CATCH_UP"
+        self.changed()
+
+    def write_to_s3(self, count: int, age: timedelta) -> None:
+        """``count`` new objects in S3, written ``age`` ago, that the DR side has not copied."""
+        at = self.clock.now() - age
+        with self.lock:
+            start = len(self.s3.objects)
+            for index in range(start, start + count):
+                body = f"new asset {index}\n".encode() * 64
+                self.s3.objects[f"assets/new-{index:05d}.txt"] = make_object(
+                    body, at, {}, "text/plain"
+                )
+            self.faults.blob_behind += count
+        self.changed()
+
+    def restore(self) -> None:
+        """Clear every fault (what was failed over stays failed over; objects written to S3
+        stay until a sync copies them)."""
+        if self.faults.release_not_on_dr:
+            self.set_release_not_on_dr(False)
+        if self.faults.dr_endpoint_disabled:
+            self.set_dr_endpoint_disabled(False)
+        with self.lock:
+            behind = self.faults.blob_behind
+            self.faults = SimFaults(blob_behind=behind)
+            self.sql.replication_state = "CATCH_UP"
             for node in self.eks.nodes:
                 node.ready = True
             for deployment in self.eks.deployments.values():
@@ -353,6 +428,9 @@ class SimWorld:
                     "nodes_not_ready": faults.nodes_not_ready,
                     "aws_outage": faults.aws_outage,
                     "partition": faults.partition,
+                    "dr_endpoint_disabled": faults.dr_endpoint_disabled,
+                    "release_not_on_dr": faults.release_not_on_dr,
+                    "geo_link_broken": faults.geo_link_broken,
                 },
                 "serving": self.serving_side(),
                 "eks": _cluster_view(self, self.eks),
@@ -362,7 +440,11 @@ class SimWorld:
                     "promoted": self.databases[self.topology.replica_db].replica_source is None,
                 },
                 "objects": {"s3": len(self.s3.objects), "blob": len(self.blob.objects)},
-                "sql": {"sku": self.sql.objective.name, "role": self.sql.role},
+                "sql": {
+                    "sku": self.sql.objective.name,
+                    "role": self.sql.role,
+                    "replication": self.sql.replication_state,
+                },
                 "traffic": [
                     {"name": e.name, "priority": e.priority, "enabled": e.enabled}
                     for e in self.traffic.values()
@@ -381,6 +463,11 @@ def _cluster_view(world: SimWorld, cluster: SimCluster) -> dict[str, object]:
             for d in cluster.deployments.values()
         },
     }
+
+
+def image(registry: str, namespace: str, service: str, release: str) -> str:
+    """A service's image reference in a registry, as the deployments of the world name it."""
+    return f"{registry}/{namespace}/{service}:{release}"
 
 
 def make_object(
