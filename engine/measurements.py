@@ -66,7 +66,7 @@ def _drill(desk: DrillDesk, item: AgendaItem) -> DrillRecord:
     success = (
         last
         if last is not None and last.passed
-        else next((r for r in desk.reports(item.drill.name, limit=_REPORTS) if r.passed), None)
+        else desk.last_success(item.drill.name, searched=_REPORTS)
     )
     due = None if item.occurrence.closed else item.occurrence.due
     return DrillRecord(item.drill, due, last, success)

@@ -40,7 +40,9 @@ class Area(StrEnum):
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    """Unique within a sweep, e.g. ``azure-sql`` or ``traffic-manager``."""
+    """Unique within a sweep: the kind, or ``kind:stage`` when the plan has two of a kind."""
+    kind: str
+    """What it checks, as ``readiness.checks`` turns it on or off: ``traffic-manager`` ..."""
     area: Area
     verdict: Verdict
     reason: str

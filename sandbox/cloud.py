@@ -16,7 +16,10 @@ from bot.settings import EnvSecrets
 from bot.wiring.cloud import CloudPorts
 from engine.adapters.http.checks import HttpxChecks
 from engine.adapters.sim import (
+    AWS,
+    AZURE,
     SimAzureSql,
+    SimIdentity,
     SimJenkins,
     SimKubernetes,
     SimNodeGroups,
@@ -31,6 +34,7 @@ from engine.cloud_ports import (
     BuildServer,
     Cluster,
     DnsFailover,
+    Identity,
     NodeGroups,
     ObjectStore,
     ReplicaDatabase,
@@ -117,6 +121,14 @@ class SimCloudPorts(CloudPorts):
 
     def checks(self) -> HttpChecks:
         return self._once(("http",), lambda: HttpxChecks(transport=self._network.sync_transport()))
+
+    # -- Identities
+
+    def aws_identity(self) -> Identity:
+        return self._once(("aws-identity",), lambda: SimIdentity(self.world, AWS))
+
+    def azure_identity(self) -> Identity:
+        return self._once(("azure-identity",), lambda: SimIdentity(self.world, AZURE))
 
     def close(self) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from engine.cloud_ports import (
     ChangeFeed,
     Cluster,
     DnsFailover,
+    Identity,
     NodeGroups,
     ObjectStore,
     ReplicaDatabase,
@@ -35,6 +36,7 @@ from engine.cloud_ports import (
 )
 from engine.config import Clouds, PhoenixConfig
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
+from engine.health.readiness.access import IDENTITIES
 from engine.secrets import SecretResolver
 from engine.stages import PortKey, Ports
 from engine.stages.objects import MAX_CONCURRENCY
@@ -210,6 +212,18 @@ class CloudPorts:
 
         return self._once(("http",), HttpxChecks)
 
+    # -- Identities (the readiness sweep's)
+
+    def aws_identity(self) -> Identity:
+        from engine.adapters.aws.identity import AwsIdentity
+
+        return self._once(("aws-identity",), lambda: AwsIdentity(self._aws(None)))
+
+    def azure_identity(self) -> Identity:
+        from engine.adapters.azure.identity import AzureIdentity
+
+        return self._once(("azure-identity",), lambda: AzureIdentity(self._azure_credential))
+
     def ports(self) -> Ports:
         provided: dict[PortKey[Any], object] = {
             OBJECT_STORES: self,
@@ -221,6 +235,7 @@ class CloudPorts:
             BUILD_SERVERS: self,
             HTTP: self.checks(),
             SECRETS: self._secrets,
+            IDENTITIES: self,
         }
         return Ports(provided)
 

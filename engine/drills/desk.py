@@ -160,6 +160,10 @@ class DrillDesk:
                     break
         return found
 
+    def last_success(self, name: str, *, searched: int = 100) -> DrillReport | None:
+        """The newest report of the drill that passed, among its latest ``searched``."""
+        return next((r for r in self.reports(name, limit=searched) if r.passed), None)
+
     def last_report(self) -> DrillReport | None:
         reports = [r for name in self.drills for r in self.reports(name, limit=1)]
         return max(

@@ -25,6 +25,10 @@ class Ports:
     def __init__(self, provided: Mapping[PortKey[Any], object] | None = None) -> None:
         self._provided = dict(provided or {})
 
+    def extended(self, more: Mapping[PortKey[Any], object]) -> Ports:
+        """These ports and ``more`` (which win where both provide a key)."""
+        return Ports({**self._provided, **more})
+
     def get(self, key: PortKey[T]) -> T:
         if key not in self._provided:
             raise StageFatal(f"no {key.name} is configured for this stage")

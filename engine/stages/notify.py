@@ -15,7 +15,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
-from engine.fields import SecretRef, Url
+from engine.fields import SecretRef, Url, shown_url
 from engine.retry import RetryPolicy
 from engine.runs import StageRole
 from engine.stages.common import Params
@@ -77,7 +77,7 @@ class NotifyWebhook(Stage[NotifyParams]):
     def describe(self, params: NotifyParams, info: StageInfo) -> Sequence[str]:
         return [
             f"resolve the signing secret {params.secret}",
-            f"POST a {params.event} JSON summary to {_shown(params.url)}, signed with "
+            f"POST a {params.event} JSON summary to {shown_url(params.url)}, signed with "
             f"HMAC-SHA256, delivery id {delivery_id(info.idempotency_key)} "
             f"(from {info.idempotency_key}: the same on every retry)",
         ]
@@ -90,10 +90,3 @@ def _secret(ctx: StageContext, params: NotifyParams) -> str:
         raise StageRetryable(f"the webhook's signing secret: {exc}") from exc
     except SecretError as exc:
         raise StageFatal(f"the webhook's signing secret: {exc}") from exc
-
-
-def _shown(url: str) -> str:
-    """The URL without query or credentials: a webhook URL may carry a token in either."""
-    scheme, _, rest = url.partition("://")
-    host_path = rest.split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}://{host_path.rsplit('@', 1)[-1]}"

@@ -25,6 +25,7 @@ def a_sweep(minutes: int, traffic: Verdict = Verdict.READY) -> ReadinessSweep:
         checks=(
             CheckResult(
                 "replication-lag",
+                "replication-lag",
                 Area.DATABASE,
                 Verdict.READY,
                 "lag 12s, within the RPO of 5m",
@@ -33,6 +34,7 @@ def a_sweep(minutes: int, traffic: Verdict = Verdict.READY) -> ReadinessSweep:
                 since=T0,
             ),
             CheckResult(
+                "traffic-manager",
                 "traffic-manager",
                 Area.TRAFFIC,
                 traffic,
