@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Final
 
 from pydantic import Field
 
@@ -26,6 +27,9 @@ from engine.stages.common import NOT_CONVERGED, Params, poll_until, wait_for_ope
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import AZURE
 from engine.stages.registry import Stage, StageResult, stage_kind
+
+SCALED_FACT: Final = "sql_scaled"
+"""Whether the stage scaled the database (a forecast of a failover needs to know)."""
 
 
 class AzureSqlReadyParams(Params):
@@ -57,6 +61,7 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
         sql = _sql(ctx, params)
         where = f"Azure SQL database {params.database} on {params.server}"
         done: list[str] = []
+        scaled = False
         state = sql.database(params.server, params.database)
         if not state.online:
             # An operation started by an earlier attempt (or by a person) is still running:
@@ -78,6 +83,7 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
             ctx.check()
             operation = sql.scale(params.server, params.database, target)
             if operation is not None:
+                scaled = True
                 ctx.progress(f"scaling {where} from {state.objective} to {target}")
                 wait_for_operation(ctx, operation, params.wait, params.poll_interval)
                 done.append(f"scaled to {target}")
@@ -106,7 +112,10 @@ class AzureSqlReady(Stage[AzureSqlReadyParams]):
         summary = f"{where} Online at {state.objective}" + (
             f": {'; '.join(done)}" if done else " (nothing to change)"
         )
-        return StageResult(summary, {"sql_sku": state.objective, "sql_status": state.status})
+        return StageResult(
+            summary,
+            {"sql_sku": state.objective, "sql_status": state.status, SCALED_FACT: scaled},
+        )
 
     def preflight(self, ctx: StageContext, params: AzureSqlReadyParams) -> str:
         sql = _sql(ctx, params)

@@ -28,6 +28,8 @@ from engine.stages.registry import Stage, StageResult, stage_kind
 
 ROLLOUT_STUCK = "RolloutStuck"
 """The ``error_type`` of a rollout that cannot go on."""
+SCALED_FACT = "deployments_scaled"
+"""How many deployments ``aks_deploy`` scaled (0: the DR side already ran them)."""
 
 
 class RolloutWait(Params):
@@ -75,7 +77,7 @@ class AksDeploy(Stage[DeployParams]):
         return StageResult(
             f"{params.cluster}/{params.namespace}: {seen}"
             + (f" (scaled {', '.join(scaled)})" if scaled else ""),
-            {"deployments_scaled": len(scaled)},
+            {SCALED_FACT: len(scaled)},
         )
 
     def preflight(self, ctx: StageContext, params: DeployParams) -> str:
