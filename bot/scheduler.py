@@ -1,11 +1,12 @@
-"""The schedule: the evaluation tick, drill duties, continuous object sync, leadership and the
-sweeper, as APScheduler 3 jobs in each replica's own in-memory job store (job stores are never
-shared between replicas).
+"""The schedule: the evaluation tick, the readiness sweep, drill duties, continuous object sync,
+leadership and the sweeper, as APScheduler 3 jobs in each replica's own in-memory job store (job
+stores are never shared between replicas).
 
-Only the leader evaluates, runs drill duties and object sync passes; every replica keeps trying
-for leadership and sweeps. Ticks are slots of ``evaluation.interval`` counted from the epoch,
-and each slot is claimed in the Store (under the leader's lease token) before it is evaluated,
-so over any stretch of time every slot is evaluated once: never twice (two replicas cannot both
+Only the leader evaluates, sweeps the DR side's readiness (``bot.readiness``, on its own
+interval), runs drill duties and object sync passes; every replica keeps trying for leadership
+and sweeps orphaned runs. Ticks are slots of ``evaluation.interval`` counted from the epoch, and
+each slot is claimed in the Store (under the leader's lease token) before it is evaluated, so
+over any stretch of time every slot is evaluated once: never twice (two replicas cannot both
 lead; a new leader skips a slot its predecessor stored; a paused old leader drops its decision
 when it finds its lease gone) and, with the leader lease shorter than a third of the interval,
 none is lost when the leader dies, even mid-evaluation (the new leader evaluates the current
@@ -44,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.leader import Leadership
 from bot.metrics import Metrics
+from bot.readiness import ReadinessDuty
 from bot.sweeper import Sweeper
 from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import DrillDesk, subject
@@ -62,6 +64,7 @@ from handlers.drills import announcement_role
 log = logging.getLogger("bot.scheduler")
 
 EVALUATE, DRILLS, LEADER, SWEEP, WARM = "evaluate", "drills", "leader", "sweep", "warm-objects"
+READINESS = "readiness"
 
 
 @dataclass(frozen=True)
@@ -288,11 +291,13 @@ class PhoenixScheduler:
         leadership: Leadership,
         metrics: Metrics,
         settings: SchedulerSettings,
+        readiness: ReadinessDuty,
         warming: ObjectWarming | None = None,
     ) -> None:
         self.evaluator = evaluator
         self.duties = duties
         self.sweeper = sweeper
+        self.readiness = readiness
         self.leadership = leadership
         self.metrics = metrics
         self.settings = settings
@@ -329,6 +334,11 @@ class PhoenixScheduler:
             id=DRILLS,
         )
         scheduler.add_job(
+            self._guard(self.readiness.run, READINESS),
+            IntervalTrigger(seconds=self.readiness.interval, timezone=UTC),
+            id=READINESS,
+        )
+        scheduler.add_job(
             self._guard(self.sweeper.sweep, SWEEP),
             IntervalTrigger(seconds=self.settings.sweep_interval, timezone=UTC),
             id=SWEEP,
@@ -360,6 +370,11 @@ class PhoenixScheduler:
         scheduler.add_job(
             self._guard(self.duties.run, DRILLS), id="catch-up-drills", replace_existing=True
         )
+        scheduler.add_job(
+            self._guard(self.readiness.run, READINESS),
+            id="catch-up-readiness",
+            replace_existing=True,
+        )
 
     def _on_skip(self, event: JobExecutionEvent) -> None:
         if event.job_id != EVALUATE:
@@ -386,3 +401,4 @@ class PhoenixScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        self.readiness.sweeper.close()

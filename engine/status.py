@@ -1,7 +1,8 @@
 """What ``/phoenix status``, ``history`` and the App Home show, read from the Store alone.
 
 Nothing here probes a signal: a status is the latest score sample the evaluation stored, the
-open incident, its run and the run's current stage, the active silences and the drills.
+open incident, its run and the run's current stage, the active silences, the drills and the
+latest readiness sweep.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from engine.drills.report import DrillReport
 from engine.incidents.desk import IncidentDesk
 from engine.incidents.proposals import Proposal, SignalLine
 from engine.model import Level
+from engine.readiness import ReadinessSweep
 from engine.records import Incident, Silence
 from engine.runs import Run, RunState, StageState
 
@@ -52,6 +54,8 @@ class StatusReport:
     last_drill_report: DrillReport | None = None
     requested_by: str | None = None
     """Who asked by hand for the proposal whose reason ``reason`` is (a user id)."""
+    readiness: ReadinessSweep | None = None
+    """The latest readiness sweep of the DR side."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def status_report(
         agenda=agenda,
         last_drill_report=drills.last_report() if drills else None,
         requested_by=requested_by,
+        readiness=store.latest_readiness(),
     )
 
 

@@ -1,9 +1,9 @@
 """``/phoenix``: parse, ack, one engine call, respond.
 
-Read-only subcommands (status, history, help, usage) are answered in the ack itself, from the
-Store. The others ack at once and hand their one write to the request's followup, off the
-thread that answers Slack; their answer follows through the response URL, and a proposal is
-posted to the incident channel by the board.
+Read-only subcommands (status, history, readiness, help, usage) are answered in the ack
+itself, from the Store. The others ack at once and hand their one write to the request's
+followup, off the thread that answers Slack; their answer follows through the response URL, and
+a proposal is posted to the incident channel by the board.
 """
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ def on_phoenix(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
             svc.desk, svc.config, svc.clock.now(), parsed.service, drills=svc.drills
         )
         ack(response_type="ephemeral", **blocks.status_message(report).as_kwargs())
+        return
+    if isinstance(parsed, parsing.Readiness):
+        sweep = svc.desk.store.latest_readiness()
+        ack(
+            response_type="ephemeral",
+            **blocks.readiness_message(sweep, svc.clock.now()).as_kwargs(),
+        )
         return
     if isinstance(parsed, parsing.History):
         report_ = history_report(svc.desk, parsed.count)

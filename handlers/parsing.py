@@ -20,6 +20,7 @@ SUBCOMMAND_NAMES = (
     "silence",
     "unsilence",
     "drill",
+    "readiness",
     "help",
 )
 
@@ -61,6 +62,11 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    pass
+
+
+@dataclass(frozen=True)
 class DrillList:
     pass
 
@@ -89,6 +95,7 @@ Command = (
     | Silence
     | Unsilence
     | Help
+    | Readiness
     | DrillList
     | DrillRun
     | DrillSkip
@@ -143,6 +150,8 @@ def parse(
         return Unsilence() if not args else Usage("unsilence takes no arguments", "unsilence")
     if name == "drill":
         return _drill(args, drills)
+    if name == "readiness":
+        return Readiness() if not args else Usage("readiness takes no arguments", "readiness")
     near = closest(name, SUBCOMMAND_NAMES)
     return Usage(f"unknown subcommand {_short(words[0])!r}", near)
 

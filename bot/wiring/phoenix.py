@@ -15,6 +15,7 @@ from bot.followups import Followups
 from bot.incident_feed import IncidentFeed
 from bot.leader import Leadership
 from bot.metrics import Metrics
+from bot.readiness import ReadinessDuty
 from bot.reporter.slack import ReporterSettings, SlackReporter
 from bot.run_log import RunLog
 from bot.scheduler import (
@@ -26,6 +27,7 @@ from bot.scheduler import (
 )
 from bot.settings import Settings
 from bot.slack_directory import SlackGroups
+from bot.slack_identity import SlackIdentity
 from bot.sweeper import Sweeper
 from bot.wiring.cloud import CloudPorts, build_cloud_ports
 from bot.wiring.signals import build_collector
@@ -35,6 +37,8 @@ from engine.adapters.clock import SystemClock
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
 from engine.errors import StoreError
+from engine.health.readiness.access import CHAT
+from engine.health.readiness.sweep import ReadinessSweeper
 from engine.health.tick import Tick
 from engine.incidents.desk import IncidentDesk
 from engine.measurements import measurements
@@ -67,6 +71,7 @@ class Phoenix:
     leadership: Leadership
     evaluator: Evaluator
     duties: DrillDuties
+    readiness: ReadinessDuty
     sweeper: Sweeper
     scheduler: PhoenixScheduler
     clouds: CloudPorts
@@ -141,12 +146,27 @@ def build_phoenix(
         metrics=metrics,
     )
     duties = DrillDuties(drills, reporter, config, leadership, clock)
+    readiness = ReadinessDuty(
+        ReadinessSweeper(
+            config,
+            plans,
+            store,
+            clouds.ports().extended({CHAT: SlackIdentity(client)}),
+            clock=clock,
+            drills=drills,
+        ),
+        reporter,
+        desk,
+        config,
+        leadership,
+        clock,
+    )
     sweeper = Sweeper(runner, desk, reporter.publish)
     warming = build_warming(
         config, clouds, store, plans, clock=clock, owner=runner.owner, leadership=leadership
     )
     scheduler = PhoenixScheduler(
-        evaluator, duties, sweeper, leadership, metrics, schedule, warming=warming
+        evaluator, duties, sweeper, leadership, metrics, schedule, readiness, warming=warming
     )
     leadership.on_change = scheduler.on_leadership
     phoenix = Phoenix(
@@ -164,6 +184,7 @@ def build_phoenix(
         leadership,
         evaluator,
         duties,
+        readiness,
         sweeper,
         scheduler,
         clouds,

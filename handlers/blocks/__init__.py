@@ -1,5 +1,6 @@
 """Block Kit builders: the only place that shapes what the bot shows in Slack, one module per
-surface (``proposals``, ``runs``, ``status`` with help and the App Home, ``drills``) and a small
+surface (``proposals``, ``runs``, ``status`` with help and the App Home, ``drills``,
+``readiness``) and a small
 ``kit`` of what they share. Each builder takes a neutral value from the engine and returns a
 ``Rendered`` (the notification ``text`` fallback and the blocks) or a view dict; text people
 typed is escaped before it is shown as mrkdwn.
@@ -31,6 +32,11 @@ from handlers.blocks.proposals import (
     decline_modal,
     environment_mismatch,
     proposal_message,
+)
+from handlers.blocks.readiness import (
+    home_readiness,
+    readiness_message,
+    readiness_notice,
 )
 from handlers.blocks.runs import (
     stage_message,
@@ -64,10 +70,13 @@ __all__ = [
     "escape_links_kept",
     "help_message",
     "history_message",
+    "home_readiness",
     "home_view",
     "mention",
     "notice",
     "proposal_message",
+    "readiness_message",
+    "readiness_notice",
     "stage_message",
     "status_message",
     "summary_message",

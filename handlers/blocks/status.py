@@ -28,6 +28,7 @@ from handlers.blocks.kit import (
     zone_time,
 )
 from handlers.blocks.proposals import breakdown_text
+from handlers.blocks.readiness import home_readiness
 from handlers.ids import COMMAND
 
 SUBCOMMANDS: dict[str, str] = {
@@ -38,6 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
     "silence": "silence <duration> [reason] — no automatic proposals for a while",
     "unsilence": "unsilence — end every active silence",
     "drill": "drill list | run <name> | skip <name> — scheduled DR drills",
+    "readiness": "readiness — whether the DR side is ready, and a failover's RTO and RPO now",
     "help": "help — this list",
 }
 
@@ -185,6 +187,7 @@ def home_view(report: StatusReport) -> Json:
     else:
         lines.append("*Next drill:* no drills scheduled")
     lines.append(f"*Last drill:* {_drill_result(report)}")
+    lines.append(home_readiness(report.readiness))
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=f"CloudPhoenix · {report.environment}"[:150])),
         md("\n".join(lines)),

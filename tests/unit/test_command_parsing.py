@@ -31,6 +31,7 @@ def parse(text: str) -> parsing.Command | parsing.Usage:
         ("silence 90m deploy window", parsing.Silence(timedelta(minutes=90), "deploy window")),
         ("silence 1h", parsing.Silence(timedelta(hours=1), "no reason given")),
         ("unsilence", parsing.Unsilence()),
+        ("readiness", parsing.Readiness()),
     ],
 )
 def test_valid_commands(text: str, expected: object) -> None:
@@ -52,6 +53,8 @@ def test_valid_commands(text: str, expected: object) -> None:
         ("silence 30d", "silence 1h"),
         ("status service-c", "status service-b"),
         ("unsilence now", "unsilence"),
+        ("readyness", "readiness"),
+        ("readiness now", "readiness"),
     ],
 )
 def test_malformed_commands_suggest_the_closest(text: str, suggestion: str) -> None:
