@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.incidents.approvals import ApprovalRule
 from engine.model import Level, LevelDecision
+from engine.readiness import ReadinessSweep
 from engine.records import BOT, Approval, AuditAction, Incident, Surface
 from engine.runs import Run, RunState
 
@@ -30,6 +31,47 @@ class SignalLine(BaseModel):
     value: float | None = None
     points: int
     detail: str = ""
+
+
+class FailingCheck(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    verdict: str
+    reason: str
+
+
+class ReadinessDigest(BaseModel):
+    """What a proposal shows of the DR side's readiness: how many checks are ready, which are
+    not and why, and what a failover started then would cost. Shown, never a gate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: datetime
+    """When the sweep it comes from looked."""
+    ready: int
+    total: int
+    failing: tuple[FailingCheck, ...] = ()
+    rto_seconds: float | None = None
+    rto_complete: bool = True
+    rpo_seconds: float | None = None
+    rpo_complete: bool = True
+
+    @classmethod
+    def of(cls, sweep: ReadinessSweep) -> ReadinessDigest:
+        return cls(
+            at=sweep.at,
+            ready=sweep.ready_count,
+            total=len(sweep.checks),
+            failing=tuple(
+                FailingCheck(name=c.name, verdict=c.verdict.value, reason=c.reason)
+                for c in sweep.failing
+            ),
+            rto_seconds=sweep.rto.seconds,
+            rto_complete=sweep.rto.complete,
+            rpo_seconds=sweep.rpo.seconds,
+            rpo_complete=sweep.rpo.complete,
+        )
 
 
 class ProposalRecord(BaseModel):
@@ -51,6 +93,8 @@ class ProposalRecord(BaseModel):
     created_at: datetime
     expires_at: datetime
     incident_id: str | None = None
+    readiness: ReadinessDigest | None = None
+    """The DR side's readiness when the proposal opened (proposals of the readiness plan)."""
 
     @property
     def rule(self) -> ApprovalRule:
@@ -125,6 +169,9 @@ class Proposal:
     withdrawn)."""
     incident: Incident | None = None
     """The incident the proposal belongs to, as it stands now (escalated, resolved)."""
+    readiness: ReadinessDigest | None = None
+    """The DR side's readiness to show: the latest sweep's while the proposal waits for its
+    approvals, the one it opened with once it was decided."""
 
     @property
     def run_id(self) -> str:

@@ -18,6 +18,7 @@ from engine.incidents.proposals import (
     EndedBy,
     Proposal,
     ProposalRecord,
+    ReadinessDigest,
     SignalLine,
     Stand,
     stand_of,
@@ -86,6 +87,7 @@ class ProposalRegister:
             created_at=now,
             expires_at=now + self.config.slack.approval_ttl,
             incident_id=incident_id,
+            readiness=self._readiness(plan),
         )
         self._trail.write(
             actor, surface, AuditAction.PROPOSAL_OPEN, run.run_id, record.model_dump_json()
@@ -142,6 +144,13 @@ class ProposalRegister:
                 return level, levels.rule(level).policy
         return Level.REGION_FAILOVER, "approve"
 
+    def _readiness(self, plan: str) -> ReadinessDigest | None:
+        """The latest readiness of the DR side, for a proposal of the plan it is swept for."""
+        if plan != self.config.readiness_plan:
+            return None
+        sweep = self.store.latest_readiness()
+        return ReadinessDigest.of(sweep) if sweep is not None and sweep.plan == plan else None
+
     def record_of(self, run_id: str) -> ProposalRecord | None:
         for event in self._trail.of(run_id):
             if event.action == AuditAction.PROPOSAL_OPEN:
@@ -164,6 +173,9 @@ class ProposalRegister:
         ending = _ENDED_BY.get(stand)
         ended = next((e for e in reversed(events) if e.action == ending), None)
         incident = self.store.get_incident(record.incident_id) if record.incident_id else None
+        readiness = record.readiness
+        if stand.waiting:
+            readiness = self._readiness(record.plan) or readiness
         return Proposal(
             record,
             run,
@@ -172,6 +184,7 @@ class ProposalRegister:
             _ended_by(ended) if ended is not None else None,
             run.reason,
             incident,
+            readiness,
         )
 
 

@@ -35,6 +35,7 @@ from handlers.blocks.proposals import (
 )
 from handlers.blocks.readiness import (
     home_readiness,
+    proposal_readiness,
     readiness_message,
     readiness_notice,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "mention",
     "notice",
     "proposal_message",
+    "proposal_readiness",
     "readiness_message",
     "readiness_notice",
     "stage_message",

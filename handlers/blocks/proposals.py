@@ -33,6 +33,7 @@ from handlers.blocks.kit import (
     md,
     mention,
 )
+from handlers.blocks.readiness import proposal_readiness
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 
 
@@ -164,8 +165,10 @@ def proposal_message(proposal: Proposal) -> Rendered:
         HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
         md(f"*Plan:* `{escape(record.plan)}`\n*Why:* {why(record)}"),
         md(f"*Breakdown*\n{breakdown_text(record.breakdown)}"),
-        md(_stand_line(proposal)),
     ]
+    if proposal.readiness is not None:
+        blocks.append(md(proposal_readiness(proposal.readiness)))
+    blocks.append(md(_stand_line(proposal)))
     if proposal.stand.waiting:
         blocks.append(_decision_buttons(proposal))
     where = f"incident `{record.incident_id}` · " if record.incident_id else ""
@@ -186,7 +189,7 @@ def approve_modal(proposal: Proposal) -> Json:
         blocks=[
             md(
                 f"Plan `{escape(record.plan)}` moves *{escape(record.environment)}* to the DR "
-                "site. Type the environment's name to approve."
+                "site. Type the environment's name to approve." + _readiness_warning(proposal)
             ),
             InputBlock(
                 block_id=BlockId.ENVIRONMENT.value,
@@ -196,6 +199,17 @@ def approve_modal(proposal: Proposal) -> Json:
         ],
     )
     return view.to_dict()
+
+
+def _readiness_warning(proposal: Proposal) -> str:
+    digest = proposal.readiness
+    if digest is None or not digest.failing:
+        return ""
+    names = ", ".join(f"`{escape(f.name)}`" for f in digest.failing)
+    return (
+        f"\n:warning: {digest.total - digest.ready} DR readiness check(s) not ready: {names}. "
+        "Approving still starts the failover."
+    )
 
 
 def decline_modal(proposal: Proposal) -> Json:

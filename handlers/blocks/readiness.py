@@ -1,5 +1,5 @@
-"""What people see of the DR side's readiness: `/phoenix readiness`, its lines on the App Home,
-and the notice of a check that stopped (or started again) being ready."""
+"""What people see of the DR side's readiness: `/phoenix readiness`, its lines on the App Home
+and on a DR proposal, and the notice of a check that stopped (or started again) being ready."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from engine.duration import format_duration
 from engine.health.readiness.notices import Change
+from engine.incidents.proposals import ReadinessDigest
 from engine.readiness import CheckResult, Estimate, ReadinessSweep, Verdict
 from handlers.blocks.kit import Rendered, context, dump, escape, md, utc_time
 
@@ -76,6 +77,24 @@ def readiness_notice(changes: Sequence[Change], sweep: ReadinessSweep) -> Render
     names = ", ".join(c.name for c in (*stopped, *recovered))
     text = f"DR readiness changed ({names}): {counts}"
     return Rendered(text, dump([md("\n".join(lines))]))
+
+
+def proposal_readiness(digest: ReadinessDigest) -> str:
+    """The DR proposal's readiness lines, so approvers see them before they click."""
+    head = (
+        f"*DR readiness* (swept {digest.at:%H:%M} UTC): {counts_text(digest.ready, digest.total)}"
+    )
+    lines = [head]
+    for failing in digest.failing:
+        icon = ICONS.get(Verdict(failing.verdict), ":x:")
+        lines.append(f"{icon} `{escape(failing.name)}` — {escape(failing.reason)}")
+    lines.append(
+        f"*If we failed over now:* RTO {estimate_text(digest.rto_seconds, digest.rto_complete)}, "
+        f"RPO {estimate_text(digest.rpo_seconds, digest.rpo_complete)}"
+    )
+    if digest.failing:
+        lines.append(f"_{WARNS_NEVER_BLOCKS}_")
+    return "\n".join(lines)
 
 
 def home_readiness(sweep: ReadinessSweep | None) -> str:

@@ -1,6 +1,7 @@
 """DR readiness end to end: the leader's sweep against a real webhook receiver and the Slack
 emulator, one notice in the incident channel when a check stops being ready and one when it
-recovers (never one a sweep), ``/phoenix readiness`` for everyone, and the App Home."""
+recovers (never one a sweep), ``/phoenix readiness`` for everyone, the App Home, and a DR
+proposal that shows readiness and the predicted RTO/RPO and still fails over when approved."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import pytest
 
 from engine.adapters.clock import SystemClock
 from engine.health.readiness.sweep import SweepOutcome
+from engine.model import Level
 from engine.readiness import Verdict
+from engine.runs import RunState
+from handlers.ids import ActionId, InputId
 from sandbox.slack import Emulator, Message
 from tests.cloud.webhook_receiver import WebhookReceiver
 from tests.e2e.scheduler_support import Bot, running_bot
-from tests.e2e.support import CONFIG
+from tests.e2e.support import BREACHES, CONFIG, ENVIRONMENT
 from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
@@ -159,3 +163,50 @@ def test_the_leader_sweeps_on_its_own_schedule_beside_the_tick(
             phoenix.scheduler.stop()
         slots = [int(at // 0.3) for at in swept]
         assert len(set(slots)) == len(slots), "never two sweeps in one slot"
+
+
+def test_a_dr_proposal_shows_readiness_and_a_failing_check_never_blocks_the_failover(
+    bot: Bot, receiver: WebhookReceiver
+) -> None:
+    receiver.registered = False
+    for _ in range(2):
+        sweep(bot)
+    bot.tick(BREACHES[Level.DR_FAILOVER])
+    result = bot.tick(BREACHES[Level.DR_FAILOVER])
+    assert result is not None
+    bot.settle()
+    slack = bot.slack
+    [message] = [m for m in bot.top() if "Level 3" in m.text]
+    body = visible_text(message.blocks)
+    assert "DR readiness* (swept" in body
+    assert "2 of 4 ready" in body
+    assert "`webhook`" in body
+    assert "`drills`" in body
+    assert "If we failed over now:* RTO" in body
+    assert "never blocks an approved failover" in body
+
+    # While it waits, the proposal shows the latest sweep.
+    receiver.registered = True
+    sweep(bot)
+    bot.settle()
+    assert "3 of 4 ready" in visible_text(slack.message(message.ts).blocks)
+    assert "`webhook`" not in visible_text(slack.message(message.ts).blocks)
+
+    for user in ("UALICE", "UBOB"):
+        slack.click(ActionId.APPROVE_TYPED, user=user, message_ts=message.ts)
+        [modal] = slack.wait_for(lambda u=user: slack.open_views(u) or None, what="the modal")
+        assert "DR readiness check(s) not ready" in visible_text(modal.blocks)
+        assert slack.submit_view(user=user, values={InputId.ENVIRONMENT: ENVIRONMENT}).on_time
+    store = bot.phoenix.store
+    [incident] = store.list_incidents(open_only=True)
+    run_id = incident.run_ids[-1]
+
+    def finished() -> bool:
+        run = store.get_run(run_id)
+        return run is not None and run.state.terminal
+
+    wait_until(finished, timeout=20, what="the approved failover to run")
+    run = store.get_run(run_id)
+    assert run is not None
+    assert run.state is RunState.SUCCEEDED, run.reason
+    assert len(receiver.accepted) == 1
