@@ -1,6 +1,6 @@
 """What the Store says was measured: the latest evaluation's signals, each drill's next
-occurrence, last report and last success, and the last live run of each failover plan measured
-as a drill is (RTO and RPO).
+occurrence, last report and last success, the last live run of each failover plan measured
+as a drill is (RTO and RPO), and the latest readiness sweep of the DR side.
 
 Read from the Store alone, like ``engine.status``: every replica reads the same values, and a
 replica that restarts reads what was measured before it, not nothing. The bot's gauges show
@@ -15,6 +15,7 @@ from datetime import datetime
 from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import AgendaItem, DrillDesk
 from engine.drills.report import DrillReport, measured_rpo, measured_rto
+from engine.readiness import ReadinessSweep
 from engine.records import ScoreSample
 from engine.runs import Run, RunMode, RunState
 from engine.store import Store
@@ -50,6 +51,8 @@ class Measurements:
     """The latest evaluation; None before the first."""
     drills: tuple[DrillRecord, ...]
     failovers: tuple[FailoverRecord, ...]
+    readiness: ReadinessSweep | None = None
+    """The latest readiness sweep; None before the first."""
 
 
 def measurements(store: Store, drills: DrillDesk, config: PhoenixConfig) -> Measurements:
@@ -58,6 +61,7 @@ def measurements(store: Store, drills: DrillDesk, config: PhoenixConfig) -> Meas
         sample=samples[-1] if samples else None,
         drills=tuple(_drill(drills, item) for item in drills.agenda()),
         failovers=_failovers(store, config),
+        readiness=store.latest_readiness(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Gauges of what the Store says was measured (``engine.measurements``), read when scraped.
+"""Gauges of what the Store says was measured (``engine.measurements``), read when scraped:
+the score and signals, drills, failovers, and the DR side's readiness.
 
 Every replica reads the same Store, so every replica shows the same score, level, signals,
 drill and failover measurements, whichever of them evaluated or ran the plan; a replica that
@@ -19,6 +20,7 @@ from engine.config import Objectives
 from engine.errors import StoreError
 from engine.measurements import DrillRecord, FailoverRecord, Measurements
 from engine.model import Status
+from engine.readiness import ReadinessSweep, Verdict
 from engine.records import ScoreSample
 
 log = logging.getLogger("bot.metrics")
@@ -52,6 +54,7 @@ class RecordedValues(Collector):
         yield from _evaluation(env, measured.sample)
         yield from _drills(env, measured.drills)
         yield from _failovers(env, measured.failovers)
+        yield from _readiness(env, measured.readiness)
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         # Nothing to describe ahead: collecting at registration would read the Store early.
@@ -184,3 +187,71 @@ def _failovers(env: str, failovers: tuple[FailoverRecord, ...]) -> Iterator[Gaug
         if record.rpo_seconds is not None:
             rpo.add_metric(labels, record.rpo_seconds)
     yield from (rto, rpo, finished)
+
+
+def _readiness(env: str, sweep: ReadinessSweep | None) -> Iterator[GaugeMetricFamily]:
+    """The latest readiness sweep's gauges; without one, the families without samples."""
+    by_plan = ["environment", "plan"]
+    ready = GaugeMetricFamily(
+        "phoenix_readiness_ready",
+        "Whether every readiness check of the DR plan read ready in the latest sweep (1 or 0).",
+        labels=by_plan,
+    )
+    counted = GaugeMetricFamily(
+        "phoenix_readiness_checks", "Readiness checks in the latest sweep.", labels=by_plan
+    )
+    counted_ready = GaugeMetricFamily(
+        "phoenix_readiness_checks_ready",
+        "Readiness checks that read ready in the latest sweep.",
+        labels=by_plan,
+    )
+    swept = GaugeMetricFamily(
+        "phoenix_readiness_sweep_timestamp_seconds",
+        "When the latest readiness sweep looked.",
+        labels=by_plan,
+    )
+    rto = GaugeMetricFamily(
+        "phoenix_readiness_predicted_rto_seconds",
+        "The RTO a failover started at the latest sweep would have (a lower bound when "
+        "phoenix_readiness_prediction_complete is 0).",
+        labels=by_plan,
+    )
+    rpo = GaugeMetricFamily(
+        "phoenix_readiness_predicted_rpo_seconds",
+        "The RPO a failover started at the latest sweep would have: the worst of the "
+        "replication lag and the oldest object not yet copied.",
+        labels=by_plan,
+    )
+    complete = GaugeMetricFamily(
+        "phoenix_readiness_prediction_complete",
+        "Whether a predicted RTO or RPO measured every part (1) or is a lower bound (0).",
+        labels=["environment", "plan", "estimate"],
+    )
+    check = GaugeMetricFamily(
+        "phoenix_readiness_check",
+        "Whether each readiness check read ready in the latest sweep (1 or 0).",
+        labels=["environment", "plan", "check", "area"],
+    )
+    verdicts = GaugeMetricFamily(
+        "phoenix_readiness_check_verdict",
+        "Each readiness check's verdict in the latest sweep: 1 for the one it read, 0 for the "
+        "others.",
+        labels=["environment", "plan", "check", "verdict"],
+    )
+    if sweep is not None:
+        labels = [env, sweep.plan]
+        ready.add_metric(labels, int(sweep.ready))
+        counted.add_metric(labels, len(sweep.checks))
+        counted_ready.add_metric(labels, sweep.ready_count)
+        swept.add_metric(labels, sweep.at.timestamp())
+        for family, estimate, name in ((rto, sweep.rto, "rto"), (rpo, sweep.rpo, "rpo")):
+            if estimate.seconds is not None:
+                family.add_metric(labels, estimate.seconds)
+            complete.add_metric([*labels, name], int(estimate.complete))
+        for result in sweep.checks:
+            check.add_metric([*labels, result.name, result.area.value], int(result.ready))
+            for verdict in Verdict:
+                verdicts.add_metric(
+                    [*labels, result.name, verdict.value], int(verdict is result.verdict)
+                )
+    yield from (ready, counted, counted_ready, swept, rto, rpo, complete, check, verdicts)

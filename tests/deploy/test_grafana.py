@@ -66,5 +66,7 @@ def test_it_shows_what_an_sre_looks_for() -> None:
         "phoenix_drill_last_success_timestamp_seconds", "phoenix_drill_next_timestamp_seconds",
         "phoenix_failover_rto_seconds", "phoenix_failover_rpo_seconds", "phoenix_build_info",
         "phoenix_rto_objective_seconds", "phoenix_rpo_objective_seconds",
+        "phoenix_readiness_checks_ready", "phoenix_readiness_check_verdict",
+        "phoenix_readiness_predicted_rto_seconds", "phoenix_readiness_predicted_rpo_seconds",
     ):  # fmt: skip
         assert name in read, name

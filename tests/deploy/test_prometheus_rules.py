@@ -114,6 +114,7 @@ def test_rules_read_only_metrics_the_bot_exports() -> None:
         "phoenix_ticks_skipped_total", "phoenix_drill_last_success_timestamp_seconds",
         "phoenix_drill_rto_seconds", "phoenix_drill_rpo_seconds", "phoenix_failover_rto_seconds",
         "phoenix_failover_rpo_seconds", "phoenix_rto_objective_seconds",
-        "phoenix_rpo_objective_seconds", "phoenix_drill_passed",
+        "phoenix_rpo_objective_seconds", "phoenix_drill_passed", "phoenix_readiness_ready",
+        "phoenix_readiness_sweep_timestamp_seconds",
     ):  # fmt: skip
         assert name in everything, name
