@@ -14,9 +14,10 @@ from datetime import datetime
 
 from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import AgendaItem, DrillDesk
-from engine.drills.report import DrillReport, measured_rpo, measured_rto
+from engine.drills.report import DrillReport
 from engine.readiness import ReadinessSweep
 from engine.records import ScoreSample
+from engine.recovery import measured_rpo, measured_rto
 from engine.runs import Run, RunMode, RunState
 from engine.store import Store
 

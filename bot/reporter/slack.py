@@ -268,7 +268,8 @@ class SlackReporter:
                     known=track.messages.get(SUMMARY),
                 )
                 return
-        summary = track.projection.summary(run, event, self._config.objectives)
+        records = {r.stage: r for r in self._desk.store.get_stages(run.run_id)}
+        summary = track.projection.summary(run, event, self._config.objectives, records)
         self._outbox.put(
             run.run_id,
             SUMMARY,

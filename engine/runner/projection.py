@@ -1,5 +1,6 @@
 """A run's progress events projected into what its thread shows: one view per stage, and the
-summary once the run ends (how it ended, the measured RTO, the RPO evidence).
+summary once the run ends (how it ended, the RTO and RPO measured by ``engine.recovery`` as the
+drill report measures them, the run's total time).
 
 Pure: events in, values out. The same events in the same order give the same views on every
 replica, so a replica that takes a run over folds the events it missed and shows what the
@@ -8,11 +9,13 @@ replica before it would have shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from engine.config import Objectives
-from engine.runs import EventKind, ProgressEvent, Run, RunState, StageRole
+from engine.recovery import rpo_evidence, rto_clock
+from engine.runs import EventKind, ProgressEvent, Run, RunState, StageRecord, StageRole
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,19 @@ class RunSummary:
     plan: str
     state: RunState
     seconds: float | None
+    """The run's total time, from its start to its end: not its RTO."""
     rto_objective: float
     rpo_objective: float
     stages: tuple[tuple[str, str, float | None], ...]
     """(stage, state, seconds) in plan order."""
     rpo_evidence: tuple[str, ...]
+    """What each catch-up stage said it reached."""
     reason: str = ""
+    rto_seconds: float | None = None
+    """The RTO as ``engine.recovery`` measures it; None when the clock never stopped."""
+    rto_basis: str = ""
+    rpo_seconds: float | None = None
+    """The replication lag evidenced before the cut-over, as ``engine.recovery`` reads it."""
 
 
 class RunProjection:
@@ -130,9 +140,18 @@ class RunProjection:
             )
         return view
 
-    def summary(self, run: Run, finished: ProgressEvent, objectives: Objectives) -> RunSummary:
-        """The run's summary from its ``run_finished`` event: the run's time is its RTO, and
-        what its catch-up stages (by their role in ``run``) reported is its RPO evidence."""
+    def summary(
+        self,
+        run: Run,
+        finished: ProgressEvent,
+        objectives: Objectives,
+        records: Mapping[str, StageRecord] | None = None,
+    ) -> RunSummary:
+        """The run's summary from its ``run_finished`` event and its stage ``records``: the RTO
+        and the lag evidenced measured by the stages' roles (``engine.recovery``), what its
+        catch-up stages reported, and the run's total time."""
+        records = records or {}
+        clock = rto_clock(run, records)
         evidence = tuple(
             f"{name}: {text}"
             for name, text in self._summaries.items()
@@ -155,4 +174,7 @@ class RunProjection:
             ),
             rpo_evidence=evidence,
             reason=finished.message,
+            rto_seconds=clock.seconds,
+            rto_basis=clock.basis,
+            rpo_seconds=rpo_evidence(run, records).seconds,
         )

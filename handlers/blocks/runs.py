@@ -57,26 +57,33 @@ def stage_message(view: StageView) -> Rendered:
 def summary_message(summary: RunSummary) -> Rendered:
     ok = summary.state is RunState.SUCCEEDED
     icon = ":white_check_mark:" if ok else ":x:"
-    rto = duration_text(summary.seconds)
+    rto = duration_text(summary.rto_seconds)
     objective = duration_text(summary.rto_objective)
     verdict = ""
-    if summary.seconds is not None:
-        met = summary.seconds <= summary.rto_objective
+    if summary.rto_seconds is not None:
+        met = summary.rto_seconds <= summary.rto_objective
         verdict = " — within the objective" if met else " — *over the objective*"
+    basis = f" · {escape(summary.rto_basis)}" if summary.rto_basis else ""
     lines = [
         f"{icon} *Run {summary.state.value}* · plan `{escape(summary.plan)}`",
-        f"*RTO measured:* {rto} (objective {objective}){verdict}",
+        f"*RTO measured:* {rto} (objective {objective}){verdict}{basis}",
     ]
+    rpo_objective = duration_text(summary.rpo_objective)
+    if summary.rpo_seconds is not None:
+        lines.append(
+            f"*RPO evidence:* replication lag {duration_text(summary.rpo_seconds)} "
+            f"(objective {rpo_objective})"
+            + ("" if summary.rpo_seconds <= summary.rpo_objective else " — *over the objective*")
+        )
     if summary.rpo_evidence:
         evidence = "; ".join(escape(e) for e in summary.rpo_evidence)
-        lines.append(
-            f"*RPO evidence* (objective {duration_text(summary.rpo_objective)}): {evidence}"
-        )
-    else:
+        lines.append(f"*Catch-up stages said:* {evidence}")
+    if summary.rpo_seconds is None and not summary.rpo_evidence:
         lines.append(
             f"*RPO evidence:* none — no stage of this plan measured replication "
-            f"(objective {duration_text(summary.rpo_objective)})"
+            f"(objective {rpo_objective})"
         )
+    lines.append(f"*Run's total time:* {duration_text(summary.seconds)}")
     if summary.reason and not ok:
         lines.append(f"*Why:* {escape(summary.reason)}")
     stages = "\n".join(

@@ -210,7 +210,8 @@ def test_a_failover_shows_its_rto_and_rpo_and_its_first_run_counts(
     found = series(phoenix)
     plan = {"environment": ENV, "plan": "dr-measured"}
     rto = value(found, "phoenix_failover_rto_seconds", **plan)
-    assert math.isclose(rto, (verify.finished_at - done.started_at).total_seconds())
+    # A failover's RTO clock starts at its proposal (engine.recovery).
+    assert math.isclose(rto, (verify.finished_at - done.created_at).total_seconds())
     assert value(found, "phoenix_failover_rpo_seconds", **plan) == 40
     assert value(found, "phoenix_failover_finished_timestamp_seconds", **plan) == (
         done.finished_at.timestamp() if done.finished_at else math.nan

@@ -98,17 +98,24 @@ def test_summary_message_says_rto_and_rpo() -> None:
         "run-1",
         "dr-azure",
         RunState.SUCCEEDED,
-        754.0,
+        800.0,
         900.0,
         300.0,
         (("check-replication-lag", "succeeded", 3.0),),
         ("check-replication-lag: lag 42s",),
+        rto_seconds=754.0,
+        rto_basis="proposal to verify-services on the DR side",
+        rpo_seconds=42.0,
     )
     rendered = blocks.summary_message(summary)
     assert message_problems(rendered.text, rendered.blocks) == []
     text = visible_text(rendered.blocks)
     assert "RTO measured:* 12m34s (objective 15m) — within the objective" in text
+    assert "proposal to verify-services" in text
+    assert "RPO evidence:* replication lag 42s (objective 5m)" in text
     assert "lag 42s" in text
+    assert "Run's total time:* 13m20s" in text, "the run's own time, labelled as such"
+    assert rendered.text == "Run succeeded: RTO 12m34s"
 
 
 def empty_status() -> StatusReport:

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from engine.config import Objectives, PhoenixConfig, parse_config
-from engine.drills.report import lag_seconds, measure
+from engine.drills.report import measure
 from engine.plans.model import Plan, parse_plan, plan_book
+from engine.recovery import lag_seconds
 from engine.runs import LAG_FACT, Run, RunMode, RunState, StageRecord, StageRole, StageState
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "phoenix.yaml"

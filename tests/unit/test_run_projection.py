@@ -8,8 +8,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.config import Objectives
+from engine.drills.report import measure
 from engine.runner.projection import RunProjection, StageView
-from engine.runs import EventKind, ProgressEvent, Run, RunMode, RunState, StageRole
+from engine.runs import (
+    LAG_FACT,
+    EventKind,
+    ProgressEvent,
+    Run,
+    RunMode,
+    RunState,
+    StageRecord,
+    StageRole,
+    StageState,
+)
 
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 STAGES = ("check-replication-lag", "scale-azure-sql", "switch-traffic", "verify-services")
@@ -141,3 +152,52 @@ def test_the_rpo_evidence_is_what_catch_up_stages_said_whatever_their_names() ->
         projection.apply(each)
     summary = projection.summary(renamed, finished_run()[-1], Objectives())
     assert summary.rpo_evidence == (f"{STAGES[1]}: scaled",)
+
+
+def finished_records(run: Run) -> dict[str, StageRecord]:
+    """Every stage of ``RUN`` succeeded, ten seconds each from the run's start; the catch-up
+    measured a lag of 12 s."""
+    assert run.started_at is not None
+    records = {}
+    for number, name in enumerate(STAGES):
+        records[name] = StageRecord(
+            run.run_id,
+            name,
+            StageState.SUCCEEDED,
+            started_at=run.started_at + timedelta(seconds=number * 10),
+            finished_at=run.started_at + timedelta(seconds=number * 10 + 10),
+            summary="replication lag 12s" if number == 0 else "",
+            facts={LAG_FACT: 12.0} if number == 0 else {},
+        )
+    return records
+
+
+def test_the_summary_measures_the_rto_of_a_failover_from_its_proposal_by_the_stages_roles() -> None:
+    proposed = T0 - timedelta(minutes=2)
+    run = replace(RUN, created_at=proposed, started_at=T0, state=RunState.SUCCEEDED)
+    finished = event(
+        EventKind.RUN_FINISHED, second=50, run_state=RunState.SUCCEEDED, durations={"total": 50.0}
+    )
+    summary = RunProjection(run).summary(run, finished, Objectives(), finished_records(run))
+    assert summary.seconds == 50.0, "the run's total time is kept, as its own figure"
+    # Two minutes of deciding, then verify-services (the fourth stage) ends 40 s in.
+    assert summary.rto_seconds == 160.0
+    assert summary.rto_basis == "proposal to verify-services on the DR side"
+    assert summary.rpo_seconds == 12.0
+
+
+def test_a_drills_summary_says_the_rto_and_rpo_its_drill_report_says() -> None:
+    run = replace(
+        RUN,
+        mode=RunMode.REHEARSAL,
+        created_at=T0 - timedelta(minutes=2),
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=50),
+        state=RunState.SUCCEEDED,
+    )
+    records = finished_records(run)
+    finished = event(EventKind.RUN_FINISHED, second=50, run_state=RunState.SUCCEEDED)
+    summary = RunProjection(run).summary(run, finished, Objectives(), records)
+    report = measure("weekly", run, list(records.values()), Objectives())
+    assert (summary.rto_seconds, summary.rpo_seconds) == (report.rto_seconds, report.rpo_seconds)
+    assert summary.rto_seconds == 40.0, "a drill's clock starts when the drill does"
