@@ -48,7 +48,8 @@ from bot.metrics import Metrics
 from bot.readiness import ReadinessDuty
 from bot.sweeper import Sweeper
 from engine.config import Drill, PhoenixConfig
-from engine.drills.desk import DrillDesk, subject
+from engine.drills.desk import DrillDesk
+from engine.drills.history import subject
 from engine.drills.schedule import Announce, Miss, Start
 from engine.errors import StoreError
 from engine.health.tick import Tick, TickOutcome

@@ -11,7 +11,8 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from engine.drills.desk import DrillDesk, DrillOutcome, subject
+from engine.drills.desk import DrillDesk, DrillOutcome
+from engine.drills.history import subject
 from engine.drills.schedule import DrillNote, Occurrence
 from engine.incidents.messages import MessageRef
 from handlers import blocks, parsing

@@ -25,6 +25,8 @@ from typing import Literal
 from pydantic import ValidationError
 
 from engine.config import Drill, PhoenixConfig
+from engine.drills.history import HISTORY, drill_reports, subject
+from engine.drills.history import drill_of as recorded_drill_of
 from engine.drills.report import DrillReport, measure
 from engine.drills.schedule import (
     POSTPONES,
@@ -52,7 +54,6 @@ _ACTS: dict[Verb, Act] = {
     "postpone": Act.DRILL_POSTPONE,
     "skip": Act.DRILL_SKIP,
 }
-_HISTORY = 500
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,6 @@ class AgendaItem:
     drill: Drill
     occurrence: Occurrence
     last: DrillReport | None
-
-
-def subject(name: str) -> str:
-    return f"drill:{name}"
 
 
 def announcement_claim(
@@ -117,7 +114,7 @@ class DrillDesk:
 
     def notes(self, name: str) -> list[DrillNote]:
         found = []
-        for event in self.store.list_audit(subject=subject(name), limit=_HISTORY):
+        for event in self.store.list_audit(subject=subject(name), limit=HISTORY):
             if event.action in NoteKind.__members__.values():
                 try:
                     note = DrillNote.model_validate_json(event.detail)
@@ -152,13 +149,7 @@ class DrillDesk:
 
     def reports(self, name: str, limit: int = 20) -> list[DrillReport]:
         """The drill's reports, newest first."""
-        found = []
-        for event in reversed(self.store.list_audit(subject=subject(name), limit=_HISTORY)):
-            if event.action == AuditAction.DRILL_REPORT:
-                found.append(DrillReport.model_validate_json(event.detail))
-                if len(found) >= limit:
-                    break
-        return found
+        return drill_reports(self.store, name, limit)
 
     def last_success(self, name: str, *, searched: int = 100) -> DrillReport | None:
         """The newest report of the drill that passed, among its latest ``searched``."""
@@ -171,10 +162,7 @@ class DrillDesk:
         )
 
     def drill_of(self, run_id: str) -> str | None:
-        for event in self.store.list_audit(subject=run_id, limit=1000):
-            if event.action == AuditAction.DRILL_RUN:
-                return event.detail
-        return None
+        return recorded_drill_of(self.store, run_id)
 
     # ------------------------------------------------------------------ the scheduler's duties
 
