@@ -13,7 +13,7 @@ import pytest
 
 from .support import EXAMPLE, ROOT, environ
 
-# Cloud SDKs, Slack, Redis, HTTP clients, the scheduler, the sandbox's web stack.
+# Cloud SDKs, Slack, Redis, HTTP clients, the scheduler, the sandbox's web stack, plotting.
 HEAVY = frozenset(
     {
         "aiohttp",
@@ -24,6 +24,7 @@ HEAVY = frozenset(
         "flask",
         "httpx",
         "kubernetes",
+        "matplotlib",
         "prometheus_api_client",
         "redis",
         "requests",
