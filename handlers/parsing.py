@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.duration import format_duration, parse_duration
+from engine.text import clip
 
 MAX_HISTORY = 50
 MAX_SILENCE = timedelta(days=7)
@@ -204,7 +205,8 @@ def _drill(args: list[str], drills: Collection[str]) -> DrillList | DrillRun | D
 
 
 def _short(word: str) -> str:
-    return word if len(word) <= 40 else word[:39] + "…"
+    """A word someone typed, short enough to quote back in a usage line."""
+    return clip(word, 40)
 
 
 def _list(names: Collection[str]) -> str:

@@ -22,6 +22,7 @@ from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import SECRETS, WEBHOOKS
 from engine.stages.registry import Stage, StageResult, stage_kind
+from engine.text import shown_url
 
 _DELIVERY_NAMESPACE = uuid.UUID("5a0b1c62-9a1e-4f0e-8d6c-7f3e2a9b4c11")
 

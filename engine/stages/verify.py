@@ -19,6 +19,7 @@ from engine.stages.common import Params
 from engine.stages.context import StageContext, StageInfo
 from engine.stages.ports import HTTP, HttpAnswer
 from engine.stages.registry import Stage, StageResult, stage_kind
+from engine.text import shown_url
 
 
 class VerifyParams(Params):
@@ -99,7 +100,7 @@ class Verify(Stage[VerifyParams]):
 
     def describe(self, params: VerifyParams, info: StageInfo) -> Sequence[str]:
         return [
-            f"GET {url}, expecting {_statuses(params.expect_status)} within "
+            f"GET {shown_url(url)}, expecting {_statuses(params.expect_status)} within "
             f"{format_duration(params.timeout)} ({params.tries} tries, "
             f"{format_duration(params.interval)} apart)"
             for url in params.urls

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from engine.cron import zone
 from engine.duration import format_duration
 from engine.model import Level
+from engine.text import clip
 from handlers.ids import ActionId
 
 Json = dict[str, Any]
@@ -46,16 +47,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip(text: str, limit: int = _SECTION_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def dump(blocks: Sequence[Block]) -> list[Json]:
     return [b.to_dict() for b in blocks]
 
 
 def md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=clip(text)))
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, _SECTION_MAX)))
 
 
 def context(text: str) -> ContextBlock:

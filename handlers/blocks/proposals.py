@@ -21,12 +21,12 @@ from engine.duration import format_duration
 from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand
 from engine.model import Level
 from engine.records import IncidentStatus, Surface
+from engine.text import clip
 from handlers.blocks.kit import (
     LEVEL_NAMES,
     Json,
     Rendered,
     button,
-    clip,
     context,
     dump,
     escape,

@@ -15,7 +15,7 @@ import pytest
 from engine.adapters.http.network import ProbeFailed
 from engine.adapters.http.pacing import LoopLag
 from engine.adapters.http.probes import HttpProbes
-from engine.adapters.http.verdict import Outcome, TargetResult, display_url, fold
+from engine.adapters.http.verdict import Outcome, TargetResult, fold
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading, Status
@@ -89,13 +89,6 @@ def test_the_detail_is_capped() -> None:
     assert len(reading.detail) <= 300
     assert reading.detail.startswith("50 of 50 failing: GET http://host-0.example/health")
     assert reading.detail.endswith("…")
-
-
-def test_urls_in_details_lose_credentials_and_queries() -> None:
-    assert display_url("https://u:p@api.example.com:8443/h?token=x") == (
-        "https://api.example.com:8443/h?…"
-    )
-    assert display_url("http://[::1]:8080/ready") == "http://[::1]:8080/ready"
 
 
 # ----------------------------------------------------------------------------- probing

@@ -25,8 +25,7 @@ from engine.errors import (
     CloudUnavailable,
     StageError,
 )
-
-MESSAGE_LIMIT: Final = 300
+from engine.text import clip
 
 _RETRYABLE_CODES: Final = frozenset(
     {
@@ -109,10 +108,10 @@ def aws_error(exc: Exception, *, resource: str, action: str) -> StageError:
             action=action,
         )
     if isinstance(exc, ParamValidationError):
-        return CloudRejected(_clip(f"{action} on {resource}: invalid request: {exc}"))
+        return CloudRejected(clip(f"{action} on {resource}: invalid request: {exc}"))
     if isinstance(exc, BotoCoreError):
-        return CloudUnavailable(_clip(f"AWS did not answer {action} on {resource}: {exc}"))
-    return CloudUnavailable(_clip(f"{action} on {resource} failed: {type(exc).__name__}"))
+        return CloudUnavailable(clip(f"AWS did not answer {action} on {resource}: {exc}"))
+    return CloudUnavailable(clip(f"{action} on {resource} failed: {type(exc).__name__}"))
 
 
 def _client_error(exc: ClientError, resource: str, action: str) -> StageError:
@@ -121,25 +120,21 @@ def _client_error(exc: ClientError, resource: str, action: str) -> StageError:
     said = _said(exc)
     if code in _DENIED_CODES or status in (401, 403):
         return CloudAccessDenied(
-            _clip(
+            clip(
                 f"access denied to {resource}: the AWS identity needs {action} ({code or status})"
             ),
             resource=resource,
             action=action,
         )
     if code in _RETRYABLE_CODES or status == 429 or status >= 500:
-        return CloudUnavailable(_clip(f"AWS answered {code or status} to {action} on {resource}"))
+        return CloudUnavailable(clip(f"AWS answered {code or status} to {action} on {resource}"))
     if code in _NOT_FOUND_CODES or status == 404:
         return CloudNotFound(
-            _clip(f"{resource} does not exist ({code or status})"), resource=resource
+            clip(f"{resource} does not exist ({code or status})"), resource=resource
         )
-    return CloudRejected(_clip(f"AWS refused {action} on {resource}: {code or status}{said}"))
+    return CloudRejected(clip(f"AWS refused {action} on {resource}: {code or status}{said}"))
 
 
 def _said(exc: ClientError) -> str:
     message = str(exc.response.get("Error", {}).get("Message", "") or "")
     return f": {message}" if message else ""
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

@@ -35,6 +35,7 @@ from engine.duration import format_duration
 from engine.errors import ProbeTimeout, SignalError
 from engine.model import Reading, Status
 from engine.ports import Clock
+from engine.text import clip
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -102,7 +103,9 @@ class Route53HealthCheck(SingleSignalSource[Route53HealthCheckSignal]):
         if failing:
             first = failing[0]
             detail += f"; {first.get('Region', '?')}: {_report(first)}"
-        return [Reading(signal.name, status, value, _clip(detail), signal.vantage, now)]
+        return [
+            Reading(signal.name, status, value, clip(detail, REASON_LIMIT), signal.vantage, now)
+        ]
 
     def _observations(self) -> list[dict[str, Any]]:
         check = self._signal.health_check_id
@@ -188,7 +191,7 @@ def _client_error(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     code = error.get("Code") or "error"
     message = error.get("Message") or ""
-    return _clip(f"AWS answered {code}" + (f": {message}" if message else ""))
+    return clip(f"AWS answered {code}" + (f": {message}" if message else ""), REASON_LIMIT)
 
 
 def _boto_error(exc: BotoCoreError, timeout: float) -> SignalError:
@@ -199,8 +202,4 @@ def _boto_error(exc: BotoCoreError, timeout: float) -> SignalError:
     if isinstance(exc, EndpointConnectionError):
         endpoint = exc.kwargs.get("endpoint_url", "the AWS endpoint")
         return SignalError(f"cannot reach {endpoint}")
-    return SignalError(_clip(f"AWS call failed: {exc}"))
-
-
-def _clip(text: str, limit: int = REASON_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return SignalError(clip(f"AWS call failed: {exc}", REASON_LIMIT))

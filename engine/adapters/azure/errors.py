@@ -25,8 +25,7 @@ from engine.errors import (
     CloudUnavailable,
     StageError,
 )
-
-MESSAGE_LIMIT: Final = 300
+from engine.text import clip
 
 OPERATION_IN_FLIGHT: Final = frozenset(
     {
@@ -137,7 +136,3 @@ def _code(exc: HttpResponseError) -> str:
     if isinstance(code, Enum):  # the storage SDK's StorageErrorCode
         return str(code.value)
     return str(code or "")
-
-
-def clip(text: str) -> str:
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

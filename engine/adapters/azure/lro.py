@@ -20,8 +20,9 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 
-from engine.adapters.azure.errors import NEVER_SUCCEEDS, azure_error, clip
+from engine.adapters.azure.errors import NEVER_SUCCEEDS, azure_error
 from engine.errors import CloudRejected, CloudUnavailable, StageError
+from engine.text import clip
 
 
 class AzureOperation:

@@ -28,11 +28,12 @@ from azure.mgmt.sql import SqlManagementClient
 from azure.mgmt.sql.models import DatabaseUpdate, Sku
 
 from engine.adapters.azure.arm import text
-from engine.adapters.azure.errors import azure_error, clip, in_flight
+from engine.adapters.azure.errors import azure_error, in_flight
 from engine.adapters.azure.lro import AzureOperation
 from engine.cloud_ports import SqlDatabaseState
 from engine.errors import CloudRejected, CloudUnavailable, StageError
 from engine.sql_objectives import ServiceObjective, same_objective
+from engine.text import clip
 
 DB_WRITE = "Microsoft.Sql/servers/databases/write"
 DB_OPERATIONS = "Microsoft.Sql/servers/databases/operations/read"

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from engine.adapters.http.errors import public_url
 from engine.stages.ports import HttpAnswer
+from engine.text import shown_url
 
 
 class HttpxChecks:
@@ -26,8 +26,8 @@ class HttpxChecks:
         try:
             response = self._http.request(method, url, timeout=timeout, headers=headers)
         except httpx.HTTPError as exc:
-            return HttpAnswer(public_url(url), None, time.monotonic() - started, type(exc).__name__)
-        return HttpAnswer(public_url(url), response.status_code, time.monotonic() - started)
+            return HttpAnswer(shown_url(url), None, time.monotonic() - started, type(exc).__name__)
+        return HttpAnswer(shown_url(url), response.status_code, time.monotonic() - started)
 
     def close(self) -> None:
         self._http.close()

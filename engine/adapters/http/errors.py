@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import httpx
 
 from engine.errors import (
@@ -36,12 +34,3 @@ def transport_error(exc: httpx.HTTPError, *, resource: str) -> StageError:
     if isinstance(exc, httpx.TimeoutException):
         return CloudUnavailable(f"{resource} did not answer in time")
     return CloudUnavailable(f"cannot reach {resource}: {type(exc).__name__}")
-
-
-def public_url(url: str) -> str:
-    """``url`` without its query and credentials, fit for a message: a webhook URL may carry
-    a token in either."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"

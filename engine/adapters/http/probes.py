@@ -23,13 +23,14 @@ import httpx
 from engine.adapters.http.network import ProbeNetwork
 from engine.adapters.http.pacing import evaluation_time, in_flight_limit, probe_all
 from engine.adapters.http.target import ProbeTarget, plan_targets
-from engine.adapters.http.verdict import TargetResult, clip, fold, unprobed
+from engine.adapters.http.verdict import TargetResult, fold, unprobed
 from engine.adapters.http.wire import SocketNetwork, Tail, tail_of
 from engine.adapters.single_signal import DEADLINE_SLACK
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading
 from engine.ports import Clock
+from engine.text import clip
 
 TOKEN_TIME: Final = 2.0
 """Seconds an evaluation allows for resolving bearer tokens before its probes start: a read

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import httpx
 
 from engine.adapters.http.network import Origin
-from engine.adapters.http.verdict import Expectation, display_url
+from engine.adapters.http.verdict import Expectation
 from engine.adapters.http.wire import RequestStart, is_address, request_start
 from engine.config import HttpSignal
+from engine.text import shown_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def plan_targets(signals: Sequence[HttpSignal]) -> list[ProbeTarget]:
             url = httpx.URL(target)
             tls = url.scheme == "https"
             origin = Origin(url.host, url.port or (443 if tls else 80), tls, is_address(url.host))
-            label = f"{signal.method} {display_url(target)}"
+            label = f"{signal.method} {shown_url(target)}"
             start = request_start(signal.method, url)
             planned.append(ProbeTarget(index, label, origin, start, expect))
     return planned

@@ -6,8 +6,8 @@ not HTTP, and is slow past ``slow_after``. A signal folds its targets: all ok ->
 failing or slow -> degraded, all failing -> down; ``value`` is the share failing. When a
 target could not be probed at all (this process ran out of sockets, a bearer token could not
 be resolved, this process stalled while timing it) the signal is ``unknown``: our own
-trouble is never a service's outage. Details name targets by ``display_url``, which keeps
-credentials and queries out of them.
+trouble is never a service's outage. Details name targets as ``engine.text.shown_url`` shows
+them, without credentials or query.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Final
 
-import httpx
-
 from engine.adapters.http.network import ProbeFailed
 from engine.config import HttpSignal
 from engine.model import Reading, Status
-
-DETAIL_LIMIT: Final = 300
+from engine.text import clip
 
 # Errors that say this process could not open a connection, not that the far end failed.
 _LOCAL_ERRNOS: Final = frozenset(
@@ -123,17 +120,6 @@ def fold(signal: HttpSignal, results: Sequence[TargetResult], now: datetime) -> 
         signal.vantage,
         now,
     )
-
-
-def clip(text: str, limit: int = DETAIL_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def display_url(url: str) -> str:
-    """A URL fit for a detail line: no user or password, and the query elided."""
-    parsed = httpx.URL(url)
-    bare = parsed.copy_with(username=None, password=None, query=None, fragment=None)
-    return str(bare) + ("?…" if parsed.query else "")
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -18,8 +18,9 @@ from typing import Final
 
 import httpx
 
-from engine.adapters.http.errors import public_url, status_error, transport_error
+from engine.adapters.http.errors import status_error, transport_error
 from engine.cloud_ports import Delivery
+from engine.text import shown_url
 
 SIGNATURE_HEADER: Final = "X-Phoenix-Signature"
 DELIVERY_HEADER: Final = "X-Phoenix-Delivery"
@@ -42,13 +43,13 @@ class SignedWebhook:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._url = url
-        self._where = f"webhook {public_url(url)}"
+        self._where = f"webhook {shown_url(url)}"
         self._secret = secret.encode() if isinstance(secret, str) else secret
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
 
     def __repr__(self) -> str:
-        return f"SignedWebhook({public_url(self._url)!r})"
+        return f"SignedWebhook({shown_url(self._url)!r})"
 
     def send(self, event: str, payload: Mapping[str, object], *, delivery_id: str) -> Delivery:
         sent_at = int(self._clock())

@@ -25,6 +25,7 @@ from typing import Any, Final
 import httpx
 
 from engine.adapters.http.network import Origin, ProbeFailed
+from engine.text import clip
 
 USER_AGENT: Final = "cloudphoenix-probe/0.1"
 MAX_HEAD: Final = 64 * 1024
@@ -224,7 +225,7 @@ def tail_of(headers: dict[str, str]) -> Tail:
         merged.update(headers)
         raw = merged.raw
     except Exception as exc:  # noqa: BLE001 - e.g. a value httpx cannot encode
-        return Tail(b"", error=_clip(f"{type(exc).__name__}: {exc}", 120))
+        return Tail(b"", error=clip(f"{type(exc).__name__}: {exc}", 120))
     lines: list[bytes] = []
     for name, value in raw:
         if not _TOKEN.fullmatch(name) or b"\r" in value or b"\n" in value:
@@ -241,7 +242,3 @@ def is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

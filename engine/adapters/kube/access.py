@@ -23,6 +23,7 @@ from engine.adapters.aws.clients import AwsTarget
 from engine.adapters.aws.eks_access import EksToken, describe_endpoint
 from engine.config import KubeAccess
 from engine.errors import CloudRejected
+from engine.text import clip
 
 
 def client_configuration(
@@ -57,7 +58,7 @@ def client_configuration(
                     persist_config=False,
                 )
         except Exception as exc:  # the loaders raise many kinds; all mean the same here
-            raise CloudRejected(_clip(f"cannot load cluster credentials: {exc}")) from exc
+            raise CloudRejected(clip(f"cannot load cluster credentials: {exc}", 200)) from exc
     configuration.retries = False
     return configuration
 
@@ -100,7 +101,3 @@ def _ca_file(pem: bytes) -> str:
 def _remove(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

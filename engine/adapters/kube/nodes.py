@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Final
+from typing import Any
 
 import urllib3
 from kubernetes.client import ApiClient, Configuration, CoreV1Api
@@ -25,8 +25,7 @@ from engine.config import EksNodesSignal, status_from_thresholds
 from engine.errors import BadAnswer, ProbeTimeout, SignalError, StageError
 from engine.model import Reading
 from engine.ports import Clock
-
-DETAIL_LIMIT: Final = 300
+from engine.text import clip
 
 
 class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
@@ -61,7 +60,7 @@ class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
         detail = f"{len(not_ready)} of {len(nodes)} nodes not ready"
         if not_ready:
             detail += ": " + ", ".join(not_ready)
-        return [Reading(signal.name, status, value, _clip(detail), signal.vantage, now)]
+        return [Reading(signal.name, status, value, clip(detail), signal.vantage, now)]
 
     def _list_nodes(self) -> list[tuple[str, bool]]:
         configuration = self._client_configuration()
@@ -84,7 +83,7 @@ class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
             except urllib3.exceptions.HTTPError as exc:
                 raise _transport_error(exc, self._timeout) from exc
             except StageError as exc:  # an EKS token that could not be minted
-                raise SignalError(_clip(str(exc), 200)) from exc
+                raise SignalError(clip(str(exc), 200)) from exc
             finally:
                 # One short connection per evaluation: nothing is left open between ticks.
                 api.rest_client.pool_manager.clear()
@@ -103,7 +102,7 @@ class KubeNodeReadiness(SingleSignalSource[EksNodesSignal]):
                 self._signal.cluster, aws=AwsTarget(region=self._region), now=self._clock.now
             )
         except StageError as exc:
-            raise SignalError(_clip(str(exc), 200)) from exc
+            raise SignalError(clip(str(exc), 200)) from exc
 
 
 def parse_node_list(raw: bytes) -> list[tuple[str, bool]]:
@@ -138,7 +137,7 @@ def parse_node_list(raw: bytes) -> list[tuple[str, bool]]:
 def _api_error(exc: ApiException) -> SignalError:
     if not exc.status:
         # The client reports TLS failures as status 0, with the reason.
-        return SignalError(_clip(f"cannot talk to the Kubernetes API: {exc.reason}", 200))
+        return SignalError(clip(f"cannot talk to the Kubernetes API: {exc.reason}", 200))
     return SignalError(f"the Kubernetes API answered HTTP {exc.status} {exc.reason or ''}".strip())
 
 
@@ -148,13 +147,9 @@ def _transport_error(exc: urllib3.exceptions.HTTPError, timeout: float) -> Signa
     if isinstance(exc, urllib3.exceptions.NewConnectionError):
         refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError)
         why = "connection refused" if refused or "refused" in str(exc) else str(exc)
-        return SignalError(_clip(f"cannot reach the Kubernetes API: {why}", 200))
+        return SignalError(clip(f"cannot reach the Kubernetes API: {why}", 200))
     if isinstance(exc, urllib3.exceptions.TimeoutError):
         return ProbeTimeout(f"the Kubernetes API did not answer within {timeout:g}s")
     if isinstance(exc, urllib3.exceptions.ProtocolError):
         return BadAnswer("the Kubernetes API broke the connection or did not answer HTTP")
-    return SignalError(_clip(f"Kubernetes API call failed: {exc}", 200))
-
-
-def _clip(text: str, limit: int = DETAIL_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return SignalError(clip(f"Kubernetes API call failed: {exc}", 200))

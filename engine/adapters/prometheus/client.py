@@ -12,12 +12,13 @@ import ast
 import json
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
+
+from engine.text import clip, shown_url
 
 REASON_LIMIT: Final = 200
 
@@ -72,7 +73,7 @@ def instant_query(url: str, query: str, timeout: float) -> Any:
     except requests.exceptions.JSONDecodeError as exc:
         raise NotPrometheus(f"{shown} did not answer with JSON") from exc
     except requests.RequestException as exc:
-        raise PrometheusUnreachable(clip(f"query to {shown} failed: {exc}")) from exc
+        raise PrometheusUnreachable(clip(f"query to {shown} failed: {exc}", REASON_LIMIT)) from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise NotPrometheus(f"{shown} did not answer like Prometheus") from exc
     finally:
@@ -89,17 +90,6 @@ def is_sample_pair(value: Any) -> bool:
     )
 
 
-def shown_url(url: str) -> str:
-    """The URL without a user or password, fit for a message."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def clip(text: str, limit: int = REASON_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _http_reason(message: str) -> tuple[int | None, str]:
     # prometheus-api-client says "HTTP Status Code 400 (b'{...}')": the body's repr, whose
     # "error" field holds Prometheus's own reason.
@@ -113,7 +103,7 @@ def _http_reason(message: str) -> tuple[int | None, str]:
         error = None
     if isinstance(error, str) and error:
         reason += f": {error}"
-    return status, clip(reason)
+    return status, clip(reason, REASON_LIMIT)
 
 
 def _connection_reason(exc: requests.ConnectionError) -> str:

@@ -18,10 +18,10 @@ from engine.adapters.prometheus.client import (
     QueryFailed,
     instant_query,
     is_sample_pair,
-    shown_url,
 )
 from engine.cloud_ports import ReplicaLag
 from engine.errors import CloudRejected, CloudUnavailable
+from engine.text import shown_url
 
 QUERY_REFUSED: Final = frozenset({400, 422})
 """Prometheus's answers to a query it cannot run as written (bad_data, execution)."""

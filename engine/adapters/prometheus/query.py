@@ -13,19 +13,19 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from engine.adapters.prometheus.client import (
+    REASON_LIMIT,
     NotPrometheus,
     PrometheusRefused,
     QueryFailed,
     QueryTimedOut,
-    clip,
     instant_query,
     is_sample_pair,
-    shown_url,
 )
 from engine.adapters.single_signal import SingleSignalSource
 from engine.config import PromqlSignal, status_from_thresholds
 from engine.errors import BadAnswer, ProbeTimeout, SignalError
 from engine.model import Reading
+from engine.text import clip, shown_url
 
 _REDUCERS: Final[dict[str, Callable[[Sequence[float]], float]]] = {
     "max": max,
@@ -76,9 +76,11 @@ def reduce_result(result: Any, how: str) -> tuple[float, str]:
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise BadAnswer(clip(f"sample of {series} is not a number: {raw!r}")) from None
+            raise BadAnswer(
+                clip(f"sample of {series} is not a number: {raw!r}", REASON_LIMIT)
+            ) from None
         if not math.isfinite(number):
-            raise BadAnswer(clip(f"sample of {series} is {raw}")) from None
+            raise BadAnswer(clip(f"sample of {series} is {raw}", REASON_LIMIT)) from None
         values.append(number)
     value = _REDUCERS[how](values)
     if len(values) == 1:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar, cast
-from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -31,6 +30,7 @@ from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
 from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
+from engine.text import shown_url
 
 T = TypeVar("T")
 
@@ -46,13 +46,6 @@ def _audit_args(audit: Sequence[AuditEvent]) -> list[str | int]:
     return args
 
 
-def where(url: str) -> str:
-    """The URL as messages may show it: without user name or password."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=host, query="", fragment="").geturl()
-
-
 class RedisStore:
     def __init__(
         self,
@@ -65,7 +58,7 @@ class RedisStore:
     ) -> None:
         self._clock = clock
         self._prefix = prefix
-        self._where = where(url)
+        self._where = shown_url(url)
         try:
             self._redis = redis.Redis.from_url(
                 url,
