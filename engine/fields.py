@@ -68,14 +68,6 @@ def _check_url(value: str) -> str:
     return value
 
 
-def shown_url(url: str) -> str:
-    """The URL as messages may show it: without query or credentials (a webhook URL may carry
-    a token in either)."""
-    scheme, _, rest = url.partition("://")
-    host_path = rest.split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}://{host_path.rsplit('@', 1)[-1]}"
-
-
 Name = Annotated[str, AfterValidator(_check_name)]
 SecretRef = Annotated[str, AfterValidator(_check_secret_ref)]
 """A reference to a secret: ``env:VAR``, an AWS Secrets Manager ARN, or a Key Vault secret URI."""

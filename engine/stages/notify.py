@@ -15,7 +15,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from engine.errors import SecretError, SecretUnavailable, StageFatal, StageRetryable
-from engine.fields import SecretRef, Url, shown_url
+from engine.fields import SecretRef, Url
 from engine.retry import RetryPolicy
 from engine.runs import StageRole
 from engine.stages.common import Params

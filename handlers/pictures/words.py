@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from engine.drills.timeline import PersonWait, RunTimeline, StageLane, WaitKind
+from engine.text import clip
 from handlers.blocks.kit import duration_text
 
 ALT_TEXT_LIMIT = 1000
@@ -79,9 +80,7 @@ def description(t: RunTimeline) -> str:
         f"{headline(t)}. {rto_words(t)} ({t.rto_basis}). {rpo_words(t)}. "
         f"Stages, in time since the {t.clock_start}: {stages}."
     )
-    if len(text) > ALT_TEXT_LIMIT:
-        text = text[: ALT_TEXT_LIMIT - 1] + "…"
-    return text
+    return clip(text, ALT_TEXT_LIMIT)
 
 
 def comment(t: RunTimeline) -> str:

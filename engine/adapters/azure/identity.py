@@ -11,8 +11,9 @@ from typing import Any, Final
 
 from azure.core.exceptions import ClientAuthenticationError
 
-from engine.adapters.azure.errors import azure_error, clip
+from engine.adapters.azure.errors import azure_error
 from engine.errors import CloudAccessDenied
+from engine.text import clip
 
 ARM_SCOPE: Final = "https://management.azure.com/.default"
 """The scope the management SDK clients ask their tokens for."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.config import BuiltinPlan, PhoenixConfig, PrimaryWorkloads
-from engine.fields import secret_kind, shown_url
+from engine.fields import secret_kind
 from engine.health.readiness import access, database, drills, traffic, workloads
 from engine.health.readiness.check import Check, Look
 from engine.plans.model import Plan, PlanStage
@@ -29,6 +29,7 @@ from engine.stages.region import RegionFailoverParams
 from engine.stages.replication import ReplicationCheckParams
 from engine.stages.traffic import TrafficSwitchParams
 from engine.stages.workloads import DeployParams, RestartParams
+from engine.text import shown_url
 
 _ARM_KINDS = frozenset({"azure_sql_ready", "traffic_switch"})
 
