@@ -14,11 +14,13 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from engine.incidents.silences import snoozed_run
 from engine.records import Surface
 from engine.status import history_report, status_report
 from handlers import blocks, drills, parsing
 from handlers.context import Services, services
 from handlers.payloads import SlashCommand, read
+from handlers.roles import SILENCE
 
 log = logging.getLogger("handlers.commands")
 
@@ -86,14 +88,10 @@ def _silence(
     if not outcome.allowed:
         respond(response_type="ephemeral", **blocks.notice(outcome.explanation).as_kwargs())
         return
-    [silence] = outcome.silences
-    respond(
-        response_type="in_channel",
-        text=(
-            f"{blocks.mention(payload.user_id)} silenced automatic proposals until "
-            f"{silence.until:%Y-%m-%d %H:%M} UTC: {blocks.escape(silence.reason)}"
-        ),
-    )
+    for silence in outcome.silences:
+        svc.board.show(
+            silence.silence_id, SILENCE, blocks.silence_message(silence), channel=svc.channel
+        )
 
 
 def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
@@ -103,6 +101,12 @@ def _unsilence(svc: Services, payload: SlashCommand, respond: Respond) -> None:
     if not outcome.allowed or not outcome.silences:
         respond(response_type="ephemeral", **blocks.notice(outcome.explanation).as_kwargs())
         return
+    now = svc.clock.now()
+    for silence in outcome.silences:
+        if snoozed_run(silence) is not None:
+            continue  # a snooze has no announcement: its proposal says until when
+        ended = blocks.silence_message(silence, ended_by=payload.user_id, ended_at=now)
+        svc.board.show(silence.silence_id, SILENCE, ended, channel=svc.channel)
     respond(
         response_type="in_channel",
         text=(

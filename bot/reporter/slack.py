@@ -37,14 +37,11 @@ from engine.runner.projection import RunProjection, StageView
 from engine.runs import EventKind, ProgressEvent, Run
 from handlers import blocks
 from handlers.blocks.kit import Rendered
+from handlers.roles import PROPOSAL, STAGE, SUMMARY
 
 __all__ = ["PROPOSAL", "STAGE", "SUMMARY", "ReporterSettings", "ReporterStats", "SlackReporter"]
 
 log = logging.getLogger("bot.reporter.slack")
-
-PROPOSAL = "proposal"
-SUMMARY = "summary"
-STAGE = "stage:"
 
 
 @dataclass

@@ -7,7 +7,10 @@ cool-down after a failover and the silences hold a proposal back. Pure.
   back.
 - Silences: while a silence is active, a decision to open or escalate is held, not taken.
   The level stays where it was, so once the silence ends a breach that still holds is
-  proposed; nothing is followed up (no proposal, no note), and the reason says until when.
+  proposed; the reason says until when, and the incidents show the proposal held back once
+  per silence and level (``IncidentLifecycle.hold``). A level-3 decision is never held: it
+  is only reached with the loss confirmed by quorum, and a silence set for maintenance must
+  not hide the loss of the primary. It is proposed, marked with the silences it went past.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 
 from engine.config import PhoenixConfig
 from engine.health.levels import decide, start_cooldown
-from engine.model import LevelDecision, LevelState, Score
+from engine.model import Level, LevelDecision, LevelState, Score
 from engine.records import Silence
 
 
@@ -31,7 +34,9 @@ class Judgement:
     reason: str
     """Why: the decision's reasons, and what held its proposal back."""
     held: bool = False
-    """A silence held the decision's proposal back: nothing is to be followed up."""
+    """A silence held the decision's proposal back: no proposal is to be made."""
+    silences: tuple[Silence, ...] = ()
+    """The active silences that held the proposal back, or that a level-3 proposal went past."""
 
 
 def judge(
@@ -50,12 +55,22 @@ def judge(
     decision, after = decide(before, score, config)
     if not (decision.action.is_proposal and silences):
         return Judgement(decision, after, decision.reason)
+    active = tuple(silences)
+    if decision.level >= Level.DR_FAILOVER:
+        return Judgement(
+            decision,
+            after,
+            f"{decision.reason}; proposed although silenced: a level-3 loss confirmed by "
+            "quorum is never held back",
+            silences=active,
+        )
     until = max(s.until for s in silences)
     return Judgement(
         decision,
         replace(after, level=before.level),
         f"{decision.reason}; proposal held back: silenced until {until:%Y-%m-%d %H:%M} UTC",
         held=True,
+        silences=active,
     )
 
 

@@ -85,8 +85,11 @@ class Tick:
             reason=judgement.reason,
         )
         self.store.append_score(sample, keep=self.history_keep)
-        held = judgement.held
-        incidents = IncidentUpdate() if held else self.incidents.follow(judgement.decision)
+        decision, silences = judgement.decision, judgement.silences
+        if judgement.held:
+            incidents = self.incidents.hold(decision, silences)
+        else:
+            incidents = self.incidents.follow(decision, silences)
         return TickOutcome(judgement, sample, incidents)
 
     def level_state(self) -> LevelState:

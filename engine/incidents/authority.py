@@ -97,7 +97,8 @@ RULES: tuple[Rule, ...] = (
         Act.SILENCE,
         "silence automatic proposals",
         Who.RESPONDERS,
-        "for at most 7 days",
+        "for at most 7 days; announced in the channel; a level-3 loss confirmed by quorum is "
+        "still proposed",
         "silence.add",
         AuditAction.SILENCE_REFUSED,
     ),

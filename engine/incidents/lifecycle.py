@@ -5,7 +5,8 @@ once, when the level is back to none; proposals of it still waiting are then wit
 surfaces show: notes for the incident's thread and the proposals to post or edit.
 
 Whether a decision may propose at all (the cool-down, silences) is decided before it gets
-here, by ``engine.health.judgement``.
+here, by ``engine.health.judgement``; ``hold`` says once, per silence and level, what a
+silence holds back, and a level-3 proposal made past a silence carries it (``silenced``).
 
 Idempotency: a level's proposal opens once per incident and level (a claim on
 ``proposal:<incident>:<level>``) and an incident resolves once (``resolve:<incident>``), so a
@@ -23,10 +24,11 @@ from engine.config import PhoenixConfig
 from engine.duration import format_duration
 from engine.errors import RunError
 from engine.incidents.audit import AuditTrail
-from engine.incidents.proposals import Proposal, breakdown_of
+from engine.incidents.proposals import Proposal, SignalLine, SilenceMark, breakdown_of
 from engine.incidents.register import CLAIM_TTL, WAITING, ProposalRegister
+from engine.incidents.silences import snoozed_run
 from engine.model import Action, Level, LevelDecision
-from engine.records import BOT, AuditAction, Incident, IncidentStatus, Surface
+from engine.records import BOT, AuditAction, Incident, IncidentStatus, Silence, Surface
 
 log = logging.getLogger("engine.incidents.lifecycle")
 
@@ -47,6 +49,24 @@ class IncidentNote:
 
 
 @dataclass(frozen=True)
+class HeldBack:
+    """A proposal a silence holds back, as the surfaces show it once per silence and level."""
+
+    level: Level
+    plan: str
+    score: int
+    reason: str
+    breakdown: tuple[SignalLine, ...]
+    silence: Silence
+    """The silence that holds it longest: proposals resume when it ends."""
+    others: tuple[Silence, ...] = ()
+    """The other silences active as well."""
+    snoozed: Proposal | None = None
+    """The proposal whose snooze ``silence`` is, as it stands now; None for a silence a person
+    set."""
+
+
+@dataclass(frozen=True)
 class IncidentUpdate:
     """What one level decision changed about incidents: the notes first, then the proposals,
     in the order they are to be shown."""
@@ -59,6 +79,8 @@ class IncidentUpdate:
     """The proposal this decision opened, if any."""
     opened: Incident | None = None
     """The incident this decision opened, if any."""
+    held: HeldBack | None = None
+    """The proposal a silence held back, the first time it did."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +110,11 @@ class IncidentLifecycle:
         incidents = self.store.list_incidents(open_only=True, limit=1)
         return incidents[0] if incidents else None
 
-    def follow(self, decision: LevelDecision) -> IncidentUpdate:
+    def follow(self, decision: LevelDecision, silences: tuple[Silence, ...] = ()) -> IncidentUpdate:
         """Take ``decision`` through the incident's life: a notice (a signal flapping) as a
         note, a step down or a resolution as a note and the proposals it changed, a rise of
-        the level as a proposal (opening the incident, or escalating it in its thread)."""
+        the level as a proposal (opening the incident, or escalating it in its thread).
+        ``silences``: those active that a level-3 proposal goes past."""
         before = self.current()
         notices = tuple(self._note(before, notice) for notice in decision.notices)
         change = self.recover(decision)
@@ -99,7 +122,7 @@ class IncidentLifecycle:
             note = self._note(change.incident, change.note)
             changed = dict.fromkeys((*change.withdrawn, *change.incident.run_ids[:1]))
             return IncidentUpdate((*notices, note), self._proposals(tuple(changed)))
-        proposal = self.escalate(decision)
+        proposal = self.escalate(decision, silences)
         if proposal is None:
             return IncidentUpdate(notices)
         incident = proposal.incident
@@ -118,9 +141,43 @@ class IncidentLifecycle:
         found = (self.register.proposal(run_id) for run_id in run_ids)
         return tuple(proposal for proposal in found if proposal is not None)
 
-    def escalate(self, decision: LevelDecision) -> Proposal | None:
+    def hold(self, decision: LevelDecision, silences: tuple[Silence, ...]) -> IncidentUpdate:
+        """What ``silences`` hold back of ``decision``'s proposal, said once per silence and
+        level (a claim in the Store, as long as the silence lasts): every evaluation of a
+        breach holds the same proposal back, and the channel hears of it once."""
+        if not decision.action.is_proposal or not silences:
+            return IncidentUpdate()
+        holder = max(silences, key=lambda s: s.until)
+        now = self._trail.clock.now()
+        lasting = max(holder.until - now, timedelta(0)) + CLAIM_TTL
+        if not self.store.claim(f"held:{holder.silence_id}:{decision.level:d}", lasting):
+            return IncidentUpdate()
+        held = HeldBack(
+            level=decision.level,
+            plan=self.config.levels.rule(decision.level).plan,
+            score=decision.score.total,
+            reason=decision.reason,
+            breakdown=breakdown_of(decision),
+            silence=holder,
+            others=tuple(s for s in silences if s is not holder),
+            snoozed=self._snoozed(holder),
+        )
+        log.info(
+            "level %d proposal held back by a silence",
+            decision.level,
+            extra={"silence_id": holder.silence_id},
+        )
+        return IncidentUpdate(held=held)
+
+    def _snoozed(self, silence: Silence) -> Proposal | None:
+        run_id = snoozed_run(silence)
+        return self.register.proposal(run_id) if run_id is not None else None
+
+    def escalate(
+        self, decision: LevelDecision, silences: tuple[Silence, ...] = ()
+    ) -> Proposal | None:
         """Open (or escalate) the incident and propose the level's plan, once. None when the
-        decision proposes nothing."""
+        decision proposes nothing. ``silences``: those the proposal goes past."""
         if not decision.action.is_proposal or decision.level == Level.NONE:
             return None
         now = self._trail.clock.now()
@@ -139,6 +196,7 @@ class IncidentLifecycle:
             surface=Surface.SYSTEM,
             manual=False,
             incident_id=incident.incident_id,
+            silenced=tuple(SilenceMark.of(s) for s in silences),
         )
         log.info(
             "incident %s: level %d proposed",

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.incidents.approvals import ApprovalRule
 from engine.model import Level, LevelDecision
 from engine.readiness import ReadinessSweep
-from engine.records import BOT, Approval, AuditAction, Incident, Surface
+from engine.records import BOT, Approval, AuditAction, Incident, Silence, Surface
 from engine.runs import Run, RunState
 
 
@@ -74,6 +74,27 @@ class ReadinessDigest(BaseModel):
         )
 
 
+class SilenceMark(BaseModel):
+    """A silence that was active when a level-3 proposal went past it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    silence_id: str
+    by: str
+    """Who silenced (a user id)."""
+    until: datetime
+    reason: str
+
+    @classmethod
+    def of(cls, silence: Silence) -> SilenceMark:
+        return cls(
+            silence_id=silence.silence_id,
+            by=silence.created_by,
+            until=silence.until,
+            reason=silence.reason,
+        )
+
+
 class ProposalRecord(BaseModel):
     """What a proposal showed when it was opened; persisted as JSON in the audit log."""
 
@@ -95,6 +116,9 @@ class ProposalRecord(BaseModel):
     incident_id: str | None = None
     readiness: ReadinessDigest | None = None
     """The DR side's readiness when the proposal opened (proposals of the readiness plan)."""
+    silenced: tuple[SilenceMark, ...] = ()
+    """The silences active when it was proposed all the same (a level-3 loss confirmed by
+    quorum is never held back)."""
 
     @property
     def rule(self) -> ApprovalRule:

@@ -20,6 +20,7 @@ from engine.incidents.proposals import (
     ProposalRecord,
     ReadinessDigest,
     SignalLine,
+    SilenceMark,
     Stand,
     stand_of,
 )
@@ -67,9 +68,11 @@ class ProposalRegister:
         surface: Surface,
         manual: bool,
         incident_id: str | None,
+        silenced: tuple[SilenceMark, ...] = (),
     ) -> ProposalRecord:
         """Propose ``plan``'s run and record what the proposal shows; under policy ``auto``
-        the run starts at once (announced, not asked)."""
+        the run starts at once (announced, not asked). ``silenced``: the silences it goes
+        past."""
         now = self._trail.clock.now()
         run = self.runner.propose(plan, actor=actor, surface=surface, incident_id=incident_id)
         required = required_approvals(policy, manual=manual)
@@ -88,6 +91,7 @@ class ProposalRegister:
             expires_at=now + self.config.slack.approval_ttl,
             incident_id=incident_id,
             readiness=self._readiness(plan),
+            silenced=silenced,
         )
         self._trail.write(
             actor, surface, AuditAction.PROPOSAL_OPEN, run.run_id, record.model_dump_json()

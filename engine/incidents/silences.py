@@ -12,6 +12,8 @@ from engine.incidents.audit import AuditTrail
 from engine.records import AuditAction, Silence, Surface
 from engine.store import IncidentStore
 
+_SNOOZE = "snooze-"
+
 SUBJECT = "silences"
 """The audit subject of what is done to silences as a whole (an unsilence with none active, a
 refused silence)."""
@@ -51,7 +53,14 @@ class Silences:
         """The silence a snoozed proposal holds until ``until`` (its snooze is the audit
         event; the silence is not audited again)."""
         silence = Silence(
-            f"snooze-{run_id}", f"snoozed proposal {run_id}", user, self._trail.clock.now(), until
+            f"{_SNOOZE}{run_id}", f"snoozed proposal {run_id}", user, self._trail.clock.now(), until
         )
         self.store.add_silence(silence)
         return silence
+
+
+def snoozed_run(silence: Silence) -> str | None:
+    """The run whose proposal's snooze ``silence`` is; None for a silence a person set."""
+    if silence.silence_id.startswith(_SNOOZE):
+        return silence.silence_id.removeprefix(_SNOOZE)
+    return None

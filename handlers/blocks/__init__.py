@@ -1,9 +1,8 @@
 """Block Kit builders: the only place that shapes what the bot shows in Slack, one module per
 surface (``proposals``, ``runs``, ``status`` with help and the App Home, ``drills``,
-``readiness``) and a small
-``kit`` of what they share. Each builder takes a neutral value from the engine and returns a
-``Rendered`` (the notification ``text`` fallback and the blocks) or a view dict; text people
-typed is escaped before it is shown as mrkdwn.
+``readiness``, ``silences``) and a small ``kit`` of what they share. Each builder takes a
+neutral value from the engine and returns a ``Rendered`` (the notification ``text`` fallback
+and the blocks) or a view dict; text people typed is escaped before it is shown as mrkdwn.
 """
 
 from __future__ import annotations
@@ -43,6 +42,10 @@ from handlers.blocks.runs import (
     stage_message,
     summary_message,
 )
+from handlers.blocks.silences import (
+    held_back_message,
+    silence_message,
+)
 from handlers.blocks.status import (
     SUBCOMMANDS,
     help_message,
@@ -69,6 +72,7 @@ __all__ = [
     "environment_mismatch",
     "escape",
     "escape_links_kept",
+    "held_back_message",
     "help_message",
     "history_message",
     "home_readiness",
@@ -79,6 +83,7 @@ __all__ = [
     "proposal_readiness",
     "readiness_message",
     "readiness_notice",
+    "silence_message",
     "stage_message",
     "status_message",
     "summary_message",

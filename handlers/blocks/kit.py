@@ -18,7 +18,9 @@ from slack_sdk.models.blocks import (
 
 from engine.cron import zone
 from engine.duration import format_duration
+from engine.incidents.proposals import SilenceMark
 from engine.model import Level
+from engine.records import Silence
 from engine.text import clip
 from handlers.ids import ActionId
 
@@ -90,6 +92,16 @@ def button(
 def mention(user: str) -> str:
     """A user as Slack shows them (their name, and a notification); the engine knows ids only."""
     return f"<@{user}>"
+
+
+def silenced_by(silence: Silence | SilenceMark) -> str:
+    """Who silenced automatic proposals, until when and why, as one clause."""
+    if isinstance(silence, Silence):
+        silence = SilenceMark.of(silence)
+    return (
+        f"{mention(silence.by)} silenced automatic proposals until "
+        f"{silence.until:%Y-%m-%d %H:%M} UTC: {escape(silence.reason)}"
+    )
 
 
 def notice(text: str) -> Rendered:

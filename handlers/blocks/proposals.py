@@ -32,6 +32,7 @@ from handlers.blocks.kit import (
     escape,
     md,
     mention,
+    silenced_by,
 )
 from handlers.blocks.readiness import proposal_readiness
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
@@ -164,6 +165,16 @@ def proposal_message(proposal: Proposal) -> Rendered:
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
         md(f"*Plan:* `{escape(record.plan)}`\n*Why:* {why(record)}"),
+    ]
+    if record.silenced:
+        who = "; ".join(silenced_by(mark) for mark in record.silenced)
+        blocks.append(
+            md(
+                f":mute: *Proposed although silenced* — {who}. A level-3 loss confirmed by "
+                "quorum is never held back."
+            )
+        )
+    blocks += [
         md(f"*Breakdown*\n{breakdown_text(record.breakdown)}"),
     ]
     if proposal.readiness is not None:

@@ -81,10 +81,11 @@ def test_a_responder_may_ask_and_silence_but_never_decide(rig: Rig) -> None:
     for earlier in store.list_silences():
         store.remove_silence(earlier.silence_id)
     slack.run_slash_command("/phoenix", "silence 30m deploying", user="UCAROL")
+    [announced] = slack.wait_for_messages("#incidents", 1)
+    assert "<@UCAROL> silenced automatic proposals" in announced.text
     slack.run_slash_command("/phoenix", "unsilence", user="UCAROL")
-    said = slack.wait_for_messages("#incidents", 2)
-    assert "<@UCAROL> silenced automatic proposals" in said[0].text
-    assert "<@UCAROL> ended 1 silence(s)" in said[1].text
+    _, ended = slack.wait_for_messages("#incidents", 2)
+    assert "<@UCAROL> ended 1 silence(s)" in ended.text
     carols = [e for e in store.list_audit(limit=50) if e.actor == "UCAROL"]
     assert [(e.action, e.surface) for e in carols] == [
         ("silence.add", Surface.SLACK),

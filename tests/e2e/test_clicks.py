@@ -111,10 +111,13 @@ def test_snooze_silences_and_closes(rig: Rig) -> None:
     assert "Snoozed" in visible_text(slack.message(message.ts).blocks)
     assert "*Snoozed* by <@UALICE> until" in visible_text(slack.message(message.ts).blocks)
     assert rig.phoenix.store.list_silences()
-    # While snoozed, a breach proposes nothing.
+    # While snoozed, a breach proposes nothing; the snoozed proposal's thread says so.
     held = rig.evaluate(Level.REGION_FAILOVER)
     assert held.incidents.proposed is None
     assert held.judgement.held, "held back by the silence"
+    rig.settle()
+    notes = [visible_text(r.blocks) for r in slack.replies("#incidents", message.ts)]
+    assert any("held back by a silence" in n and "<@UALICE>" in n for n in notes), notes
 
 
 def test_a_slack_retry_of_an_event_has_no_second_effect(rig: Rig) -> None:

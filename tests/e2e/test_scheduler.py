@@ -120,7 +120,11 @@ def test_silence_and_cooldown_hold_proposals_back_and_status_says_so(bot: Bot) -
     held = bot.tick(LEVEL2)
     assert held is not None
     bot.settle()
-    assert bot.top() == []
+    # No proposal: only the silence, with what it holds back in its thread.
+    [silence] = bot.top()
+    assert "<@UALICE> silenced automatic proposals" in visible_text(silence.blocks)
+    [note] = slack.replies("#incidents", silence.ts)
+    assert "Level 2 (region failover) held back by a silence" in visible_text(note.blocks)
     slack.run_slash_command("/phoenix", "status", user="UCAROL")
     [answer] = slack.ephemeral("UCAROL")
     assert "Proposals held back:* silenced until" in visible_text(answer.blocks)

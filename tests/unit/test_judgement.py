@@ -89,13 +89,39 @@ def test_a_silence_holds_back_only_proposals() -> None:
     assert state.level == Level.NONE
 
 
-def test_a_silence_holds_back_an_escalation_to_dr_too() -> None:
+def test_a_silence_holds_back_an_escalation() -> None:
     cfg = config()
-    _, level2 = judged(cfg, [A_AND_B_DOWN] * 2)
-    (_, held), state = judged(cfg, [ALL_DOWN] * 2, state=level2, silences=[silence(T0)])
+    _, level1 = judged(cfg, [{"service-a": Status.DOWN}] * 2)
+    (_, held), state = judged(cfg, [A_AND_B_DOWN] * 2, state=level1, silences=[silence(T0)])
     assert held.decision.action is Action.ESCALATE
     assert held.held
-    assert state.level == Level.REGION_FAILOVER
+    assert held.silences == (silence(T0),)
+    assert state.level == Level.SELF_HEAL
+
+
+def test_a_level3_loss_confirmed_by_quorum_is_proposed_past_a_silence() -> None:
+    cfg = config()
+    _, level2 = judged(cfg, [A_AND_B_DOWN] * 2)
+    (_, past), state = judged(cfg, [ALL_DOWN] * 2, state=level2, silences=[silence(T0)])
+    assert past.decision.action is Action.ESCALATE
+    assert not past.held
+    assert past.silences == (silence(T0),), "the proposal is marked with the silence"
+    assert state.level == Level.DR_FAILOVER
+    assert "quorum: loss confirmed" in past.reason
+    assert "proposed although silenced" in past.reason
+    (_, opened), _ = judged(cfg, [ALL_DOWN] * 2, silences=[silence(T0)])
+    assert opened.decision.action is Action.OPEN
+    assert not opened.held, "nor is a level-3 loss held back when it opens the incident"
+
+
+def test_a_loss_seen_from_one_vantage_only_is_level2_and_held_back() -> None:
+    cfg = config()
+    one_vantage = {**ALL_DOWN, "cross-cloud": Status.UNKNOWN}
+    (_, held), state = judged(cfg, [one_vantage] * 2, silences=[silence(T0)])
+    assert "quorum not met" in held.reason
+    assert held.decision.level == Level.REGION_FAILOVER
+    assert held.held
+    assert state.level == Level.NONE
 
 
 def test_a_recent_failover_holds_proposals_back_until_the_cool_down_ends() -> None:

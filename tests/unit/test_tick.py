@@ -1,6 +1,6 @@
 """The engine's evaluation tick (``engine.health.tick``) on a real SQLite store: a breach
 opens one incident with one proposal, a recovery resolves it with a note in its thread, a
-silence holds a proposal back without a trace in Slack, a live failover starts the cool-down
+silence holds a proposal back and says so once, a live failover starts the cool-down
 (a drill does not), and an evaluation its caller may no longer record leaves nothing behind."""
 
 from __future__ import annotations
@@ -140,16 +140,61 @@ def test_a_recovery_resolves_the_incident_with_a_note_in_its_thread(kit: Kit) ->
 
 
 def test_a_silence_holds_the_proposal_back_and_leaves_no_incident(kit: Kit) -> None:
-    kit.desk.silences.add(timedelta(hours=1), "maintenance", "UALICE")
+    silence = kit.desk.silences.add(timedelta(hours=1), "maintenance", "UALICE")
     kit.evaluated(LEVEL2)
     held = kit.evaluated(LEVEL2)
     assert held.judgement.held
-    assert held.incidents == IncidentUpdate(), "no proposal, no note"
+    assert held.incidents.proposed is None
+    assert held.incidents.proposals == ()
+    assert held.incidents.notes == ()
     assert held.sample.level == Level.NONE
     assert "proposal held back: silenced until" in held.sample.reason
     assert kit.store.list_incidents() == []
+    shown = held.incidents.held
+    assert shown is not None, "what the silence holds back is shown"
+    assert (shown.level, shown.plan, shown.score) == (Level.REGION_FAILOVER, "quick", 8)
+    assert shown.silence == silence
+    assert shown.snoozed is None
+    again = kit.evaluated(LEVEL2)
+    assert again.judgement.held
+    assert again.incidents == IncidentUpdate(), "shown once per silence and level"
     kit.desk.silences.end_all("UALICE")
     assert kit.evaluated(LEVEL2).incidents.proposed is not None, "proposed once it ended"
+
+
+def test_a_level3_loss_is_proposed_past_a_silence_and_marked_with_it(kit: Kit) -> None:
+    silence = kit.desk.silences.add(timedelta(hours=1), "maintenance <window>", "UALICE")
+    dr = dict.fromkeys(HEALTHY, Status.DOWN)
+    kit.evaluated(dr)
+    outcome = kit.evaluated(dr)
+    assert not outcome.judgement.held
+    proposal = outcome.incidents.proposed
+    assert proposal is not None
+    assert proposal.record.level == Level.DR_FAILOVER
+    [mark] = proposal.record.silenced
+    assert (mark.silence_id, mark.by, mark.until, mark.reason) == (
+        silence.silence_id,
+        "UALICE",
+        silence.until,
+        "maintenance <window>",
+    )
+    stored = kit.desk.register.proposal(proposal.run_id)
+    assert stored is not None
+    assert stored.record.silenced == (mark,), "every replica renders the mark from the Store"
+
+
+def test_a_snooze_holds_the_next_proposal_back_in_the_snoozed_proposals_thread(kit: Kit) -> None:
+    kit.evaluated(LEVEL2)
+    proposal = kit.evaluated(LEVEL2).incidents.proposed
+    assert proposal is not None
+    assert kit.desk.clicks.snooze(proposal.run_id, "UALICE").allowed
+    outcomes = [kit.evaluated(HEALTHY) for _ in range(CONFIG.evaluation.clear)]
+    assert outcomes[-1].decision.action is Action.RESOLVE
+    kit.evaluated(LEVEL2)
+    held = kit.evaluated(LEVEL2).incidents.held
+    assert held is not None
+    assert held.snoozed is not None
+    assert held.snoozed.run_id == proposal.run_id
 
 
 def _finished(kit: Kit, mode: RunMode) -> None:
