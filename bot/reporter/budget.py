@@ -35,7 +35,12 @@ class ReporterSettings:
     """Per channel."""
     post_burst: int = 3
     max_failures: int = 5
-    """Non-rate-limit errors tolerated on one message before its update is given up."""
+    """Errors Slack answers (not a rate limit) tolerated on one message before its update is
+    given up. Slack out of reach never counts: the latest state waits for it."""
+    outage_first_wait: float = 1.0
+    outage_longest_wait: float = 30.0
+    """Seconds between calls while Slack cannot be reached: doubling from the first to the
+    longest, back to none at the first call that goes through."""
 
 
 class TokenBucket:
@@ -68,10 +73,12 @@ class RateBudget:
         }
         self._paused: dict[str, float] = {}
         """Call key -> monotonic time until which a 429 pauses it."""
+        self._all_paused = 0.0
+        """Monotonic time until which no call is made at all (Slack out of reach)."""
 
     def delay(self, call: str) -> float:
         """Seconds until ``call`` may be made; zero or less means now."""
-        paused = self._paused.get(call, 0.0) - self._clock()
+        paused = max(self._paused.get(call, 0.0), self._all_paused) - self._clock()
         return max(paused, self._bucket(call).wait_time())
 
     def spend(self, call: str) -> None:
@@ -80,6 +87,10 @@ class RateBudget:
     def pause(self, call: str, seconds: float) -> None:
         """Slack said 429: make no call of this kind for ``seconds``."""
         self._paused[call] = self._clock() + seconds
+
+    def pause_all(self, seconds: float) -> None:
+        """Slack cannot be reached: make no call of any kind for ``seconds``."""
+        self._all_paused = self._clock() + seconds
 
     def _bucket(self, call: str) -> TokenBucket:
         bucket = self._buckets.get(call)

@@ -5,6 +5,11 @@ events costs at most one edit per message per ``min_edit_interval``, within the 
 and the final state always lands once the budget allows. A message in a thread is posted only
 after the thread's head has been, so it knows where to go.
 
+While Slack cannot be reached, nothing is given up: every message keeps the latest state it
+should show (a run goes on, and its messages go on changing), calls wait with a growing pause,
+and when Slack answers again each message is brought to its true final state in one call —
+no intermediate state is replayed.
+
 Not thread-safe: the reporter calls it under its lock.
 """
 
@@ -59,6 +64,8 @@ class ReporterStats:
     failures: int = 0
     withdrawn: int = 0
     """Own posts deleted because another replica had posted (and claimed) the message."""
+    unreachable: int = 0
+    """Calls that did not reach Slack (refused connection, timeout, Slack's own 5xx)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Outbox:
         self._clock = clock
         self._slots: dict[SlotKey, Slot] = {}
         self._seq = 0
+        self._outage_wait = 0.0
         self.stats = ReporterStats()
 
     def get(self, run_id: str, role: str) -> Slot | None:
@@ -150,6 +158,27 @@ class Outbox:
             self.stats.edits += 1
         slot.landed = shown
         slot.failures = 0
+        self._outage_wait = 0.0
+
+    @property
+    def slack_unreachable(self) -> bool:
+        """Whether the last call did not reach Slack (and none has since)."""
+        return self._outage_wait > 0
+
+    def unreachable(self, slot: Slot) -> float:
+        """``slot``'s call did not reach Slack: no call of any kind for a while, growing while
+        the outage lasts; the slot stays dirty, so its latest state goes out when Slack is
+        back. A post whose answer was lost may have gone through, and is made again: Slack has
+        no idempotency key for chat.postMessage. Returns the pause, in seconds."""
+        s = self._settings
+        self._outage_wait = min(
+            max(self._outage_wait * 2, s.outage_first_wait), s.outage_longest_wait
+        )
+        self._budget.pause_all(self._outage_wait)
+        self.stats.unreachable += 1
+        self.stats.failures += 1
+        slot.last_sent = self._clock()
+        return self._outage_wait
 
     def rate_limited(self, slot: Slot, seconds: float) -> None:
         """Slack answered 429 to ``slot``'s call: pause that kind of call; the slot stays
@@ -158,8 +187,9 @@ class Outbox:
         self.stats.rate_limited += 1
 
     def failed(self, slot: Slot) -> None:
-        """A call failed for another reason: after ``max_failures`` this state is given up
-        rather than looped on; a later state is tried afresh."""
+        """Slack refused the call (an error it answered, not a rate limit): after
+        ``max_failures`` this state is given up rather than looped on; a later state is tried
+        afresh."""
         self.stats.failures += 1
         slot.failures += 1
         slot.last_sent = self._clock()

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.reporter.budget import Monotonic, RateBudget, ReporterSettings, retry_after
 from bot.reporter.outbox import Outbox, ReporterStats, Send, Slot
@@ -310,7 +310,13 @@ class SlackReporter:
             else:
                 self._client.chat_update(channel=slot.channel, ts=slot.ts, **rendered.as_kwargs())
         except SlackApiError as exc:
-            self._refused(slot, exc)
+            if _status(exc) >= 500:
+                self._unreachable(slot, f"Slack answered {_status(exc)}")
+            else:
+                self._refused(slot, exc)
+            return
+        except (OSError, SlackClientError) as exc:
+            self._unreachable(slot, str(exc))
             return
         except Exception:
             log.exception("Slack call failed", extra={"run_id": slot.run_id, "role": slot.role})
@@ -324,7 +330,10 @@ class SlackReporter:
                 self._withdraw(slot, posted)
                 posted, shown = kept, None  # edit the survivor to this replica's state
         with self._cond:
+            back = self._outbox.slack_unreachable
             self._outbox.landed(slot, shown, posted)
+        if back:
+            log.info("Slack answers again: every message catches up to its latest state")
 
     def _claim(self, slot: Slot, posted: MessageRef) -> MessageRef:
         """Record where ``slot``'s message was posted, unless another replica recorded its
@@ -356,9 +365,26 @@ class SlackReporter:
         with self._cond:
             self._outbox.stats.withdrawn += 1
 
+    def _unreachable(self, slot: Slot, why: str) -> None:
+        """Slack cannot be reached: the message keeps its latest state until it can."""
+        with self._cond:
+            first = not self._outbox.slack_unreachable
+            wait = self._outbox.unreachable(slot)
+        where = {"run_id": slot.run_id, "role": slot.role}
+        if first:
+            log.warning("Slack cannot be reached (%s): messages wait for it", why, extra=where)
+        else:
+            log.info("Slack still cannot be reached; next try in %.0fs", wait, extra=where)
+
+    @property
+    def slack_unreachable(self) -> bool:
+        """Whether the reporter's last call did not reach Slack."""
+        with self._cond:
+            return self._outbox.slack_unreachable
+
     def _refused(self, slot: Slot, exc: SlackApiError) -> None:
         with self._cond:
-            if getattr(exc.response, "status_code", None) == 429:
+            if _status(exc) == 429:
                 seconds = retry_after(getattr(exc.response, "headers", None))
                 self._outbox.rate_limited(slot, seconds)
                 log.info("rate limited; retrying after %ss", seconds, extra={"call": slot.call})
@@ -369,6 +395,11 @@ class SlackReporter:
                 extra={"run_id": slot.run_id, "role": slot.role},
             )
             self._outbox.failed(slot)
+
+
+def _status(exc: SlackApiError) -> int:
+    status = getattr(exc.response, "status_code", None)
+    return status if isinstance(status, int) else 200
 
 
 def _shared(slot: Slot) -> bool:

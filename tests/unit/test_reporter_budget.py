@@ -198,3 +198,47 @@ def test_a_state_that_keeps_failing_is_given_up_and_a_later_one_tried_afresh() -
     assert send is not None
     assert send.rendered.text == "v2"
     assert box.stats.failures == 2
+
+
+def test_while_slack_is_out_of_reach_nothing_is_given_up_and_calls_wait_longer() -> None:
+    clock = Clock()
+    settings = ReporterSettings(max_failures=2, outage_first_wait=1.0, outage_longest_wait=8.0)
+    box = outbox(clock, settings)
+    box.put("r1", "proposal", shown("v1"), channel="#incidents")
+    waits = []
+    for _ in range(6):
+        slot, wait = box.next_due()
+        while slot is None:
+            clock.now += wait
+            slot, wait = box.next_due()
+        box.take(slot)
+        waits.append(box.unreachable(slot))
+    assert waits == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert box.slack_unreachable
+    assert box.pending, "six failed posts, and the message still waits for Slack"
+    assert box.next_due()[0] is None, "no call before the pause is over"
+    assert box.stats.unreachable == 6
+    clock.now += 8
+    send = send_due(box, clock)
+    assert send is not None
+    assert send.rendered.text == "v1"
+    assert not box.slack_unreachable, "a call that goes through ends the outage"
+
+
+def test_after_an_outage_each_message_lands_its_latest_state_in_one_call() -> None:
+    clock = Clock()
+    box = outbox(clock, ReporterSettings(min_edit_interval=0.0, edit_burst=10))
+    for role in ("stage:a", "stage:b"):
+        box.put("r1", role, shown("pending"), channel="#c", known=MessageRef("#c", role))
+    slot, _ = box.next_due()
+    assert slot is not None
+    box.take(slot)
+    box.unreachable(slot)
+    for state in ("running", "retrying", "running", "succeeded"):
+        for role in ("stage:a", "stage:b"):
+            box.put("r1", role, shown(state), channel="#c")
+    clock.now += 60
+    sent = []
+    while (send := send_due(box, clock)) is not None:
+        sent.append((send.slot.role, send.rendered.text))
+    assert sorted(sent) == [("stage:a", "succeeded"), ("stage:b", "succeeded")]
