@@ -108,9 +108,19 @@ class KubeFake(FakeServer):
             self.cluster.deployments[(namespace, name)] = created
         self.settle()
 
-    def add_node(self, name: str, ready: bool = True, unschedulable: bool = False) -> None:
+    def add_node(
+        self,
+        name: str,
+        ready: str | None = "True",
+        *,
+        unschedulable: bool = False,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        """A node joins; ``ready`` is its Ready condition's status (see ``node``)."""
         with self.lock:
-            self.cluster.nodes.append(node(name, ready, unschedulable))
+            self.cluster.nodes.append(
+                node(name, ready, unschedulable=unschedulable, labels=labels, at=self.now())
+            )
 
     def sync(self) -> bool:
         """One pass of the cluster's controllers; whether anything changed."""

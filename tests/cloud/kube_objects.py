@@ -63,27 +63,54 @@ def deployment(namespace: str, name: str, replicas: int, image: str, at: datetim
     }
 
 
-def node(name: str, ready: bool, unschedulable: bool) -> Any:
+def node(
+    name: str,
+    ready: str | None = "True",
+    *,
+    unschedulable: bool = False,
+    labels: dict[str, str] | None = None,
+    at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+) -> Any:
+    """A v1 Node as the kubelet reports it. ``ready`` is its Ready condition's status: "True",
+    "False", or "Unknown" when the node controller has not heard from the kubelet within
+    its grace period (https://kubernetes.io/docs/reference/node/node-status/#condition);
+    ``None`` leaves the condition out, as before the kubelet's first status report."""
+    conditions: list[Any] = [
+        {
+            "type": "MemoryPressure",
+            "status": "False",
+            "reason": "KubeletHasSufficientMemory",
+            "lastHeartbeatTime": stamp(at),
+            "lastTransitionTime": stamp(at),
+        }
+    ]
+    if ready is not None:
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": ready,
+                "reason": "KubeletReady" if ready == "True" else "KubeletNotReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": stamp(at),
+                "lastTransitionTime": stamp(at),
+            }
+        )
     return {
         "metadata": {
             "name": name,
             "uid": new_uid(),
-            "labels": {"kubernetes.io/hostname": name},
+            "resourceVersion": "1",
+            "creationTimestamp": stamp(at),
+            "labels": labels or {"kubernetes.io/hostname": name},
         },
-        "spec": {"unschedulable": True} if unschedulable else {},
+        "spec": {
+            "providerID": f"aws:///us-east-1a/i-{name}",
+            **({"unschedulable": True} if unschedulable else {}),
+        },
         "status": {
-            "conditions": [
-                {
-                    "type": "MemoryPressure",
-                    "status": "False",
-                    "reason": "KubeletHasSufficientMemory",
-                },
-                {
-                    "type": "Ready",
-                    "status": "True" if ready else "False",
-                    "reason": "KubeletReady" if ready else "KubeletNotReady",
-                },
-            ]
+            "conditions": conditions,
+            "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
+            "nodeInfo": {"kubeletVersion": "v1.30.0", "architecture": "amd64"},
         },
     }
 

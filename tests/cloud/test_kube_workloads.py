@@ -95,7 +95,7 @@ def test_scale_uses_the_scale_subresource_once(kube: KubeFake, cluster: KubeWork
 
 def test_nodes_report_readiness(kube: KubeFake, cluster: KubeWorkloads) -> None:
     kube.add_node("n1")
-    kube.add_node("n2", ready=False)
+    kube.add_node("n2", ready="False")
     kube.add_node("n3", unschedulable=True)
 
     nodes = {n.name: (n.ready, n.schedulable) for n in cluster.nodes()}

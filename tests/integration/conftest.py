@@ -14,12 +14,12 @@ from engine.adapters.clock import SystemClock
 from engine.health.collect import Collector
 from engine.model import Reading, Vantage
 from engine.ports import SignalSource
+from tests.cloud.kube_fake import KubeFake
 from tests.support.stand_ins import Moto
 
 from .servers import (
     Exporter,
     HealthServer,
-    KubeApiFake,
     PrometheusServer,
     RawTcpServer,
     prometheus_binary,
@@ -96,13 +96,13 @@ def aws(moto: Moto, aws_env: None) -> Moto:
 
 
 @pytest.fixture(scope="session")
-def kube_api() -> Iterator[KubeApiFake]:
-    server = KubeApiFake()
+def kube_api() -> Iterator[KubeFake]:
+    server = KubeFake()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def kube(kube_api: KubeApiFake) -> KubeApiFake:
+def kube(kube_api: KubeFake) -> KubeFake:
     kube_api.reset()
     return kube_api

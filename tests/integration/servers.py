@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.cloud.kube_objects import status_body
 from tests.support.http_fake import FakeServer, JsonHandler
 from tests.support.ports import LOOPBACK, free_port
 from tests.support.waiting import wait_until
@@ -276,92 +275,3 @@ class PrometheusServer:
                 os.kill(self.pid, signal.SIGKILL)
                 self._process.wait(timeout=5)
         shutil.rmtree(self._dir, ignore_errors=True)
-
-
-# ----------------------------------------------------------------------------- AWS (moto)
-
-
-# ----------------------------------------------------------------------------- Kubernetes API
-
-
-def node(name: str, ready: str | None = "True", labels: dict[str, str] | None = None) -> Any:
-    """A real-shaped v1 Node; ``ready=None`` leaves out the Ready condition."""
-    conditions = [
-        {
-            "type": "MemoryPressure",
-            "status": "False",
-            "reason": "KubeletHasSufficientMemory",
-            "lastHeartbeatTime": "2026-01-01T00:00:00Z",
-            "lastTransitionTime": "2026-01-01T00:00:00Z",
-        }
-    ]
-    if ready is not None:
-        conditions.append(
-            {
-                "type": "Ready",
-                "status": ready,
-                "reason": "KubeletReady" if ready == "True" else "KubeletNotReady",
-                "message": "kubelet is posting ready status",
-                "lastHeartbeatTime": "2026-01-01T00:00:00Z",
-                "lastTransitionTime": "2026-01-01T00:00:00Z",
-            }
-        )
-    return {
-        "metadata": {
-            "name": name,
-            "uid": f"uid-{name}",
-            "resourceVersion": "1",
-            "creationTimestamp": "2026-01-01T00:00:00Z",
-            "labels": labels or {"kubernetes.io/hostname": name},
-        },
-        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
-        "status": {
-            "conditions": conditions,
-            "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
-            "nodeInfo": {"kubeletVersion": "v1.30.0", "architecture": "amd64"},
-        },
-    }
-
-
-class KubeApiFake(_LoopbackServer):
-    """``GET /api/v1/nodes`` answered with a real-shaped NodeList, or with ``status``/``raw``.
-
-    ``requests`` records each request's path and query (e.g. the label selector).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(_KubeHandler)
-        self.reset()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.nodes: list[Any] = []
-            self.status = 200
-            self.raw: bytes | None = None
-            self.requests: list[str] = []
-
-
-class _KubeHandler(JsonHandler):
-    def do_GET(self) -> None:
-        owner: KubeApiFake = self.owner
-        with owner.lock:
-            owner.requests.append(self.path)
-            nodes, status, raw = list(owner.nodes), owner.status, owner.raw
-        if urlsplit(self.path).path != "/api/v1/nodes":
-            self._status(404, "NotFound", "the server could not find the requested resource")
-        elif raw is not None:
-            self.send(status, raw)
-        elif status != 200:
-            self._status(status, "InternalError", "etcd cluster is unavailable")
-        else:
-            body = {
-                "kind": "NodeList",
-                "apiVersion": "v1",
-                "metadata": {"resourceVersion": "12345"},
-                "items": nodes,
-            }
-            self.send(200, body)
-
-    def _status(self, code: int, reason: str, message: str) -> None:
-        body = status_body(code, reason, message)
-        self.send(code, body)

@@ -16,6 +16,7 @@ from engine.adapters.http.probes import HttpProbes
 from engine.config import parse_config
 from engine.health.collect import Collector
 from engine.model import Reading, Status, Vantage
+from tests.cloud.kube_fake import KubeFake
 from tests.support.ports import closed_port
 from tests.support.stand_ins import Moto
 from tests.support.waiting import wait_until
@@ -23,10 +24,8 @@ from tests.support.waiting import wait_until
 from .servers import (
     Exporter,
     HealthServer,
-    KubeApiFake,
     PrometheusServer,
     RawTcpServer,
-    node,
 )
 
 pytestmark = pytest.mark.integration
@@ -49,7 +48,7 @@ def test_one_evaluation_reads_every_kind_of_signal(
     prometheus: PrometheusServer,
     exporter: Exporter,
     aws: Moto,
-    kube: KubeApiFake,
+    kube: KubeFake,
 ) -> None:
     exporter.set({'pg_replication_lag_seconds{cluster="app-db"}': 7})
     wait_until(
@@ -70,7 +69,9 @@ def test_one_evaluation_reads_every_kind_of_signal(
             }
         ],
     )
-    kube.nodes = [node("a"), node("b"), node("c"), node("d"), node("e", ready="False")]
+    for name in "abcd":
+        kube.add_node(name)
+    kube.add_node("e", ready="False")
     h = health_server.base
     with closed_port() as refused:
         config = parse_config(
@@ -105,7 +106,7 @@ signals:
     thresholds: [{{above: 60, status: degraded}}, {{above: 300, status: down}}]
   - name: eks-nodes
     kind: eks_nodes
-    cluster: {{api_url: "{kube.base}"}}
+    cluster: {{api_url: "{kube.url}"}}
 """
         )
         collector = build_collector(config)
