@@ -31,6 +31,7 @@ from sandbox.slack import Emulator, Message
 from tests.e2e.support import CONFIG
 from tests.support.blockkit import visible_text
 from tests.support.clock import ManualClock
+from tests.support.directory import Groups
 from tests.support.redis_server import RedisServer
 
 CHANNEL = "#incidents"
@@ -50,11 +51,6 @@ FIVE = (
 CONFIG_FIVE = parse_config(FIVE)
 LEASE_TTL = timedelta(seconds=30)
 SETTLE = 30.0
-
-
-class NoGroups:
-    def members(self, group_id: str) -> frozenset[str]:
-        return frozenset()
 
 
 @dataclass
@@ -103,7 +99,7 @@ class World:
     def replica(self, name: str, store: Store | None = None) -> Replica:
         store = store or self.open_store()
         runner = Runner(store, plan_book(CONFIG_FIVE), clock=self.clock, owner=name)
-        desk = IncidentDesk(runner, CONFIG_FIVE, clock=self.clock, groups=NoGroups())
+        desk = IncidentDesk(runner, CONFIG_FIVE, clock=self.clock, groups=Groups())
         client = WebClient(token=self.slack.bot_token, base_url=self.slack.api_url)
         replica = Replica(name, store, runner, desk, SlackReporter(client, desk, CONFIG_FIVE))
         self.replicas.append(replica)

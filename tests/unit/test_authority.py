@@ -10,21 +10,7 @@ from engine.drills.schedule import NoteKind
 from engine.errors import DirectoryUnavailable
 from engine.incidents.authority import RULE_OF, RULES, Act, Authority, Who, refused_action
 from engine.records import AuditAction
-
-
-class Groups:
-    """The directory port: members by group, or a directory that cannot answer."""
-
-    def __init__(self, members: dict[str, frozenset[str]], *, broken: bool = False) -> None:
-        self._members, self._broken = members, broken
-        self.asked: list[str] = []
-
-    def members(self, group_id: str) -> frozenset[str]:
-        self.asked.append(group_id)
-        if self._broken:
-            raise DirectoryUnavailable("Slack could not be reached: connection refused")
-        return self._members.get(group_id, frozenset())
-
+from tests.support.directory import Groups
 
 SLACK = Slack(
     approvers=Approvers(users=["UALICE"], groups=["SOPS"]),

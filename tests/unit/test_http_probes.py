@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,14 +18,8 @@ from engine.adapters.http.verdict import Outcome, TargetResult, fold
 from engine.config import HttpSignal
 from engine.errors import SecretError
 from engine.model import Reading, Status
+from tests.support.clock import T0, ManualClock
 from tests.support.probe_network import Handler, ScriptedNetwork
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def http_signal(*targets: str, name: str = "svc", **fields: Any) -> HttpSignal:
@@ -37,7 +30,7 @@ def http_signal(*targets: str, name: str = "svc", **fields: Any) -> HttpSignal:
 
 def collect(signals: list[HttpSignal], handler: Handler, **options: Any) -> list[Reading]:
     source = HttpProbes(
-        signals, FixedClock(), network_factory=lambda: ScriptedNetwork(handler), **options
+        signals, ManualClock(), network_factory=lambda: ScriptedNetwork(handler), **options
     )
     return asyncio.run(source.collect())
 
@@ -54,18 +47,18 @@ def result(outcome: Outcome, reason: str = "", target: str = "GET http://x/healt
 
 
 def test_all_ok_is_ok_with_value_zero() -> None:
-    reading = fold(http_signal("http://x/a"), [result(Outcome.OK)] * 3, NOW)
+    reading = fold(http_signal("http://x/a"), [result(Outcome.OK)] * 3, T0)
     assert (reading.status, reading.value) == (Status.OK, 0.0)
     assert reading.detail == "3 of 3 targets ok, slowest 0.01s"
 
 
 def test_the_value_is_the_share_failing_and_slow_alone_is_degraded() -> None:
     signal = http_signal("http://x/a")
-    slow = fold(signal, [result(Outcome.OK), result(Outcome.SLOW, "slow: 2.00s, over 1s")], NOW)
+    slow = fold(signal, [result(Outcome.OK), result(Outcome.SLOW, "slow: 2.00s, over 1s")], T0)
     assert (slow.status, slow.value) == (Status.DEGRADED, 0.0)
-    half = fold(signal, [result(Outcome.OK), result(Outcome.FAILED, "HTTP 503")], NOW)
+    half = fold(signal, [result(Outcome.OK), result(Outcome.FAILED, "HTTP 503")], T0)
     assert (half.status, half.value) == (Status.DEGRADED, 0.5)
-    down = fold(signal, [result(Outcome.FAILED, "HTTP 503")] * 2, NOW)
+    down = fold(signal, [result(Outcome.FAILED, "HTTP 503")] * 2, T0)
     assert (down.status, down.value) == (Status.DOWN, 1.0)
 
 
@@ -73,7 +66,7 @@ def test_a_target_that_could_not_be_probed_makes_the_signal_unknown_never_down()
     reading = fold(
         http_signal("http://x/a"),
         [result(Outcome.FAILED, "HTTP 503"), result(Outcome.UNPROBED, "no socket available")],
-        NOW,
+        T0,
     )
     assert reading.status == Status.UNKNOWN
     assert reading.value is None
@@ -85,7 +78,7 @@ def test_the_detail_is_capped() -> None:
         result(Outcome.FAILED, "connection refused", f"GET http://host-{i}.example/health")
         for i in range(50)
     ]
-    reading = fold(http_signal("http://x/a"), failures, NOW)
+    reading = fold(http_signal("http://x/a"), failures, T0)
     assert len(reading.detail) <= 300
     assert reading.detail.startswith("50 of 50 failing: GET http://host-0.example/health")
     assert reading.detail.endswith("…")
@@ -114,7 +107,7 @@ def test_every_target_of_every_signal_is_probed_once() -> None:
         ("b", Status.OK),
     ]
     assert readings[0].detail == "1 of 3 failing: GET http://a/ready: HTTP 503"
-    assert all(r.observed_at == NOW for r in readings)
+    assert all(r.observed_at == T0 for r in readings)
 
 
 def test_redirects_are_not_followed() -> None:
@@ -170,7 +163,7 @@ def test_each_collection_opens_one_network_and_closes_it() -> None:
         return opened[-1]
 
     signals = [http_signal("http://a/health", "http://a/ready", name="a"), http_signal("http://b/")]
-    source = HttpProbes(signals, FixedClock(), network_factory=network)
+    source = HttpProbes(signals, ManualClock(), network_factory=network)
     for _ in range(2):
         asyncio.run(source.collect())
     assert len(opened) == 2
@@ -209,7 +202,7 @@ def test_a_slow_token_read_leaves_the_probes_their_full_timeout() -> None:
 
     signals = [http_signal("http://a/health", name="a", bearer_token="env:TOKEN", timeout="1s")]
     source = HttpProbes(
-        signals, FixedClock(), secrets=slow_store, network_factory=lambda: ScriptedNetwork(ok)
+        signals, ManualClock(), secrets=slow_store, network_factory=lambda: ScriptedNetwork(ok)
     )
     assert source.deadline == pytest.approx(2.0 + 1.0 + 2 * 0.0005 + 1.0)
     (reading,) = asyncio.run(source.collect())
@@ -255,7 +248,7 @@ def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> 
     ]
     source = HttpProbes(
         signals,
-        FixedClock(),
+        ManualClock(),
         network_factory=lambda: ScriptedNetwork(handler),
         max_in_flight=2,
     )
@@ -267,7 +260,7 @@ def test_probes_in_flight_are_capped_and_the_deadline_allows_for_the_waves() -> 
 
 def test_a_source_needs_signals() -> None:
     with pytest.raises(ValueError, match="at least one"):
-        HttpProbes([], FixedClock())
+        HttpProbes([], ManualClock())
 
 
 # ----------------------------------------------------------------------------- our own stalls

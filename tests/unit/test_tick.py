@@ -23,6 +23,7 @@ from engine.records import IncidentStatus, Surface
 from engine.runner.runner import Runner
 from engine.runs import RunMode, RunState
 from tests.support.clock import ManualClock
+from tests.support.directory import Groups
 
 CONFIG = parse_config(
     """
@@ -45,11 +46,6 @@ plans:
 VANTAGES = {"external": Vantage.EXTERNAL, "cross-cloud": Vantage.CROSS_CLOUD}
 HEALTHY = dict.fromkeys(("service-a", "service-b", "external", "cross-cloud"), Status.OK)
 LEVEL2 = {**HEALTHY, "service-a": Status.DOWN, "service-b": Status.DOWN}
-
-
-class NoGroups:
-    def members(self, group_id: str) -> frozenset[str]:
-        return frozenset()
 
 
 @dataclass
@@ -83,7 +79,7 @@ def kit(tmp_path: Path) -> Iterator[Kit]:
     store = SqliteStore(tmp_path / "phoenix.db", clock=clock)
     config: PhoenixConfig = CONFIG
     runner = Runner(store, plan_book(config), clock=clock)
-    desk = IncidentDesk(runner, config, clock=clock, groups=NoGroups())
+    desk = IncidentDesk(runner, config, clock=clock, groups=Groups())
     yield Kit(clock, store, runner, desk, Tick(config, store, desk.lifecycle, clock=clock))
     runner.close()
     store.close()
