@@ -1,6 +1,6 @@
 """Opening the Store that ``PHOENIX_STORE_URL`` names.
 
-    sqlite:///./phoenix.db     a file, relative to the working directory (the default)
+    sqlite:///./phoenix.db     a file, relative to the working directory (the settings' default)
     sqlite:////var/lib/p.db    an absolute path (four slashes)
     redis://host:6379/0        several replicas behind one Redis (keys under ``phoenix:``)
     redis://:PASSWORD@host:6379/0?prefix=staging:&socket_timeout=3
@@ -20,13 +20,10 @@ from engine.errors import StoreUnavailable
 from engine.ports import Clock
 from engine.store import Store
 
-DEFAULT_STORE_URL = "sqlite:///./phoenix.db"
 _SQLITE = "sqlite:///"
 
 
-def open_store(
-    url: str = DEFAULT_STORE_URL, *, clock: Clock | None = None, create: bool = True
-) -> Store:
+def open_store(url: str, *, clock: Clock | None = None, create: bool = True) -> Store:
     """Open the store at ``url``; ``create=False`` refuses to create an SQLite file."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
+from bot.settings import load_command_settings
 from bot.wiring.store import open_store
 from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.errors import StoreNotCreated, StoreUnavailable
@@ -120,7 +121,7 @@ def test_the_default_store_is_a_file_in_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    store = open_store()
+    store = open_store(load_command_settings({}).store_url)
     store.ping()
     store.close()
     assert (tmp_path / "phoenix.db").exists()
