@@ -29,7 +29,6 @@ from handlers.blocks.kit import (
     utc_time,
     zone_time,
 )
-from handlers.blocks.status import _agenda_line
 from handlers.ids import ActionId, BlockId
 from handlers.payloads import DrillButton
 
@@ -141,6 +140,24 @@ def drill_report_message(report: DrillReport) -> Rendered:
     return Rendered(f"Drill {report.drill} {verdict_word}: RTO {rto}, RPO {rpo}", dump(blocks))
 
 
+def agenda_line(item: AgendaItem) -> str:
+    """Where a drill's next occurrence stands: skipped, running, or when it is due (and on
+    the drill's own clock)."""
+    occurrence = item.occurrence
+    if occurrence.skipped_by is not None:
+        state = f"skipped by {mention(occurrence.skipped_by)}"
+    elif occurrence.run_id is not None:
+        state = "running now"
+    else:
+        state = f"due {utc_time(occurrence.due)}"
+        if occurrence.postponed_by:
+            state += f" (postponed {len(occurrence.postponed_by)}×)"
+        local = zone_time(occurrence.due, item.drill.timezone)
+        if local:
+            state += f", {local}"
+    return f"{escape(item.drill.name)} ({item.drill.mode}) {state}"
+
+
 def drill_list_message(agenda: Sequence[AgendaItem]) -> Rendered:
     if not agenda:
         return Rendered(
@@ -151,7 +168,7 @@ def drill_list_message(agenda: Sequence[AgendaItem]) -> Rendered:
         drill = item.drill
         row = (
             f"• *{escape(drill.name)}* — `{escape(drill.schedule)}` ({escape(drill.timezone)}), "
-            f"plan `{escape(drill.plan)}`, {drill.mode}: {_agenda_line(item)}"
+            f"plan `{escape(drill.plan)}`, {drill.mode}: {agenda_line(item)}"
         )
         if item.last is not None:
             last = item.last

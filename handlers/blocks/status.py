@@ -10,10 +10,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from engine.drills.desk import AgendaItem
 from engine.duration import format_duration
 from engine.records import BOT
 from engine.status import HistoryReport, StatusReport
+from handlers.blocks.drills import agenda_line
 from handlers.blocks.kit import (
     LEVEL_NAMES,
     Json,
@@ -25,7 +25,6 @@ from handlers.blocks.kit import (
     md,
     mention,
     utc_time,
-    zone_time,
 )
 from handlers.blocks.proposals import breakdown_text
 from handlers.blocks.readiness import home_readiness
@@ -88,7 +87,7 @@ def status_message(report: StatusReport) -> Rendered:
     if held:
         lines.append("*Proposals held back:* " + "; ".join(held))
     if report.agenda:
-        lines.append("*Next drills:* " + "; ".join(_agenda_line(item) for item in report.agenda))
+        lines.append("*Next drills:* " + "; ".join(agenda_line(item) for item in report.agenda))
     lines.append(f"*Last drill:* {_drill_result(report)}")
     where = f" for `{escape(report.service)}`" if report.service else ""
     blocks: list[Block] = [
@@ -111,22 +110,6 @@ def _drill_result(report: StatusReport) -> str:
         return "none yet"
     run = report.last_drill
     return f"{run.plan} {run.state.value} ({utc_time(run.finished_at)})"
-
-
-def _agenda_line(item: AgendaItem) -> str:
-    occurrence = item.occurrence
-    if occurrence.skipped_by is not None:
-        state = f"skipped by {mention(occurrence.skipped_by)}"
-    elif occurrence.run_id is not None:
-        state = "running now"
-    else:
-        state = f"due {utc_time(occurrence.due)}"
-        if occurrence.postponed_by:
-            state += f" (postponed {len(occurrence.postponed_by)}×)"
-        local = zone_time(occurrence.due, item.drill.timezone)
-        if local:
-            state += f", {local}"
-    return f"{escape(item.drill.name)} ({item.drill.mode}) {state}"
 
 
 def history_message(report: HistoryReport) -> Rendered:
@@ -177,7 +160,7 @@ def home_view(report: StatusReport) -> Json:
     else:
         lines.append("*Active incident or run:* none")
     if report.agenda:
-        lines.append("*Next drills:* " + "; ".join(_agenda_line(item) for item in report.agenda))
+        lines.append("*Next drills:* " + "; ".join(agenda_line(item) for item in report.agenda))
     elif report.drills:
         drills = "; ".join(
             f"{escape(d.name)}: `{escape(d.schedule)}` ({escape(d.timezone)}), {d.mode}"
