@@ -31,7 +31,7 @@ from handlers.context import SERVICES_KEY, Services
 from handlers.ids import COMMAND
 from handlers.payloads import UnreadablePayload
 
-log = logging.getLogger("bot.app")
+log = logging.getLogger(__name__)
 
 _SENTENCES: tuple[tuple[type[BaseException], str], ...] = (
     (StoreError, "CloudPhoenix cannot reach its state store right now; nothing was changed."),

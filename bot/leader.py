@@ -19,7 +19,7 @@ from engine.errors import LeaseLost, StoreError
 from engine.records import Lease
 from engine.store import LeaseStore
 
-log = logging.getLogger("bot.leader")
+log = logging.getLogger(__name__)
 
 LEADER_LEASE = "leader"
 

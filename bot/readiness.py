@@ -22,7 +22,7 @@ from engine.ports import Clock
 from handlers import blocks
 from handlers.context import ProposalBoard
 
-log = logging.getLogger("bot.readiness")
+log = logging.getLogger(__name__)
 
 NOTICES = "readiness"
 """The key of the readiness notices in the incident channel."""

@@ -11,6 +11,7 @@ from engine.errors import StoreError
 from engine.runs import EventKind, ProgressEvent, Run, RunState
 from engine.store import Store
 
+# Named for what its lines are, not for this module: README and the Loki queries name it.
 log = logging.getLogger("bot.runs")
 
 _KEEP = 64

@@ -62,7 +62,7 @@ from handlers import blocks
 from handlers.context import ProposalBoard
 from handlers.drills import announcement_role
 
-log = logging.getLogger("bot.scheduler")
+log = logging.getLogger(__name__)
 
 EVALUATE, DRILLS, LEADER, SWEEP, WARM = "evaluate", "drills", "leader", "sweep", "warm-objects"
 READINESS = "readiness"

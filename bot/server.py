@@ -26,7 +26,7 @@ from typing import Any
 
 from cheroot import wsgi
 
-log = logging.getLogger("bot.server")
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

@@ -46,7 +46,7 @@ from bot.app import answer_unreadable
 from bot.slack_bodies import FORM, JSON, NotTaken, SlackBody, read_body
 from handlers.payloads import UnreadablePayload
 
-log = logging.getLogger("bot.slack_edge")
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 

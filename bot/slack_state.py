@@ -21,7 +21,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-log = logging.getLogger("bot.slack_state")
+log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 5
 """Seconds one ``auth.test`` may take before Slack counts as unreachable."""

@@ -15,7 +15,7 @@ from engine.records import Surface
 from engine.runner.runner import Runner
 from engine.runs import RunState, run_lease_name
 
-log = logging.getLogger("bot.sweeper")
+log = logging.getLogger(__name__)
 
 
 class Sweeper:

@@ -44,7 +44,7 @@ class SecretResolver(Protocol):
         ...
 
 
-log = logging.getLogger("engine.secrets")
+log = logging.getLogger(__name__)
 
 _LABELS: Final[dict[SecretKind, str]] = {
     "env": "environment",

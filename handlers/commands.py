@@ -22,7 +22,7 @@ from handlers.context import Services, services
 from handlers.payloads import SlashCommand, read
 from handlers.roles import SILENCE
 
-log = logging.getLogger("handlers.commands")
+log = logging.getLogger(__name__)
 
 _DEDUPE = timedelta(hours=1)
 

@@ -38,7 +38,7 @@ from sandbox.network import ObserverNetwork
 from sandbox.services import ReferenceServices
 from sandbox.slack import Emulator, RateBudget
 
-log = logging.getLogger("sandbox")
+log = logging.getLogger(__name__)
 
 FAULTS: dict[str, str] = {
     "service-a-down": "crash Service A's pods (its endpoints answer 503 until a restart)",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.wiring.phoenix import Phoenix
 
-log = logging.getLogger("bot.run")
+log = logging.getLogger(__name__)
 
 
 def register(commands: Commands[argparse.ArgumentParser]) -> None:

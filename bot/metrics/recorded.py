@@ -23,7 +23,7 @@ from engine.model import Status
 from engine.readiness import ReadinessSweep, Verdict
 from engine.records import ScoreSample
 
-log = logging.getLogger("bot.metrics")
+log = logging.getLogger(__name__)
 
 
 class RecordedValues(Collector):

@@ -41,7 +41,7 @@ from handlers.roles import PROPOSAL, STAGE, SUMMARY
 
 __all__ = ["PROPOSAL", "STAGE", "SUMMARY", "ReporterSettings", "ReporterStats", "SlackReporter"]
 
-log = logging.getLogger("bot.reporter.slack")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -45,7 +45,7 @@ from engine.records import BOT, AuditAction, AuditEvent, Surface
 from engine.runner.runner import Runner
 from engine.runs import Run, RunMode
 
-log = logging.getLogger("engine.drills.schedule")
+log = logging.getLogger(__name__)
 
 _CLAIM_TTL = timedelta(days=8)
 Verb = Literal["run", "postpone", "skip"]

@@ -28,7 +28,7 @@ from engine.incidents.silences import Silences
 from engine.records import BOT, Approval, AuditAction, Decision, Surface
 from engine.runs import StageState
 
-log = logging.getLogger("engine.incidents.clicks")
+log = logging.getLogger(__name__)
 
 
 class Closing(StrEnum):

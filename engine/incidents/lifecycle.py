@@ -30,7 +30,7 @@ from engine.incidents.silences import snoozed_run
 from engine.model import Action, Level, LevelDecision
 from engine.records import BOT, AuditAction, Incident, IncidentStatus, Silence, Surface
 
-log = logging.getLogger("engine.incidents.lifecycle")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

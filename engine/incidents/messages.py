@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.incidents.audit import AuditTrail
 from engine.records import BOT, AuditAction, AuditEvent, Surface
 
-log = logging.getLogger("engine.incidents.messages")
+log = logging.getLogger(__name__)
 
 _EARLIER_ACTION = "slack.message"
 """The action releases before ``message.posted`` recorded locations under, with the detail

@@ -40,7 +40,7 @@ from engine.store import Store
 
 Sleeper = Callable[[float], None]
 
-log = logging.getLogger("engine.runner.runner")
+log = logging.getLogger(__name__)
 
 
 class Stopping(Exception):

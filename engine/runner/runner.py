@@ -53,7 +53,7 @@ from engine.runs import (
 from engine.stages import Ports
 from engine.store import Store
 
-log = logging.getLogger("engine.runner.runner")
+log = logging.getLogger(__name__)
 
 StageChange = Callable[[Execution], tuple[list[StageRecord], str]]
 """What a retry or skip does to the stage records as the run resumes, and its audit detail."""

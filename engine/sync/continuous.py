@@ -54,7 +54,7 @@ from engine.sync_records import (
     object_sync_lease_name,
 )
 
-log = logging.getLogger("engine.sync.continuous")
+log = logging.getLogger(__name__)
 
 Hold = Callable[[], str]
 """Why a pass must not run (or go on) now; empty when it may."""

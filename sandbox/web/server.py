@@ -20,7 +20,7 @@ from sandbox.slack import control_http
 from sandbox.slack.server import HttpAnswer, HttpRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
-log = logging.getLogger("sandbox.web")
+log = logging.getLogger(__name__)
 
 
 class SandboxPage:

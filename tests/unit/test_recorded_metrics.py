@@ -44,7 +44,7 @@ def test_a_store_outage_shows_the_values_read_last(caplog: pytest.LogCaptureFixt
     first = metrics.text().decode()
     assert 'phoenix_score{environment="prod"} 9.0' in first
     assert 'phoenix_signal_value{environment="prod",signal="service-a"} 1.0' in first
-    with caplog.at_level(logging.WARNING, logger="bot.metrics"):
+    with caplog.at_level(logging.WARNING, logger="bot.metrics.recorded"):
         assert metrics.text().decode() == first
         assert metrics.text().decode() == first
     [warning] = caplog.records

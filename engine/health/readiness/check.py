@@ -25,7 +25,7 @@ from engine.errors import (
 from engine.readiness import Area, Verdict
 from engine.stages import Ports
 
-log = logging.getLogger("engine.health.readiness")
+log = logging.getLogger(__name__)
 
 LAG_SECONDS: Final = "lag_seconds"
 """The replication lag of the database that feeds the DR side."""
