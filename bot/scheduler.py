@@ -49,8 +49,8 @@ from bot.readiness import ReadinessDuty
 from bot.sweeper import Sweeper
 from engine.config import Drill, PhoenixConfig
 from engine.drills.desk import DrillDesk
+from engine.drills.duties import Announce, Miss, Start
 from engine.drills.history import subject
-from engine.drills.schedule import Announce, Miss, Start
 from engine.errors import StoreError
 from engine.health.tick import Tick, TickOutcome
 from engine.incidents.lifecycle import IncidentUpdate

@@ -2,9 +2,9 @@
 
 What happened to each occurrence is kept as ``DrillNote``s in the audit log (subject
 ``drill:<name>``), beside the audit events of who did it; ``engine.drills.schedule`` folds them
-into the current occurrence and its duties. Every effect is claimed once in the Store (a start, a
-postpone of one announced time), so a leader change, a Slack retry or a double click never
-starts or postpones twice.
+into the current occurrence, ``engine.drills.duties`` says what is due about it. Every effect
+is claimed once in the Store (a start, a postpone of one announced time), so a leader change,
+a Slack retry or a double click never starts or postpones twice.
 
 An announcement is claimed the way an evaluation slot is: under the leader lease's token, then
 checked against the notes. Within one leadership term the claim makes it once (however many
@@ -25,18 +25,16 @@ from typing import Literal
 from pydantic import ValidationError
 
 from engine.config import Drill, PhoenixConfig
+from engine.drills.duties import Announce, Duty, duties
 from engine.drills.history import HISTORY, drill_reports, subject
 from engine.drills.history import drill_of as recorded_drill_of
 from engine.drills.report import DrillReport, measure
 from engine.drills.schedule import (
     POSTPONES,
-    Announce,
     DrillNote,
-    Duty,
     NoteKind,
     Occurrence,
     current_occurrence,
-    duties,
 )
 from engine.errors import RunError
 from engine.incidents.authority import Act, Authority, refused_action

@@ -1,5 +1,6 @@
-"""Drills, pure: which occurrence of a drill is next, what is due about it (announcements, the
-start), and what postpones and skips did to it. ``engine.drills.report`` measures a drill run.
+"""Drills, pure: which occurrence of a drill is next, and what postpones, skips, starts and
+misses did to it. ``engine.drills.duties`` says what is due about it now;
+``engine.drills.report`` measures a drill run.
 
 An occurrence is one firing of the drill's cron schedule, named by that scheduled time. What
 happened to it is a list of ``DrillNote`` (announced, postponed, skipped, started, missed),
@@ -10,12 +11,6 @@ Which occurrence is current: an open postponed one (the earliest), else the firs
 the last one closed (started, skipped or missed — by its due time, so a postponed occurrence
 swallows firings it was pushed past) and after ``now - grace``, so a firing missed while no
 replica ran is let go rather than run hours late.
-
-Announcements: each offset is announced once per due time, at ``due - offset``. A postpone
-moves the due time, so the offsets apply afresh to the new time — except those whose moment
-came before the postpone itself (never announced late). A moment that falls exactly at the
-postpone counts: it is announced at once. Without a postpone, offsets a restart let pile up
-are announced together in one message.
 """
 
 from __future__ import annotations
@@ -172,59 +167,3 @@ def _fold(drill: str, scheduled: datetime, notes: Sequence[DrillNote]) -> Occurr
         missed,
         tuple(announcements),
     )
-
-
-# ----------------------------------------------------------------------------- duties
-
-
-@dataclass(frozen=True)
-class Announce:
-    occurrence: Occurrence
-    offsets: tuple[float, ...]
-    """Every announcement offset now due (one message covers those a restart let pile up)."""
-
-
-@dataclass(frozen=True)
-class Start:
-    occurrence: Occurrence
-
-
-@dataclass(frozen=True)
-class Miss:
-    occurrence: Occurrence
-
-
-Duty = Announce | Start | Miss
-
-
-def duties(
-    drill: Drill, occurrence: Occurrence, now: datetime, grace: timedelta = GRACE
-) -> list[Duty]:
-    """What must happen about ``occurrence`` at ``now``: at most one announcement and one
-    start (or miss)."""
-    if occurrence.closed:
-        return []
-    if now >= occurrence.due:
-        if now - occurrence.due > grace:
-            return [Miss(occurrence)]
-        return [Start(occurrence)]
-    due_offsets = tuple(
-        sorted(
-            (
-                offset.total_seconds()
-                for offset in drill.announce
-                if occurrence.due - offset <= now
-                and offset.total_seconds() not in occurrence.announced
-                and _ahead_of_postpone(occurrence, occurrence.due - offset)
-            ),
-            reverse=True,
-        )
-    )
-    return [Announce(occurrence, due_offsets)] if due_offsets else []
-
-
-def _ahead_of_postpone(occurrence: Occurrence, moment: datetime) -> bool:
-    """Whether an announcement moment still counts after the last postpone: one that had
-    passed when the drill was postponed is let go, one that falls on the postpone is made."""
-    postponed_at = occurrence.postponed_at
-    return postponed_at is None or moment >= postponed_at

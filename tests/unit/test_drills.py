@@ -9,15 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.config import Drill
-from engine.drills.schedule import (
-    Announce,
-    DrillNote,
-    Miss,
-    NoteKind,
-    Start,
-    current_occurrence,
-    duties,
-)
+from engine.drills.duties import Announce, Miss, Start, duties
+from engine.drills.schedule import DrillNote, NoteKind, current_occurrence
 
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
 TUESDAYS = Drill(name="weekly", schedule="0 10 * * tue", timezone="Europe/Berlin")
