@@ -28,9 +28,10 @@ def build_collector(
     secrets: Callable[[str], str] | None = None,
 ) -> Collector:
     """One source per signal, except that every ``http`` signal shares one ``HttpProbes``
-    (one HTTP client per evaluation). ``secrets`` resolves bearer-token references; without
-    it a signal that needs a token reads ``unknown``. Collections run on uvloop: thousands of
-    probes cost about half the CPU they cost on asyncio's own loop."""
+    (one probe network per evaluation, which resolves each host once). ``secrets`` resolves
+    bearer-token references; without it a signal that needs a token reads ``unknown``.
+    Collections run on uvloop: thousands of probes cost about half the CPU they cost on
+    asyncio's own loop."""
     import uvloop
 
     from engine.adapters.clock import SystemClock
