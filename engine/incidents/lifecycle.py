@@ -88,7 +88,7 @@ class IncidentChange:
     """An open incident moved without a new proposal: it stepped down, or it is over."""
 
     incident: Incident
-    resolved: bool
+    """As it stands after the change: resolved if it is over."""
     note: str
     """A sentence for the incident's thread."""
     withdrawn: tuple[str, ...] = ()
@@ -235,7 +235,7 @@ class IncidentLifecycle:
                 f"Stepped down to level {decision.level:d} (score {decision.score.total}); "
                 "the incident stays open until the level is back to 0."
             )
-            return IncidentChange(incident, False, note)
+            return IncidentChange(incident, note)
         if not self.store.claim(f"resolve:{incident.incident_id}", CLAIM_TTL):
             return None
         now = self._trail.clock.now()
@@ -257,7 +257,7 @@ class IncidentLifecycle:
             BOT, Surface.SYSTEM, AuditAction.INCIDENT_RESOLVE, incident.incident_id, note
         )
         log.info("incident resolved", extra={"incident_id": incident.incident_id})
-        return IncidentChange(resolved, True, note, withdrawn)
+        return IncidentChange(resolved, note, withdrawn)
 
     def _withdraw_waiting(self, incident: Incident) -> tuple[str, ...]:
         withdrawn = []
