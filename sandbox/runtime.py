@@ -25,7 +25,7 @@ from types import TracebackType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.reporter.slack import ReporterSettings
+from bot.reporter.budget import ReporterSettings
 from bot.scheduler import SchedulerSettings
 from bot.settings import load_settings
 from bot.wiring.phoenix import Phoenix, build_phoenix

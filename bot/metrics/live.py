@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.reporter.slack import ReporterStats
+from bot.reporter.outbox import ReporterStats
 
 
 class LiveValues(Collector):

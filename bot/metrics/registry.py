@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info, gener
 
 from bot.metrics.live import LiveValues
 from bot.metrics.recorded import RecordedValues
-from bot.reporter.slack import ReporterStats
+from bot.reporter.outbox import ReporterStats
 from engine.config import Objectives
 from engine.measurements import Measurements
 from engine.plans.model import Plan

@@ -39,8 +39,6 @@ from handlers import blocks
 from handlers.blocks.kit import Rendered
 from handlers.roles import PROPOSAL, STAGE, SUMMARY
 
-__all__ = ["PROPOSAL", "STAGE", "SUMMARY", "ReporterSettings", "ReporterStats", "SlackReporter"]
-
 log = logging.getLogger(__name__)
 
 

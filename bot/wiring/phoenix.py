@@ -16,7 +16,8 @@ from bot.incident_feed import IncidentFeed
 from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.readiness import ReadinessDuty
-from bot.reporter.slack import ReporterSettings, SlackReporter
+from bot.reporter.budget import ReporterSettings
+from bot.reporter.slack import SlackReporter
 from bot.run_log import RunLog
 from bot.scheduler import (
     DrillDuties,

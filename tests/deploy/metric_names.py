@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.metrics import Metrics
-from bot.reporter.slack import ReporterStats
+from bot.reporter.outbox import ReporterStats
 from engine.config import Objectives
 from engine.measurements import Measurements
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.reporter.slack import ReporterSettings
+from bot.reporter.budget import ReporterSettings
 from bot.settings import Settings, load_settings
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reporter.slack import ReporterSettings
+from bot.reporter.budget import ReporterSettings
 from engine.model import Level
 from engine.runs import RunState
 from sandbox.slack import Emulator, RateBudget
