@@ -6,42 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.slack import Emulator
-
-Json = dict[str, Any]
-
-
-def _text(obj: Any) -> str:
-    if isinstance(obj, dict):
-        return str(obj.get("text", ""))
-    return ""
+from sandbox.slack.visible import Json, block_text
 
 
 def block_lines(blocks: list[Json]) -> list[str]:
+    """A message's blocks as lines: what a person sees of each block (``sandbox.slack.visible``),
+    its controls in brackets, a divider as a dash."""
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
-        if kind in ("section", "header"):
-            if block.get("text"):
-                lines.extend(_text(block["text"]).splitlines())
-            fields = [_text(f) for f in block.get("fields", [])]
-            if fields:
-                lines.append(" | ".join(f.replace("\n", " ") for f in fields))
-            accessory = block.get("accessory")
-            if isinstance(accessory, dict) and accessory.get("type") == "button":
-                lines.append(f"[{_text(accessory.get('text'))}]")
-        elif kind == "context":
-            parts = [_text(e) for e in block.get("elements", []) if e.get("type") != "image"]
-            lines.append("  ".join(p for p in parts if p))
-        elif kind == "actions":
-            buttons = [
-                f"[{_text(e.get('text'))}]" for e in block.get("elements", []) if e.get("text")
-            ]
-            if buttons:
-                lines.append(" ".join(buttons))
-        elif kind == "divider":
+        if kind == "divider":
             lines.append("—")
-        elif kind == "rich_text":
-            lines.append(str(block.get("elements", ""))[:200])
+        elif kind == "actions":
+            lines.append(" ".join(f"[{label}]" for label in block_text(block)))
+        else:
+            lines.extend(line for text in block_text(block) for line in text.splitlines())
     return [line for line in lines if line.strip()]
 
 

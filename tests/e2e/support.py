@@ -21,7 +21,7 @@ from engine.records import IncidentStatus, ScoreSample
 from engine.runner.execution import RunnerSettings
 from engine.runs import Run, RunState
 from sandbox.slack import Emulator, Message
-from tests.support.blockkit import visible_text
+from sandbox.slack.visible import visible_text
 
 ENVIRONMENT = "sandbox-prod"
 

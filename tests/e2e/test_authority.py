@@ -10,8 +10,8 @@ from engine.records import AuditEvent, Surface
 from engine.runs import RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import Rig
-from tests.support.blockkit import visible_text
 
 STRANGER = "UMALLORY"
 """In the workspace, but neither an approver nor a responder."""

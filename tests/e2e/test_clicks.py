@@ -7,8 +7,8 @@ import threading
 from engine.model import Level
 from engine.runs import RunState
 from handlers.ids import ActionId, InputId
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import Rig
-from tests.support.blockkit import visible_text
 
 
 def test_an_unauthorised_approver_is_told_and_audited(rig: Rig) -> None:

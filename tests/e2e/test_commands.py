@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.model import Level
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import Rig
-from tests.support.blockkit import visible_text
 
 
 def test_status_answers_from_the_store_within_the_ack(rig: Rig) -> None:

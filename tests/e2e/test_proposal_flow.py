@@ -8,8 +8,9 @@ import itertools
 from engine.model import Level
 from engine.runs import RunState
 from handlers.ids import ActionId, InputId
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import ENVIRONMENT, Rig
-from tests.support.blockkit import button, visible_text
+from tests.support.blockkit import button
 
 
 def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:

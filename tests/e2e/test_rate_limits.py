@@ -14,8 +14,8 @@ from bot.reporter.budget import ReporterSettings
 from engine.model import Level
 from engine.runs import RunState
 from sandbox.slack import Emulator, RateBudget
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import CONFIG, Rig, build_rig, shut
-from tests.support.blockkit import visible_text
 
 WIDE = (
     CONFIG

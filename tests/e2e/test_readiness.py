@@ -17,10 +17,10 @@ from engine.readiness import Verdict
 from engine.runs import RunState
 from handlers.ids import ActionId, InputId
 from sandbox.slack import Emulator, Message
+from sandbox.slack.visible import visible_text
 from tests.cloud.webhook_receiver import WebhookReceiver
 from tests.e2e.scheduler_support import Bot, running_bot
 from tests.e2e.support import BREACHES, CONFIG, ENVIRONMENT
-from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 HOOK_SECRET = b"readiness-hook-secret"

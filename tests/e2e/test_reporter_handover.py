@@ -28,8 +28,8 @@ from engine.runner.runner import Runner
 from engine.runs import EventKind, ProgressEvent, Run, RunState, run_lease_name
 from engine.store import Store
 from sandbox.slack import Emulator, Message
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import CONFIG
-from tests.support.blockkit import visible_text
 from tests.support.clock import ManualClock
 from tests.support.directory import Groups
 from tests.support.redis_server import RedisServer

@@ -18,9 +18,9 @@ from engine.records import IncidentStatus
 from engine.runs import RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, RateBudget
+from sandbox.slack.visible import visible_text
 from tests.e2e.scheduler_support import HEALTHY, Bot, running_bot
 from tests.e2e.support import BREACHES, CONFIG
-from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 LEVEL2, LEVEL3 = BREACHES[Level.REGION_FAILOVER], BREACHES[Level.DR_FAILOVER]

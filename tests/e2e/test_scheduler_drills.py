@@ -17,9 +17,9 @@ from engine.drills.schedule import NoteKind
 from engine.runs import RunMode, RunState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, Message, RateBudget
+from sandbox.slack.visible import visible_text
 from tests.e2e.scheduler_support import Bot, running_bot
 from tests.e2e.support import CONFIG
-from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 DRILLS = """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from engine.runs import RunState
 from handlers.ids import ActionId
 from sandbox.slack import Message
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import Rig
-from tests.support.blockkit import visible_text
 
 
 def _approved_manual_run(rig: Rig, plan: str) -> tuple[str, Message]:

@@ -24,6 +24,7 @@ from engine.records import Incident, IncidentStatus, Lease
 from engine.runs import RunState, StageState, run_lease_name
 from handlers.ids import ActionId
 from sandbox.slack import Message
+from sandbox.slack.visible import visible_text
 from tests.replicas.cluster import (
     INTERVAL,
     LEADER_TTL,
@@ -35,7 +36,6 @@ from tests.replicas.cluster import (
     wait_mid_slot,
 )
 from tests.replicas.conftest import World
-from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

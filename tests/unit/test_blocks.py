@@ -20,7 +20,7 @@ from engine.status import StatusReport
 from handlers import blocks
 from handlers.ids import ActionId
 from sandbox.slack.blockkit import message_problems, view_problems
-from tests.support.blockkit import visible_text
+from sandbox.slack.visible import visible_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

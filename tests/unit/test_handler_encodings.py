@@ -17,7 +17,8 @@ from engine.status import StatusReport
 from handlers import blocks
 from handlers.payloads import DrillButton
 from sandbox.slack.blockkit import message_problems
-from tests.support.blockkit import button, visible_text
+from sandbox.slack.visible import visible_text
+from tests.support.blockkit import button
 
 SCHEDULED = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 DRILL = Drill(name="weekly-dr", schedule="0 10 * * tue", timezone="Europe/Berlin")

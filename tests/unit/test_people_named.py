@@ -16,7 +16,7 @@ from engine.runner.projection import RunProjection
 from engine.runs import EventKind, ProgressEvent, Run, RunMode, RunState
 from handlers import blocks
 from sandbox.slack.blockkit import message_problems
-from tests.support.blockkit import visible_text
+from sandbox.slack.visible import visible_text
 from tests.unit.test_blocks import empty_status
 from tests.unit.test_handler_encodings import DRILL
 

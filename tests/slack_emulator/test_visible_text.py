@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from sandbox.slack.blockkit import blocks_problems
-from tests.support.blockkit import button, buttons, visible_lines, visible_text
+from sandbox.slack.visible import buttons, visible_lines, visible_text
+from tests.support.blockkit import button
 
 Json = dict[str, Any]
 HIDDEN = "hidden-7f3a"
