@@ -9,8 +9,8 @@ from dataclasses import replace
 from engine.model import Level
 from engine.records import IncidentStatus
 from sandbox.slack import Message
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import Rig
-from tests.support.blockkit import visible_text
 
 
 def _quiet(rig: Rig) -> None:

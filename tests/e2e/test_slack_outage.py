@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.reporter.slack import ReporterSettings
+from bot.reporter.budget import ReporterSettings
 from bot.server import BotServer
 from bot.serving import build_server
 from engine.runs import RunState, StageState
 from handlers.ids import ActionId
 from sandbox.slack import Emulator, RateBudget
+from sandbox.slack.visible import visible_text
 from tests.e2e.support import CONFIG, Rig, build_rig, connect, shut
-from tests.support.blockkit import visible_text
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
