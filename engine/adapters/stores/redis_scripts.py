@@ -95,6 +95,13 @@ local function held(key, owner, token, now)
   end
   return 'held'
 end
+local function held_as_passed()
+  local key = P .. 'lease:' .. arg()
+  local owner = arg()
+  local token = arg()
+  local now = tonumber(arg())
+  return held(key, owner, token, now)
+end
 """
 
 RENEW = (
@@ -128,12 +135,8 @@ return 1
 RECORD = (
     _HELD
     + """
-local lease = P .. 'lease:' .. arg()
-local owner = arg()
-local token = arg()
-local now = tonumber(arg())
+local state = held_as_passed()
 local run_id = arg()
-local state = held(lease, owner, token, now)
 if state ~= 'held' then
   return {state, 0}
 end
@@ -290,11 +293,7 @@ end
 RECORD_OBJECT_SYNC = (
     _HELD
     + """
-local lease = P .. 'lease:' .. arg()
-local owner = arg()
-local token = arg()
-local now = tonumber(arg())
-local state = held(lease, owner, token, now)
+local state = held_as_passed()
 if state ~= 'held' then
   return state
 end

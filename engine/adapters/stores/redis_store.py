@@ -23,13 +23,14 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from engine.adapters.stores.codec import dump, from_micros, load, micros, ttl_micros
+from engine.adapters.stores.object_sync import check_object_sync_write
 from engine.adapters.stores.redis_scripts import SCRIPTS, source
 from engine.errors import Conflict, LeaseLost, StoreUnavailable
 from engine.ports import Clock
 from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
-from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
+from engine.sync_records import ObjectSyncPass, ObjectSyncState
 from engine.text import shown_url
 
 T = TypeVar("T")
@@ -312,10 +313,7 @@ class RedisStore:
         passed: ObjectSyncPass | None = None,
         keep: int = 288,
     ) -> None:
-        if keep < 1:
-            raise ValueError("keep must be at least 1")
-        if lease.name != object_sync_lease_name(state.pair):
-            raise LeaseLost(f"lease {lease.name} does not cover object sync of {state.pair}")
+        check_object_sync_write(lease, state, keep)
         args: list[str | int] = [lease.name, lease.owner, lease.token, self._now_us()]
         args += [state.pair, dump(state)]
         args += ["0"] if passed is None else ["1", dump(passed), keep]

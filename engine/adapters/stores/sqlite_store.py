@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.stores.codec import dump, from_micros, load, micros, ttl_micros
+from engine.adapters.stores.object_sync import check_object_sync_write
 from engine.errors import Conflict, LeaseLost, StoreNotCreated, StoreUnavailable
 from engine.ports import Clock
 from engine.readiness import ReadinessSweep
 from engine.records import Approval, AuditEvent, Incident, Lease, ScoreSample, Silence
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, run_lease_name
-from engine.sync_records import ObjectSyncPass, ObjectSyncState, object_sync_lease_name
+from engine.sync_records import ObjectSyncPass, ObjectSyncState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -401,10 +402,7 @@ class SqliteStore:
         passed: ObjectSyncPass | None = None,
         keep: int = 288,
     ) -> None:
-        if keep < 1:
-            raise ValueError("keep must be at least 1")
-        if lease.name != object_sync_lease_name(state.pair):
-            raise LeaseLost(f"lease {lease.name} does not cover object sync of {state.pair}")
+        check_object_sync_write(lease, state, keep)
         now = self._now_us()
         with self._write() as db:
             self._check_held(db, lease, now)
