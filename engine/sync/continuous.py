@@ -156,11 +156,12 @@ class ContinuousSync:
             last = progress[-1] if progress else None
             done = f" after {last.objects_done} of {last.objects_total} objects" if last else ""
             stopped = _Outcome(kind, examined=last.objects_done if last else 0, covered=False)
-            return self._record(guard.lease, state, now, stopped, f"stopped{done}: {stop}")
+            gave_up = (SyncPassOutcome.STOPPED, f"stopped{done}: {stop}")
+            return self._record(guard.lease, state, now, stopped, gave_up)
         except StageError as exc:
-            failed = _Outcome(kind, covered=False)
-            return self._record(guard.lease, state, now, failed, f"failed: {exc}")
-        return self._record(guard.lease, state, now, outcome, "")
+            failed = (SyncPassOutcome.FAILED, f"failed: {exc}")
+            return self._record(guard.lease, state, now, _Outcome(kind, covered=False), failed)
+        return self._record(guard.lease, state, now, outcome, None)
 
     def _kind(self, state: ObjectSyncState, now: datetime) -> SyncPassKind:
         full_due = state.last_full_at is None or now - state.last_full_at >= self.options.full_every
@@ -281,19 +282,21 @@ class ContinuousSync:
         state: ObjectSyncState,
         started: datetime,
         outcome: _Outcome,
-        gave_up: str,
+        gave_up: tuple[SyncPassOutcome, str] | None,
     ) -> ObjectSyncPass:
-        """Record the pass and the state it leaves. A pass that gave up (``gave_up`` says
-        how and why) changes nothing the next pass relies on: not the watermark, not what is
-        covered or pending."""
+        """Record the pass and the state it leaves. A pass that gave up (``gave_up``: stopped
+        or failed, and why) changes nothing the next pass relies on: not the watermark, not
+        what is covered or pending."""
         finished = self._clock.now()
         report = outcome.report
-        if gave_up:
-            result = SyncPassOutcome.STOPPED if gave_up.startswith("stopped") else _FAILED
+        if gave_up is not None:
+            result, detail = gave_up
         else:
-            result = SyncPassOutcome.INCOMPLETE if report and report.failed else _SUCCEEDED
+            failed = report is not None and bool(report.failed)
+            result = SyncPassOutcome.INCOMPLETE if failed else SyncPassOutcome.SUCCEEDED
+            detail = _first_failure(report)
         new = replace(state, updated_at=finished, held="", held_since=None)
-        if report is not None and not gave_up:
+        if report is not None and gave_up is None:
             pending = ObjectBacklog(len(report.failed), report.failed_bytes, report.oldest_failed)
             new = replace(new, watermark=outcome.watermark, pending=pending)
             if outcome.covered:
@@ -313,13 +316,13 @@ class ContinuousSync:
             failed=len(report.failed) if report else 0,
             failed_bytes=report.failed_bytes if report else 0,
             watermark=new.watermark,
-            detail=gave_up or _first_failure(report),
+            detail=detail,
         )
         new = replace(new, last_pass=done)
         log.info(
             "object sync pass %s: %s",
             result.value,
-            report.summary() if report and not gave_up else done.detail,
+            report.summary() if report and gave_up is None else detail,
             extra={"pair": self.pair, "kind": outcome.kind.value, "seconds": done.seconds},
         )
         try:
@@ -327,9 +330,6 @@ class ContinuousSync:
         except LeaseLost:
             log.warning("object sync pass not recorded: its lease was lost")
         return done
-
-
-_FAILED, _SUCCEEDED = SyncPassOutcome.FAILED, SyncPassOutcome.SUCCEEDED
 
 
 class _Guard:
