@@ -23,8 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -52,23 +53,30 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rclone-transfers", type=int, default=16)
     args = parser.parse_args()
+    with stand_ins() as (rclone, config, moto, azurite):
+        results = _run(args, rclone, config, moto, azurite)
+    print(json.dumps(results, sort_keys=True))
+
+
+@contextmanager
+def stand_ins() -> Iterator[tuple[str, Path, Moto, Azurite]]:
+    """rclone, its configuration (in a scratch folder of its own), moto and Azurite, for as
+    long as the block runs."""
     rclone = shutil.which("rclone")
     if rclone is None:
         sys.exit("rclone is not installed: apt-get install -y rclone")
     for name in CA_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(DUMMY_AWS)
-
     moto, azurite = Moto(), Azurite()
     try:
         with tempfile.TemporaryDirectory() as scratch:
             config = Path(scratch) / "rclone.conf"
             config.write_text(_rclone_config(moto.url, azurite.account_sas_url()))
-            results = _run(args, rclone, config, moto, azurite)
+            yield rclone, config, moto, azurite
     finally:
         azurite.stop()
         moto.stop()
-    print(json.dumps(results, sort_keys=True))
 
 
 def _run(
