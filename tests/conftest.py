@@ -9,12 +9,19 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.cloud.arm_fake import ArmFake
 from tests.support.fault_proxy import FaultProxy
 from tests.support.object_fixtures import close_opened
 from tests.support.redis_server import RedisServer
 from tests.support.stand_ins import CA_VARIABLES, DUMMY_AWS, Azurite, Moto
+
+# A property test states what holds for every input, not how fast one example runs: a time
+# limit per example (hypothesis's deadline, its too_slow health check) would measure the
+# machine, and a shared CI host starved of CPU fails it at random. Speed is for bench/.
+settings.register_profile("properties", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("properties")
 
 
 @pytest.fixture(scope="session")

@@ -131,7 +131,8 @@ _TEXTS = st.one_of(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(text=_TEXTS)
 def test_any_text_gets_an_ephemeral_answer_never_an_error(module_rig: Rig, text: str) -> None:

@@ -182,7 +182,6 @@ def records() -> Iterator[Records]:
 
 @settings(
     max_examples=600,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(request=REQUESTS, signing=SIGNING, target=TARGETS)

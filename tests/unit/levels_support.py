@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from engine.config import PhoenixConfig, parse_config
 from engine.health.levels import LevelState, decide
@@ -37,7 +38,9 @@ VANTAGES = {
 }
 
 
+@cache
 def config(extra: str = "") -> PhoenixConfig:
+    """Parsed once per text (a config is frozen): property tests ask for it per example."""
     return parse_config(CONFIG_YAML + extra)
 
 

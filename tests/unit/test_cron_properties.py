@@ -149,7 +149,7 @@ def debian_firings(cron: Cron, local: datetime, tz: tzinfo) -> set[datetime]:
     return {local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)}
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(CASES)
 def test_each_firing_is_after_the_last_and_at_a_minute_the_library_matches(
     case: tuple[Cron, tzinfo, datetime],
@@ -167,7 +167,7 @@ def test_each_firing_is_after_the_last_and_at_a_minute_the_library_matches(
         previous = at
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(CASES)
 def test_no_firing_is_skipped_or_doubled_between_two_results(
     case: tuple[Cron, tzinfo, datetime],
@@ -180,7 +180,7 @@ def test_no_firing_is_skipped_or_doubled_between_two_results(
     assert found == sorted(at for at in expected if after < at <= found[-1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(expressions(), MOMENTS)
 def test_in_utc_the_librarys_reverse_walk_finds_each_firing_before(
     cron: Cron, after: datetime
@@ -190,7 +190,7 @@ def test_in_utc_the_librarys_reverse_walk_finds_each_firing_before(
         assert next(CronSim(cron.spec, later, reverse=True)) == earlier
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     CASES,
     st.timedeltas(timedelta(0), timedelta(days=400)) | st.timedeltas(timedelta(0), 3 * 60 * MINUTE),
@@ -207,13 +207,13 @@ def test_a_later_moment_never_has_an_earlier_next_firing_in_any_zone(
     assert first <= second
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(expressions())
 def test_every_schedule_the_config_accepts_can_be_explained(cron: Cron) -> None:
     assert cron.explain()
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=1000)
 @given(st.text(st.sampled_from("0123456789*/-,#LW @ajnmotuesdfriy"), max_size=30))
 def test_any_text_is_a_schedule_or_a_cron_error(text: str) -> None:
     """Nothing but a ``CronError`` (with a message) escapes from reading a schedule."""
