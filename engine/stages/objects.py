@@ -83,7 +83,7 @@ class ObjectSync(Stage[ObjectSyncParams]):
         def report(progress: SyncProgress) -> None:
             ctx.progress(
                 f"{progress.objects_done}/{progress.objects_total} objects, "
-                f"{_size(progress.bytes_done)} of {_size(progress.bytes_total)}"
+                f"{size_text(progress.bytes_done)} of {size_text(progress.bytes_total)}"
                 + (f", {progress.deleted} deleted" if progress.deleted else ""),
                 progress.fraction,
             )
@@ -127,7 +127,8 @@ def _stores(ctx: StageContext, params: ObjectSyncParams) -> tuple[ObjectStore, O
     return stores.store(kind, name), stores.store(to_kind, to_name)
 
 
-def _size(count: int) -> str:
+def size_text(count: float) -> str:
+    """A byte count as people read it: ``812 B``, ``3.4 MiB``."""
     size = float(count)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":

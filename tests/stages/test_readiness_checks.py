@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from azure.identity import ManagedIdentityCredential
@@ -17,11 +19,15 @@ from bot.slack_identity import SlackIdentity
 from engine.adapters.aws.clients import AwsTarget
 from engine.adapters.aws.identity import AwsIdentity
 from engine.adapters.azure.identity import AzureIdentity
+from engine.adapters.stores.sqlite_store import SqliteStore
 from engine.cloud_ports import Identity
 from engine.drills.report import DrillReport
 from engine.health.readiness import access, database, traffic
 from engine.health.readiness.check import (
+    BACKLOG_BYTES,
+    BACKLOG_OBJECTS,
     LAG_SECONDS,
+    OLDEST_SECONDS,
     PODS_TO_START,
     SCALE_NEEDED,
     Check,
@@ -29,19 +35,27 @@ from engine.health.readiness.check import (
 )
 from engine.health.readiness.derive import readiness_checks
 from engine.plans.model import plan_book
+from engine.ports import Clock
 from engine.readiness import Area, Verdict
 from engine.stages import Ports
 from engine.stages.azure_sql import AzureSqlReadyParams
 from engine.stages.jenkins import JenkinsJobParams
 from engine.stages.replication import ReplicationCheckParams
 from engine.stages.traffic import Route53Switch
+from engine.store import Store
+from engine.sync.continuous import ContinuousOptions, ContinuousSync
+from engine.sync.incremental import SyncOptions
+from engine.sync_records import ObjectSyncState, object_pair
 from sandbox.slack import Emulator
 from tests.cloud.arm_fake import arm_error
 from tests.cloud.aws_faults import query_error
 from tests.cloud.identity_fake import HEADER_SECRET, ManagedIdentityEndpoint
-from tests.stages.world import DOMAIN, World, put_lag
+from tests.stages.conftest import OBJECTS
+from tests.stages.world import BUCKET, DOMAIN, World, put_lag
 from tests.support.clock import ManualClock
 from tests.support.fault_proxy import FaultProxy
+from tests.support.http_fake import Fault
+from tests.support.object_fixtures import blob_service, blob_store, proxied
 from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.integration
@@ -55,16 +69,30 @@ class NoDrills:
         return None
 
 
-def derived(world: World, name: str) -> Check:
+def derived(
+    world: World, name: str, store: Store | None = None, clock: Clock | None = None
+) -> Check:
     book = plan_book(world.config)
-    checks = readiness_checks(world.config, book, NoDrills(), ManualClock().now)
+    states = store if store is not None else NoSync()
+    now = (clock or ManualClock()).now
+    checks = readiness_checks(world.config, book, NoDrills(), states, now)
     return next(c for c in checks if c.name == name)
 
 
+class NoSync:
+    def get_object_sync(self, pair: str) -> ObjectSyncState | None:
+        return None
+
+
 def look(
-    world: World, name: str, ports: Ports | None = None
+    world: World,
+    name: str,
+    ports: Ports | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
 ) -> tuple[Verdict, str, dict[str, float]]:
-    found = finding(derived(world, name), ports or world.ports.ports())
+    found = finding(derived(world, name, store, clock), ports or world.ports.ports())
     return found.verdict, found.reason, dict(found.measured)
 
 
@@ -173,6 +201,76 @@ def test_a_failover_group_without_the_database_is_not_ready(world: World) -> Non
     )
     verdict, reason = own(database.failover_group(GROUP), world.ports.ports())
     assert (verdict, reason) == (Verdict.NOT_READY, "does not hold app (it holds orders)")
+
+
+# ----------------------------------------------------------------------------- objects
+
+
+def test_without_continuous_sync_the_container_answers_and_its_backlog_is_not_measured(
+    world: World,
+) -> None:
+    verdict, reason, measured = look(world, "blob-backlog")
+    assert verdict is Verdict.READY
+    assert "answers; what it lacks is not measured" in reason
+    assert measured == {}
+
+
+def test_a_dr_container_that_is_gone_is_not_ready(world: World) -> None:
+    blob_service(world.azurite.connection_string).delete_container(world.container)
+    verdict, reason, _ = look(world, "blob-backlog")
+    assert verdict is Verdict.NOT_READY
+    assert "does not exist" in reason
+
+
+@pytest.fixture
+def warm(world: World, tmp_path: Path) -> Iterator[tuple[SqliteStore, ManualClock]]:
+    clock = ManualClock(datetime.now(UTC))
+    store = SqliteStore(tmp_path / "state.db", clock=clock)
+    yield store, clock
+    store.close()
+
+
+def _pass(world: World, store: SqliteStore, clock: ManualClock, destination: Any) -> None:
+    source = world.ports.store("s3", BUCKET)
+    pair = object_pair(f"s3://{BUCKET}", f"blob://{world.container}")
+    options = ContinuousOptions(SyncOptions(concurrency=4), margin=timedelta(0), look_every=0.0)
+    sync = ContinuousSync(
+        pair, source, source, destination, store, clock=clock, owner="a", options=options
+    )
+    assert sync.run() is not None
+
+
+def test_a_pair_kept_warm_is_ready_and_one_left_behind_past_the_rpo_is_not(
+    world: World, warm: tuple[SqliteStore, ManualClock]
+) -> None:
+    store, clock = warm
+    _pass(world, store, clock, world.ports.store("blob", world.container))
+    clock.advance(40)
+    verdict, reason, measured = look(world, "blob-backlog", store=store, clock=clock)
+    assert verdict is Verdict.READY, reason
+    assert "the oldest object not copied is at most 40s old" in reason
+    assert measured == {BACKLOG_OBJECTS: 0.0, BACKLOG_BYTES: 0.0, OLDEST_SECONDS: 40.0}
+
+    clock.advance(600)  # no pass since: whatever was written meanwhile may be missing
+    verdict, reason, measured = look(world, "blob-backlog", store=store, clock=clock)
+    assert verdict is Verdict.NOT_READY
+    assert reason.endswith("over the RPO of 5m")
+    assert measured[OLDEST_SECONDS] == 640.0
+
+
+def test_objects_a_pass_could_not_copy_are_counted(
+    world: World, warm: tuple[SqliteStore, ManualClock], azurite_proxy: FaultProxy
+) -> None:
+    store, clock = warm
+    azurite_proxy.faults.add(Fault(503, method="PUT", times=-1))
+    connection = proxied(world.azurite.connection_string, world.azurite.url, azurite_proxy.url)
+    _pass(world, store, clock, blob_store(connection, world.container, create=False))
+    verdict, reason, measured = look(world, "blob-backlog", store=store, clock=clock)
+    assert verdict is Verdict.READY, reason
+    assert f"{len(OBJECTS)} object(s)" in reason
+    assert "failed to copy" in reason
+    assert measured[BACKLOG_OBJECTS] == len(OBJECTS)
+    assert measured[BACKLOG_BYTES] == sum(len(b) for b in OBJECTS.values())
 
 
 # ----------------------------------------------------------------------------- workloads

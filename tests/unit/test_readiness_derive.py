@@ -9,6 +9,7 @@ from engine.config import PhoenixConfig, parse_config
 from engine.drills.report import DrillReport
 from engine.health.readiness.derive import readiness_checks, secret_references
 from engine.plans.model import plan_book
+from engine.sync_records import ObjectSyncState
 from tests.support.clock import ManualClock
 
 EXAMPLE = (Path(__file__).parents[2] / "examples" / "phoenix.yaml").read_text()
@@ -19,14 +20,20 @@ class NoDrills:
         return None
 
 
+class NoSync:
+    def get_object_sync(self, pair: str) -> ObjectSyncState | None:
+        return None
+
+
 def names(config: PhoenixConfig) -> list[str]:
     book = plan_book(config)
-    return [c.name for c in readiness_checks(config, book, NoDrills(), ManualClock().now)]
+    return [c.name for c in readiness_checks(config, book, NoDrills(), NoSync(), ManualClock().now)]
 
 
 def test_the_example_gets_a_check_for_everything_its_dr_plan_acts_on() -> None:
     assert names(parse_config(EXAMPLE)) == [
         "replication-lag",
+        "blob-backlog",
         "azure-sql",
         "aks-deployments",
         "aks-images",

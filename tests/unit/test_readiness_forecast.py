@@ -76,7 +76,7 @@ def test_the_rpo_is_the_worst_of_the_lag_and_the_oldest_uncopied_object() -> Non
     )
     assert (rpo.seconds, rpo.complete) == (95.0, True)
     assert rpo.basis[0].startswith("database: replication lag 12s")
-    assert rpo.basis[1].startswith("objects: the oldest uncopied object is 1m35s old")
+    assert rpo.basis[1].startswith("objects: the oldest uncopied object is at most 1m35s old")
     assert rpo.basis[-1] == "the worst of these: 1m35s"
 
 

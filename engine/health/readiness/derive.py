@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.config import BuiltinPlan, PhoenixConfig, PrimaryWorkloads
 from engine.fields import secret_kind
-from engine.health.readiness import access, database, drills, traffic, workloads
+from engine.health.readiness import access, database, drills, objects, traffic, workloads
 from engine.health.readiness.check import Check, Look
 from engine.plans.model import Plan, PlanStage
 from engine.readiness import Area
@@ -38,6 +38,7 @@ def readiness_checks(
     config: PhoenixConfig,
     book: Mapping[str, Plan],
     history: drills.DrillHistory,
+    sync_states: objects.SyncStates,
     now: Callable[[], datetime],
 ) -> list[Check]:
     """The checks of ``config.readiness_plan`` that ``readiness.checks`` leaves on."""
@@ -45,6 +46,18 @@ def readiness_checks(
     found: list[Check] = []
     for stage in plan.stages:
         found += _of_stage(stage, config, book)
+        if _copies_to_blob(stage):
+            assert isinstance(stage.params, ObjectSyncParams)
+            backlog = objects.blob_backlog(stage.params, sync_states, config.objectives.rpo, now)
+            found.append(
+                _check(
+                    stage,
+                    "blob-backlog",
+                    Area.OBJECTS,
+                    f"{stage.params.destination} from {stage.params.source}",
+                    backlog,
+                )
+            )
     if any(_reaches_aws(stage) for stage in plan.stages):
         found.append(
             Check(
@@ -177,6 +190,15 @@ def _named_once(checks: list[Check]) -> list[Check]:
         c if kinds.count(c.kind) > 1 else Check(c.kind, c.kind, c.area, c.subject, c.look)
         for c in checks
     ]
+
+
+def _copies_to_blob(stage: PlanStage) -> bool:
+    params = stage.params
+    return (
+        isinstance(params, ObjectSyncParams)
+        and params.source.startswith("s3://")
+        and params.destination.startswith("blob://")
+    )
 
 
 def _reaches_aws(stage: PlanStage) -> bool:

@@ -32,6 +32,7 @@ from engine.plans.model import Plan, PlanStage
 from engine.readiness import CheckResult, Estimate
 from engine.runs import Run, RunMode, StageRecord, StageRole, StageState
 from engine.stages.azure_sql import SCALED_FACT as SQL_SCALED
+from engine.stages.objects import size_text
 from engine.stages.workloads import SCALED_FACT as DEPLOYMENTS_SCALED
 
 _BYTES_COPIED = "bytes_copied"
@@ -58,7 +59,7 @@ def predicted_rpo(checks: Sequence[CheckResult]) -> Estimate:
             said = (
                 "nothing behind"
                 if oldest == 0
-                else f"the oldest uncopied object is {_seconds(oldest)} old"
+                else f"the oldest uncopied object is at most {_seconds(oldest)} old"
             )
             parts.append((oldest, f"objects: {said} ({check.subject})"))
         elif check.kind == "blob-backlog":
@@ -158,18 +159,15 @@ def _sync(name: str, backlog: float, seen: list[tuple[MeasuredRun, StageRecord]]
     if backlog == 0:
         return _Guess(listing, f"{name}: nothing behind{listed or ' (a pass never timed)'}")
     if not copies:
-        return _Guess(
-            listing, f"{name}: {_size(backlog)} behind, no sync copied anything yet to time", False
-        )
+        behind = size_text(backlog)
+        return _Guess(listing, f"{name}: {behind} behind, no sync copied anything yet", False)
     run, record = copies[0]
     copied = _number(record.facts.get(_BYTES_COPIED))
     assert record.seconds is not None
     rate = copied / max(record.seconds, 0.001)
     seconds = listing + backlog / rate
-    return _Guess(
-        seconds,
-        f"{name}: {_size(backlog)} behind at {_size(rate)}/s (the sync in {_where(run)}){listed}",
-    )
+    at = f"{size_text(backlog)} behind at {size_text(rate)}/s (the sync in {_where(run)})"
+    return _Guess(seconds, f"{name}: {at}{listed}")
 
 
 def _clocked_steps(plan: Plan) -> list[tuple[PlanStage, ...]]:
@@ -211,12 +209,3 @@ def _number(value: object) -> float:
 
 def _seconds(value: float | None) -> str:
     return "?" if value is None else format_duration(timedelta(seconds=round(value)))
-
-
-def _size(count: float) -> str:
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"

@@ -75,7 +75,7 @@ class ReadinessSweeper:
         self.store = store
         self.ports = ports
         self.clock = clock
-        self.checks = readiness_checks(config, book, drills, clock.now)
+        self.checks = readiness_checks(config, book, drills, store, clock.now)
         self.runs_measured = runs_measured
         self._pool = ThreadPoolExecutor(
             max(1, min(workers, len(self.checks))), thread_name_prefix="phoenix-readiness"
