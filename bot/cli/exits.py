@@ -11,7 +11,11 @@ READER_GONE = 141
 
 MEANINGS: tuple[tuple[int, str], ...] = (
     (OK, "done"),
-    (FAILED, "a check failed: no such run, a store that cannot be read, a failed scenario"),
+    (
+        FAILED,
+        "a check failed: no such run, a store that cannot be read, a failed scenario, a DR "
+        "readiness check not ready",
+    ),
     (BAD_INPUT, "bad input: a usage error, an invalid phoenix.yaml or setting, an unknown plan"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
     (READER_GONE, "the reader of the output went away (e.g. piped into head), as for SIGPIPE"),

@@ -19,6 +19,7 @@ from bot.cli import config as config_commands
 from bot.cli import exits, extensions
 from bot.cli import health as health_commands
 from bot.cli import plans as plan_commands
+from bot.cli import readiness as readiness_commands
 from bot.cli import runs as run_commands
 from bot.cli import serve as serve_commands
 from bot.cli.invocation import Invocation
@@ -28,6 +29,7 @@ COMMAND_GROUPS: tuple[Register, ...] = (
     config_commands.register,
     health_commands.register,
     plan_commands.register,
+    readiness_commands.register,
     run_commands.register,
     serve_commands.register,
 )
