@@ -31,7 +31,7 @@ from engine.model import Reading
 from engine.plans.builtin import builtin_plan_data
 from engine.ports import Clock, SignalSource
 from engine.stages import REGISTRY
-from sandbox.network import PUBLIC_HOST, ObserverNetwork
+from sandbox.network import PUBLIC_HOST, WEBHOOK_HOST, ObserverNetwork
 
 ENVIRONMENT = "sandbox"
 APPROVERS = ("UALICE", "UBOB")
@@ -125,6 +125,7 @@ recovery:
   objects:
     bucket: {bucket}
     container: {container}
+    continuous: {{every: {warm_every}, margin: 0s, full_every: 1h}}
   azure_sql:
     server: {sql_server}
     database: {sql_database}
@@ -148,12 +149,16 @@ recovery:
   verify:
     urls: [http://{public}/health]
   notify:
-    url: http://n8n.sandbox/webhook/phoenix
+    url: http://{webhook_host}/webhook/phoenix
     secret: env:{webhook_key}
   self_heal:
     cluster: {eks}
     namespace: {namespace}
     deployments: [{services}]
+readiness:
+  interval: {readiness_every}
+  confirm: 2
+  timeout: 5s
 """
 
 
@@ -187,6 +192,9 @@ def sandbox_config_text(
         record=top.record,
         public=PUBLIC_HOST,
         webhook_key=WEBHOOK_KEY_VARIABLE,
+        webhook_host=WEBHOOK_HOST,
+        warm_every="10s",
+        readiness_every=f"{max(interval * 2, 2.0):g}s",
     )
     base = parse_config(text, "sandbox phoenix.yaml")
     plans = {name: _quick(plan, step) for name, plan in builtin_plan_data(base).items()}

@@ -8,6 +8,9 @@ observer's network (the probes' and the ``verify`` stage's) resolves them here:
 - ``app.public``: the public endpoint, behind Traffic Manager. While AWS serves, it is
   Service A over the same link; once traffic is on Azure, it is the DR side, which answers
   when the services run on AKS.
+- ``n8n.sandbox``: the workflow the webhook stage notifies. Its notifications go through the
+  sim world; over the network it answers what n8n answers about an active workflow's webhook
+  (a CORS preflight 204, anything else 404: not registered for that method).
 
 Everything else is refused: the sandbox never probes a real host.
 """
@@ -26,6 +29,7 @@ from sandbox.services import ReferenceServices
 
 AWS_SUFFIX = ".prod.aws"
 PUBLIC_HOST = "app.public"
+WEBHOOK_HOST = "n8n.sandbox"
 LOOPBACK = "127.0.0.1"
 
 
@@ -87,6 +91,8 @@ class ObserverNetwork:
         """``destination`` for an httpx request: the DR side's answer, or the request
         forwarded to the reference service on loopback. Raises ``httpx.ConnectError`` /
         ``ConnectTimeout`` as an unreachable host would."""
+        if request.url.host == WEBHOOK_HOST:
+            return _webhook_answer(request)
         try:
             where = self.destination(request.url.host)
         except Unreachable as exc:
@@ -100,6 +106,17 @@ class ObserverNetwork:
             headers=request.headers,
             extensions=request.extensions,
         )
+
+
+def _webhook_answer(request: httpx.Request) -> httpx.Response:
+    """What n8n answers for an active workflow's POST webhook (n8n-io/n8n,
+    packages/cli/src/webhooks/WebhookRequestHandler.ts)."""
+    if request.method == "OPTIONS":
+        return httpx.Response(
+            204, headers={"Access-Control-Allow-Methods": "OPTIONS, POST"}, request=request
+        )
+    message = f"The requested webhook {request.method} {request.url.path} is not registered."
+    return httpx.Response(404, json={"code": 404, "message": message}, request=request)
 
 
 @dataclass(frozen=True)

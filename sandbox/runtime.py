@@ -49,6 +49,10 @@ FAULTS: dict[str, str] = {
     "eks-nodes-not-ready": "make every EKS node NotReady",
     "partition": "cut the observer (the bot) off from AWS; the internet still reaches it",
     "regional-outage": "AWS us-east-1's compute goes dark: services, nodes, EKS and RDS APIs",
+    "dr-endpoint-disabled": "someone disables the DR endpoint in Traffic Manager",
+    "dr-image-missing": "the primary runs a new release whose images never reached the DR side",
+    "geo-link-broken": "the Azure SQL failover group stops replicating (SUSPENDED)",
+    "blob-behind": "the DR container throttles writes while 40 objects, 10 minutes old, wait in S3",
     "restore": "restore everything (what was failed over stays failed over)",
 }
 
@@ -187,6 +191,15 @@ class Sandbox:
             world.set_partition(True)
         elif fault == "regional-outage":
             world.set_aws_outage(True)
+        elif fault == "dr-endpoint-disabled":
+            world.set_dr_endpoint_disabled(True)
+        elif fault == "dr-image-missing":
+            world.set_release_not_on_dr(True)
+        elif fault == "geo-link-broken":
+            world.set_geo_link_broken(True)
+        elif fault == "blob-behind":
+            world.set_blob_throttled(True)
+            world.write_to_s3(40, timedelta(minutes=10))
         else:
             for service in services.all():
                 service.fault("restore")

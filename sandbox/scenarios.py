@@ -284,6 +284,35 @@ def drill(p: Player) -> None:
     p.expect("the drill reports its RTO", "RTO" in body)
 
 
+def dr_not_ready(p: Player) -> None:
+    """The DR endpoint is disabled: one readiness notice; then AWS goes dark, the DR proposal
+    shows the failing check, and the approved failover runs anyway."""
+    p.inject("dr-endpoint-disabled")
+    notice = p.proposal("DR readiness changed")
+    p.expect("the notice names the Traffic Manager check", "traffic-manager" in notice.text)
+    p.inject("regional-outage")
+    message = p.proposal("Level 3")
+    body = str(message.blocks)
+    p.expect(
+        "the DR proposal shows readiness with the failing check",
+        "DR readiness" in body and "traffic-manager" in body and "If we failed over now" in body,
+    )
+    p.approve(ALICE, message)
+    p.approve(BOB, message)
+    run = p.finished(message)
+    p.expect("the approved failover runs anyway and succeeds", run.state is RunState.SUCCEEDED)
+    p.expect("traffic is on Azure", p.sandbox.world.serving_side() == AZURE)
+    # A notice lists what stopped being ready before what is ready again.
+    stopped = [
+        m
+        for m in p.slack.messages(CHANNEL)
+        if m.text.startswith("DR readiness changed")
+        and "traffic-manager" in str(m.blocks).split("ready again")[0]
+        and "stopped being ready" in str(m.blocks)
+    ]
+    p.expect(f"one notice, not one a sweep ({len(stopped)} posted)", len(stopped) == 1)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -303,6 +332,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("self-healing", self_healing),
         Scenario("failback", failback),
         Scenario("drill", drill),
+        Scenario("dr-not-ready", dr_not_ready),
     )
 }
 

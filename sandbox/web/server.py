@@ -92,6 +92,20 @@ class SandboxPage:
                 "reason": sample.reason,
                 "points": dict(sample.points),
             }
+        sweep = phoenix.store.latest_readiness() if phoenix is not None else None
+        if sweep is not None:
+            view["readiness"] = {
+                "plan": sweep.plan,
+                "at": sweep.at.isoformat(),
+                "ready": sweep.ready_count,
+                "total": len(sweep.checks),
+                "checks": [
+                    {"name": c.name, "verdict": c.verdict.value, "reason": c.reason}
+                    for c in sweep.checks
+                ],
+                "rto": {"seconds": sweep.rto.seconds, "complete": sweep.rto.complete},
+                "rpo": {"seconds": sweep.rpo.seconds, "complete": sweep.rpo.complete},
+            }
         view["fault_names"] = FAULTS
         view["scenarios"] = {name: s.summary for name, s in SCENARIOS.items()}
         view["interval"] = self.sandbox.options.interval

@@ -98,3 +98,21 @@ def test_the_whole_story_in_a_browser(
     tab.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
     assert shot.stat().st_size > 10_000
     assert sandbox.world.serving_side() == "azure"
+
+
+def test_the_page_shows_readiness_and_a_readiness_fault_turns_its_check(
+    page: tuple[object, str], sandbox: Sandbox
+) -> None:
+    tab, url = page
+    tab.goto(url)  # type: ignore[attr-defined]
+    panel = tab.locator("[data-testid=readiness]")  # type: ignore[attr-defined]
+    panel.locator("tr[data-check=traffic-manager].verdict-ready").wait_for()
+    assert "If we failed over now: RTO" in panel.inner_text()
+
+    tab.locator("[data-fault=dr-endpoint-disabled]").click()  # type: ignore[attr-defined]
+    broken = panel.locator("tr[data-check=traffic-manager].verdict-not_ready")
+    broken.wait_for()
+    assert "azure-dr is disabled" in broken.inner_text()
+    notice = tab.locator("#messages .message", has_text="DR readiness")  # type: ignore[attr-defined]
+    notice.first.wait_for()
+    assert "stopped being ready" in notice.first.inner_text()

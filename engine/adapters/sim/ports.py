@@ -191,6 +191,8 @@ class SimObjectStore:
         self, key: str, body: bytes, metadata: Mapping[str, str], content_type: str | None
     ) -> ObjectInfo:
         self._reach()
+        if self._bucket.cloud != AWS:
+            self._world.blob_writable(f"{self._name}/{key}")
         with self._world.lock:
             self._bucket.objects[key] = make_object(
                 body, self._world.clock.now(), dict(metadata), content_type

@@ -131,8 +131,8 @@ class SimFaults:
     """The primary runs a new release whose images never reached the DR side."""
     geo_link_broken: bool = False
     """The Azure SQL failover group stopped replicating (``SUSPENDED``)."""
-    blob_behind: int = 0
-    """Objects written to S3 since the DR side's copy last caught up."""
+    blob_throttled: bool = False
+    """The DR container refuses writes (Blob Storage throttling it): copies to it fail."""
 
 
 @dataclass(frozen=True)
@@ -386,17 +386,26 @@ class SimWorld:
         self.changed()
 
     def write_to_s3(self, count: int, age: timedelta) -> None:
-        """``count`` new objects in S3, written ``age`` ago, that the DR side has not copied."""
+        """``count`` new objects in S3, written ``age`` ago (the DR side has not copied them)."""
         at = self.clock.now() - age
         with self.lock:
             start = len(self.s3.objects)
             for index in range(start, start + count):
                 body = f"new asset {index}\n".encode() * 64
-                self.s3.objects[f"assets/new-{index:05d}.txt"] = make_object(
-                    body, at, {}, "text/plain"
-                )
-            self.faults.blob_behind += count
+                key = f"assets/new-{index:05d}.txt"
+                self.s3.objects[key] = make_object(body, at, {}, "text/plain")
         self.changed()
+
+    def set_blob_throttled(self, throttled: bool) -> None:
+        with self.lock:
+            self.faults.blob_throttled = throttled
+        self.changed()
+
+    def blob_writable(self, what: str) -> None:
+        """Raise ``CloudUnavailable`` as a throttled container answers a write (503)."""
+        with self.lock:
+            if self.faults.blob_throttled:
+                raise CloudUnavailable(f"{what}: Blob Storage answered 503 ServerBusy")
 
     def restore(self) -> None:
         """Clear every fault (what was failed over stays failed over; objects written to S3
@@ -406,8 +415,7 @@ class SimWorld:
         if self.faults.dr_endpoint_disabled:
             self.set_dr_endpoint_disabled(False)
         with self.lock:
-            behind = self.faults.blob_behind
-            self.faults = SimFaults(blob_behind=behind)
+            self.faults = SimFaults()
             self.sql.replication_state = "CATCH_UP"
             for node in self.eks.nodes:
                 node.ready = True
@@ -431,6 +439,7 @@ class SimWorld:
                     "dr_endpoint_disabled": faults.dr_endpoint_disabled,
                     "release_not_on_dr": faults.release_not_on_dr,
                     "geo_link_broken": faults.geo_link_broken,
+                    "blob_throttled": faults.blob_throttled,
                 },
                 "serving": self.serving_side(),
                 "eks": _cluster_view(self, self.eks),

@@ -397,6 +397,10 @@ const FAULT_BUTTONS = [
   ["eks-nodes-not-ready", "EKS nodes NotReady"],
   ["partition", "Cut the observer off from AWS"],
   ["regional-outage", "Regional outage (AWS)"],
+  ["dr-endpoint-disabled", "Disable the DR endpoint"],
+  ["dr-image-missing", "Image missing on the DR side"],
+  ["geo-link-broken", "Break the Azure SQL geo-link"],
+  ["blob-behind", "Blob falling behind"],
   ["restore", "Restore everything"],
 ];
 
@@ -423,6 +427,7 @@ async function refreshWorld() {
         `<div>level ${escapeHtml(LEVELS[score.level] || score.level)}</div>` +
         `<div class="small">${escapeHtml(score.reason)}</div>`
       : "waiting for the first evaluation…";
+    renderReadiness(world.readiness);
     const f = world.faults;
     const services = world.services || {};
     const rows = [
@@ -449,6 +454,25 @@ async function refreshWorld() {
   } catch (error) {
     console.error(error);
   }
+}
+
+const VERDICTS = {ready: "✅", not_ready: "❌", unknown: "❔"};
+
+function estimate(e) {
+  if (!e || e.seconds === null) return "not known";
+  const spelled = e.seconds >= 60 ? `${Math.round(e.seconds / 60)}m` : `${Math.round(e.seconds)}s`;
+  return e.complete ? `≈ ${spelled}` : `at least ${spelled}`;
+}
+
+function renderReadiness(readiness) {
+  if (!readiness) return;
+  const rows = readiness.checks.map((c) =>
+    `<tr class="verdict-${c.verdict}" data-check="${escapeHtml(c.name)}"><th>${VERDICTS[c.verdict] || "?"} ` +
+    `${escapeHtml(c.name)}</th><td class="small">${escapeHtml(c.reason)}</td></tr>`).join("");
+  $("readiness").innerHTML =
+    `<div><b>${readiness.ready} of ${readiness.total} ready</b> (plan ${escapeHtml(readiness.plan)})</div>` +
+    `<div class="small">If we failed over now: RTO ${escapeHtml(estimate(readiness.rto))}, ` +
+    `RPO ${escapeHtml(estimate(readiness.rpo))}</div><table>${rows}</table>`;
 }
 
 // ------------------------------------------------------------------ wiring
