@@ -311,7 +311,9 @@ class PhoenixScheduler:
         interval = self.evaluator.interval
         scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(4)},
+            # A sweep may wait on a cloud for a check's whole timeout: it has a thread of its
+            # own, so it never holds up the leader lease's renewal or the tick.
+            executors={"default": ThreadPoolExecutor(4), READINESS: ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -338,6 +340,7 @@ class PhoenixScheduler:
             self._guard(self.readiness.run, READINESS),
             IntervalTrigger(seconds=self.readiness.interval, timezone=UTC),
             id=READINESS,
+            executor=READINESS,
         )
         scheduler.add_job(
             self._guard(self.sweeper.sweep, SWEEP),
@@ -375,6 +378,7 @@ class PhoenixScheduler:
             self._guard(self.readiness.run, READINESS),
             id="catch-up-readiness",
             replace_existing=True,
+            executor=READINESS,
         )
 
     def _on_skip(self, event: JobExecutionEvent) -> None:

@@ -26,7 +26,8 @@ from handlers.ids import ActionId
 
 Json = dict[str, Any]
 
-_SECTION_MAX = 2900
+SECTION_TEXT = 2900
+"""What a section's text may hold: Slack allows 3000 characters."""
 
 LEVEL_NAMES = {
     Level.NONE: "healthy",
@@ -54,7 +55,7 @@ def dump(blocks: Sequence[Block]) -> list[Json]:
 
 
 def md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=clip(text, _SECTION_MAX)))
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))
 
 
 def context(text: str) -> ContextBlock:

@@ -12,7 +12,8 @@ from engine.duration import format_duration
 from engine.health.readiness.notices import Change
 from engine.incidents.proposals import ReadinessDigest
 from engine.readiness import CheckResult, Estimate, ReadinessSweep, Verdict
-from handlers.blocks.kit import Rendered, context, dump, escape, md, utc_time
+from engine.text import clip
+from handlers.blocks.kit import SECTION_TEXT, Rendered, context, dump, escape, md, utc_time
 
 ICONS = {
     Verdict.READY: ":white_check_mark:",
@@ -41,11 +42,10 @@ def readiness_message(sweep: ReadinessSweep | None, now: datetime) -> Rendered:
         f"DR readiness of plan {sweep.plan}: {counts_text(sweep.ready_count, len(sweep.checks))}"
     )
     ago = format_duration(max(now - sweep.at, timedelta(0)))
-    blocks: list[Block] = [
-        md(
-            f"*{escape(title)}*\nSwept {utc_time(sweep.at)} ({ago} ago), in "
-            f"{sweep.seconds:.1f}s.\n" + "\n".join(_check_line(c) for c in sweep.checks)
-        ),
+    head = f"*{escape(title)}*\nSwept {utc_time(sweep.at)} ({ago} ago), in {sweep.seconds:.1f}s."
+    lines = [head, *(_check_line(c) for c in sweep.checks)]
+    blocks: list[Block] = [md("\n".join(part)) for part in _sections(lines)]
+    blocks += [
         md(
             "*If we failed over now*\n"
             + _estimate_lines("RTO", sweep.rto)
@@ -90,7 +90,8 @@ def proposal_readiness(digest: ReadinessDigest) -> str:
         lines.append(f"{icon} `{escape(failing.name)}` — {escape(failing.reason)}")
     lines.append(
         f"*If we failed over now:* RTO {estimate_text(digest.rto_seconds, digest.rto_complete)}, "
-        f"RPO {estimate_text(digest.rpo_seconds, digest.rpo_complete)}"
+        f"RPO {estimate_text(digest.rpo_seconds, digest.rpo_complete)} (how they are derived: "
+        "`/phoenix readiness`)"
     )
     if digest.failing:
         lines.append(f"_{WARNS_NEVER_BLOCKS}_")
@@ -111,6 +112,20 @@ def home_readiness(sweep: ReadinessSweep | None) -> str:
         f"RPO {estimate_text(sweep.rpo.seconds, sweep.rpo.complete)}"
     )
     return line
+
+
+def _sections(lines: Sequence[str], limit: int = SECTION_TEXT) -> list[list[str]]:
+    """``lines`` in runs that each fit one section's text, so no check is cut off."""
+    parts: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line = clip(line, limit)
+        if parts[-1] and size + len(line) + 1 > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += len(line) + 1
+    return parts
 
 
 def _check_line(check: CheckResult) -> str:
