@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engine.readiness import Area, CheckResult, Estimate, ReadinessSweep, Verdict
 from handlers.blocks import readiness_message
-from tests.support.blockkit import visible_text
+from sandbox.slack.visible import visible_text
 from tests.support.clock import T0
 
 
