@@ -1,5 +1,6 @@
 """The emulator's HTTP listener: one threaded ``http.server`` on loopback that hands each
-request to a router (Web API, response URLs, test API)."""
+request to a router (Web API, response URLs, test API). The sandbox page serves through one
+too."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = HttpRequest(self.command, parts.path, parts.query, dict(self.headers), body)
         try:
             answer = self.server.router(request)
-        except Exception as exc:  # noqa: BLE001 - an emulator bug answers 500, never hangs up
-            _log.exception("emulator failed on %s %s", self.command, parts.path)
+        except Exception as exc:  # noqa: BLE001 - a bug answers 500, never hangs up
+            _log.exception("%s failed on %s %s", self.server.name, self.command, parts.path)
             answer = HttpAnswer(500, {"ok": False, "error": "fatal_error", "detail": repr(exc)})
         payload, content_type = answer.encoded()
         self.send_response(answer.status)
@@ -63,7 +64,10 @@ class _Handler(BaseHTTPRequestHandler):
             if name.lower() != "content-type":
                 self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client hung up before its answer; nothing is left to tell it
 
     do_GET = _serve
     do_POST = _serve
@@ -75,21 +79,24 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], router: Router) -> None:
+    def __init__(self, address: tuple[str, int], router: Router, name: str) -> None:
         self.router = router
+        self.name = name
         super().__init__(address, _Handler)
 
 
 class HttpListener:
-    """Serves ``router`` on ``host:port`` from a background thread."""
+    """Serves ``router`` on ``host:port`` from a background thread called ``name``."""
 
-    def __init__(self, host: str, port: int, router: Router) -> None:
-        self._server = _Server((host, port), router)
+    def __init__(
+        self, host: str, port: int, router: Router, *, name: str = "slack-emulator-http"
+    ) -> None:
+        self._server = _Server((host, port), router, name)
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
-            name="slack-emulator-http",
+            name=name,
             daemon=True,
         )
 

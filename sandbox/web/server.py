@@ -5,50 +5,36 @@ under ``/_sandbox/``."""
 from __future__ import annotations
 
 import json
-import logging
 import mimetypes
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from sandbox.runtime import FAULTS, Sandbox
 from sandbox.scenarios import SCENARIOS
 from sandbox.slack import control_http
-from sandbox.slack.server import HttpAnswer, HttpRequest
+from sandbox.slack.server import HttpAnswer, HttpListener, HttpRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
-log = logging.getLogger(__name__)
 
 
 class SandboxPage:
     def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8787) -> None:
         self.sandbox = sandbox
-        self._server = _Server((host, port), self)
+        self._listener = HttpListener(host, port, self.answer, name="sandbox-page")
         self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="sandbox-page",
-            daemon=True,
-        )
+        self.port = self._listener.port
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
 
     def start(self) -> SandboxPage:
-        self._thread.start()
+        self._listener.start()
         return self
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
+        self._listener.stop()
 
     def __enter__(self) -> SandboxPage:
         return self.start()
@@ -123,46 +109,3 @@ def _static(path: str) -> HttpAnswer:
     return HttpAnswer(
         200, file.read_bytes(), {"Content-Type": content_type, "Cache-Control": "no-store"}
     )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        request = HttpRequest(self.command, parts.path, parts.query, dict(self.headers), body)
-        try:
-            answer = self.server.page.answer(request)
-        except Exception as exc:
-            log.exception("sandbox page failed on %s %s", self.command, parts.path)
-            answer = HttpAnswer(500, {"ok": False, "error": repr(exc)})
-        payload, content_type = answer.encoded()
-        self.send_response(answer.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in answer.headers.items():
-            if name.lower() != "content-type":
-                self.send_header(name, value)
-        self.end_headers()
-        try:
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-
-    do_GET = _serve
-    do_POST = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], page: SandboxPage) -> None:
-        self.page = page
-        super().__init__(address, _Handler)
