@@ -50,7 +50,7 @@ class CheckResult:
     subject: str = ""
     """What was looked at, e.g. ``Azure SQL database app on dr-sql``."""
     measured: Mapping[str, float] = field(default_factory=dict)
-    """Figures the forecast uses (``engine.health.readiness.figures``)."""
+    """Figures the forecast uses, named in ``engine.health.readiness.check``."""
     since: datetime | None = None
     """Since when the check has read this verdict (the first sweep that did)."""
 

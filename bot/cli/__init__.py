@@ -5,6 +5,7 @@
                    where its configuration and store are (and ``-v`` saying which), its output
     parser.py      the parser class (``-v`` on every command) and the options commands share
     output.py      aligned tables, one line of JSON, colour only on a terminal
+    drill_schedules.py  check-config's lines on each drill's next firings and cron warnings
     exits.py       the exit statuses, and ``CommandFailed`` to stop with one
     extensions.py  command groups of other distributions, by entry point (``phoenix sandbox``)
     config.py health.py plans.py runs.py serve.py   the built-in groups

@@ -1,5 +1,10 @@
 """The phoenix.yaml model, one module per section; this facade is where callers take it from.
 
+``document`` (the whole file and the checks that span sections), ``loading`` (reading it),
+and the sections: ``sites``, ``signals``, ``levels`` (scoring, levels, policies, evaluation),
+``slack`` (the channel and who may do what), ``plans`` (plans, objectives, drills),
+``recovery`` (the clouds and what the built-in plans act on), ``readiness``.
+
 Every field has a default, so a small file works; unknown keys are errors, so a typo cannot
 silently disable a signal. Secrets are never written here, only referenced (see ``SecretRef``).
 ``load_config`` turns any fault into a ``ConfigError`` whose problems name a field path.

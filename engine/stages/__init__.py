@@ -1,5 +1,11 @@
 """The stage library, written against ports, never SDKs. Importing it registers every
-built-in stage kind in ``REGISTRY``."""
+built-in stage kind in ``REGISTRY``.
+
+``registry`` (how a kind declares its params, timeout, retry policy, role), ``context`` (what a
+stage sees of its run), ``ports`` (the typed ports stages reach the clouds through), ``common``
+(the params base, cooperative waiting); the kinds: ``replication``, ``objects``, ``azure_sql``,
+``workloads``, ``region``, ``traffic``, ``verify``, ``jenkins``, ``notify``, ``manual``, and
+``testing`` (kinds for drills of the runner itself)."""
 
 from engine.stages import (
     azure_sql,

@@ -1,5 +1,6 @@
 """A local Slack for tests and the sandbox: Web API, Socket Mode, HTTP mode, response URLs,
-Block Kit validation, rate limits, and a test API. See README.md beside this file."""
+Block Kit validation, rate limits, what a person sees of a message (``visible``), and a test
+API. See README.md beside this file."""
 
 from sandbox.slack.clock import Clock, ManualClock, SystemClock
 from sandbox.slack.emulator import Emulator, EmulatorConfig

@@ -1,0 +1,1 @@
+"""The Store contract: one suite every Store adapter (SQLite, Redis) must pass alike."""

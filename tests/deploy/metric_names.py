@@ -1,5 +1,5 @@
-"""The metric names the bot really exports, read from bot/metrics.py's registry (as the text
-format names them: a counter's ``_total``, a histogram's ``_bucket``/``_sum``/``_count``)."""
+"""The metric names the bot really exports, read from its registry (``bot.metrics``), as the
+text format names them: a counter's ``_total``, a histogram's ``_bucket``/``_sum``/``_count``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,2 @@
+"""The sandbox: its page in headless Chromium, every scripted scenario played headless, and the
+transcript it prints."""

@@ -1,5 +1,6 @@
-"""Plain HTTP services: the ``http`` signal's probes, one-shot checks for ``verify``, signed
-webhooks and Jenkins.
+"""Plain HTTP services: the ``http`` signal's probes; one-shot requests (``checks``: the
+``verify`` stage's, the readiness sweep's); signed webhooks (``webhook``); Jenkins jobs
+(``jenkins``); httpx's answers and errors become ours in ``errors``.
 
 The probes, by concept: ``probes`` (the signal source: targets, headers and tokens, one
 collection), ``target`` (a target planned once), ``pacing`` (thousands at once within the

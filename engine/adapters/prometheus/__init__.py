@@ -1,2 +1,2 @@
-"""Prometheus through prometheus-api-client: the ``promql`` signal and replication lag from a
-query."""
+"""Prometheus through prometheus-api-client: one instant query and its failures by kind
+(``client``), the ``promql`` signal (``query``) and replication lag from a query (``lag``)."""

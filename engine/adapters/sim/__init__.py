@@ -1,5 +1,6 @@
-"""``sim``: an in-memory AWS and Azure with fault injection, behind the same cloud ports and
-signal sources as the real adapters. The sandbox's world; tests of stages may use it too."""
+"""``sim``: an in-memory AWS and Azure with fault injection (``world``), behind the same cloud
+ports (``ports``) and signal sources (``signals``) as the real adapters. The sandbox's world;
+tests of stages may use it too."""
 
 from engine.adapters.sim.ports import (
     SimAzureSql,

@@ -1,2 +1,3 @@
-"""The ``Store`` adapters: SQLite (embedded, one replica) and Redis (several replicas), with one
-encoding of stored values."""
+"""The ``Store`` adapters: SQLite (``sqlite_store``: embedded, one replica) and Redis
+(``redis_store``, its compound operations atomic in Lua, ``redis_scripts``: several replicas),
+with one encoding of stored values (``codec``)."""
