@@ -56,6 +56,10 @@ class RunnerSettings:
     """Seconds a cancelled attempt gets to stop before the runner moves on without it."""
     max_workers: int = 4
     """Runs executed at once by one runner."""
+    executes: bool = True
+    """False: the runner records a start, retry or skip under the run's lease, then gives the
+    lease up and leaves the execution to the bot's replicas, whose sweep takes a running run
+    nobody holds (the break-glass command line, a process that ends when its command does)."""
 
 
 @dataclass(frozen=True)

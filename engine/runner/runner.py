@@ -7,6 +7,9 @@ owner. Any replica may resume a run whose owner died, once the lease has expired
 
 Calls return quickly (Slack wants its ack); the work runs on the runner's own threads and the
 returned future ends with the run at rest (succeeded, paused, failed, waiting for a person).
+A runner whose settings say it does not execute (``RunnerSettings.executes``) records the
+move to running and hands the run over: its future is done at once, with the run running and
+no lease held, for a replica's sweep to take.
 """
 
 from __future__ import annotations
@@ -172,8 +175,9 @@ class Runner:
         ``PlanChanged`` if its plan changed since it was proposed."""
         return self._submit(self._claim(run_id, _STARTABLE, actor, surface, None, None))
 
-    def retry(self, run_id: str, *, actor: str, surface: Surface) -> Future[Run]:
-        """Resume a paused run; its failed stage runs again with a fresh retry budget."""
+    def retry(self, run_id: str, *, actor: str, surface: Surface, reason: str = "") -> Future[Run]:
+        """Resume a paused run; its failed stage runs again with a fresh retry budget.
+        ``reason``, when given, is kept in the audit log beside the stage."""
 
         def reopen(execution: Execution) -> tuple[list[StageRecord], str]:
             failed = execution.failed_stage()
@@ -182,14 +186,14 @@ class Runner:
             reopened = replace(
                 failed, state=StageState.PENDING, round=failed.round + 1, error="", finished_at=None
             )
-            return [reopened], f"stage {failed.stage}"
+            return [reopened], _detail(failed.stage, reason)
 
         execution = self._claim(
             run_id, {RunState.PAUSED}, actor, surface, AuditAction.RUN_RETRY, reopen
         )
         return self._submit(execution)
 
-    def skip(self, run_id: str, *, actor: str, surface: Surface) -> Future[Run]:
+    def skip(self, run_id: str, *, actor: str, surface: Surface, reason: str = "") -> Future[Run]:
         """Mark a paused run's failed stage skipped and go on with the next."""
 
         def skip_failed(execution: Execution) -> tuple[list[StageRecord], str]:
@@ -203,7 +207,7 @@ class Runner:
                 error="",
                 finished_at=self._services.clock.now(),
             )
-            return [skipped], f"stage {failed.stage}"
+            return [skipped], _detail(failed.stage, reason)
 
         execution = self._claim(
             run_id, {RunState.PAUSED}, actor, surface, AuditAction.RUN_SKIP, skip_failed
@@ -376,6 +380,8 @@ class Runner:
         raise PlanChanged(reason)
 
     def _submit(self, execution: Execution) -> Future[Run]:
+        if not self._services.settings.executes:
+            return self._hand_over(execution)
         try:
             future = self._pool.submit(self._drive, execution)
         except RuntimeError:
@@ -384,6 +390,15 @@ class Runner:
             raise RunBusy("the runner is shutting down") from None
         future.add_done_callback(_log_failure(execution.run.run_id))
         return future
+
+    def _hand_over(self, execution: Execution) -> Future[Run]:
+        """Give the lease up with the run running: the next sweep of a replica takes it."""
+        execution.keeper.release()
+        self._done(execution.run.run_id)
+        handed: Future[Run] = Future()
+        handed.set_result(execution.run)
+        log.info("run handed over to the bot's replicas", extra={"run_id": execution.run.run_id})
+        return handed
 
     def _drive(self, execution: Execution) -> Run:
         """Execute until the run rests. A store outage does not end it: the runner waits for
@@ -443,6 +458,10 @@ class Runner:
     def _done(self, run_id: str) -> None:
         with self._active_lock:
             self._active.discard(run_id)
+
+
+def _detail(stage: str, reason: str) -> str:
+    return f"stage {stage}: {reason}" if reason else f"stage {stage}"
 
 
 def _check_state(run: Run, allowed: Collection[RunState]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from engine.runs import (
 from engine.stages import REGISTRY, PortKey, Ports, StageContext
 from engine.stages.testing import Record, RecordParams
 
+from .runner_support import (
+    FAST as FAST_SETTINGS,
+)
 from .runner_support import (
     TTL,
     CrashingStore,
@@ -363,3 +367,47 @@ def test_a_run_whose_plan_changed_can_be_aborted(kit: Kit) -> None:
     with pytest.raises(WrongRunState):
         runner.retry(run.run_id, actor="U2", surface=Surface.SLACK)
     assert ledger(kit.ledger) == {}
+
+
+# ----------------------------------------------------------------------------- hand-over
+
+
+def test_a_runner_that_does_not_execute_hands_the_run_over_to_the_next_sweep(kit: Kit) -> None:
+    plan = plan_of("nine", nine_stages(kit.ledger))
+    recorder = kit.runner(plan, owner="cli", settings=replace(FAST_SETTINGS, executes=False))
+    run = kit.propose(recorder, "nine")
+    handed = recorder.start(run.run_id, actor="UALICE", surface=Surface.CLI)
+    assert handed.done(), "the command line does not wait for the run"
+    assert handed.result().state is RunState.RUNNING
+    store = kit.store()
+    assert store.get_lease(run_lease_name(run.run_id)) is None, "no lease held: nobody runs it"
+    assert ledger(kit.ledger) == {}, "nothing executed in the recording process"
+    replica = kit.runner(plan, owner="replica")
+    (resumed,) = replica.resume_orphans()
+    assert resumed.result(timeout=10).state is RunState.SUCCEEDED
+    assert_done_once(kit, run.run_id)
+    audit = [(a.action, a.actor, a.surface) for a in store.list_audit(subject=run.run_id)]
+    assert ("run.start", "UALICE", Surface.CLI) in audit
+    assert audit[-1] == ("run.resume", "replica", Surface.SYSTEM)
+
+
+def test_a_retry_from_a_runner_that_does_not_execute_keeps_its_reason(kit: Kit) -> None:
+    plan = plan_of(
+        "stuck",
+        "stages:\n  - {name: s1, kind: fail_n_times, params: {failures: 1}, "
+        "retry: {maximum_attempts: 1}}\n",
+    )
+    replica = kit.runner(plan, owner="replica")
+    run = kit.propose(replica, "stuck")
+    assert replica.run_now(run.run_id, actor="U1", surface=Surface.SLACK).state is RunState.PAUSED
+    recorder = kit.runner(plan, owner="cli", settings=replace(FAST_SETTINGS, executes=False))
+    handed = recorder.retry(run.run_id, actor="UALICE", surface=Surface.CLI, reason="fixed DNS")
+    assert handed.result().state is RunState.RUNNING
+    [retry] = [a for a in kit.store().list_audit(subject=run.run_id) if a.action == "run.retry"]
+    assert (retry.actor, retry.surface, retry.detail) == (
+        "UALICE",
+        Surface.CLI,
+        "stage s1: fixed DNS",
+    )
+    (resumed,) = replica.resume_orphans()
+    assert resumed.result(timeout=10).state is RunState.SUCCEEDED
