@@ -50,8 +50,10 @@ class _Track:
     messages: dict[str, MessageRef] = field(default_factory=dict)
     """The run's messages (by role) the Store knew of when this reporter first saw the run."""
     missed: list[ProgressEvent] = field(default_factory=list)
-    """The run's events from before that, still to fold (after the thread's head is shown,
-    so that a stage message never posted yet goes to the head's channel)."""
+    """The run's events this reporter was not handed, still to fold (after the thread's head
+    is shown, so that a stage message never posted yet goes to the head's channel)."""
+    seen: int = 0
+    """The last event of the run folded (or queued to fold), by its place in the run's log."""
 
 
 class SlackReporter:
@@ -130,6 +132,8 @@ class SlackReporter:
             track = self._first_sight(event)
             if track is None:
                 return
+        elif event.seq > track.seen + 1:
+            self._fill_gap(track, event)
         if event.kind in (
             EventKind.RUN_STARTED,
             EventKind.RUN_RESUMED,
@@ -147,6 +151,15 @@ class SlackReporter:
             self._fold(track, event)
             self._cond.notify_all()
 
+    def _fill_gap(self, track: _Track, event: ProgressEvent) -> None:
+        """Queue the run's events between the last this reporter folded and ``event``: those
+        another process wrote (a retry or skip from the command line, another replica), which
+        no hub of this replica delivered."""
+        stored = self._desk.store.list_events(event.run_id, after=track.seen)
+        gap = [e for e in stored if e.seq < event.seq]
+        with self._cond:
+            track.missed.extend(e for e in gap if e.seq > track.seen)
+
     def _first_sight(self, event: ProgressEvent) -> _Track | None:
         """Read what the Store knows of a run this reporter has not seen yet: its stages, the
         messages any replica posted for it, and its events before ``event`` (a run this
@@ -159,7 +172,11 @@ class SlackReporter:
         missed = (
             [e for e in store.list_events(run_id) if e.seq < event.seq] if event.seq > 1 else []
         )
-        fresh = _Track(RunProjection(run), messages=self._desk.messages.of(run_id), missed=missed)
+        fresh = _Track(
+            RunProjection(run),
+            messages=self._desk.messages.of(run_id),
+            missed=missed,
+        )
         with self._cond:
             return self._tracks.setdefault(run_id, fresh)
 
@@ -220,6 +237,9 @@ class SlackReporter:
     # ------------------------------------------------------------------ messages (under the lock)
 
     def _fold(self, track: _Track, event: ProgressEvent) -> None:
+        if event.seq and event.seq <= track.seen:
+            return  # folded already, from the Store
+        track.seen = max(track.seen, event.seq)
         for view in track.projection.apply(event):
             self._show_stage(track, view)
         if event.kind is EventKind.RUN_FINISHED and track.projection.views:
@@ -232,6 +252,9 @@ class SlackReporter:
         missed, track.missed = track.missed, []
         changed: dict[str, StageView] = {}
         for event in missed:
+            if event.seq and event.seq <= track.seen:
+                continue  # folded already: delivered while its gap was being read
+            track.seen = max(track.seen, event.seq)
             changed.update((view.stage, view) for view in track.projection.apply(event))
         for view in changed.values():
             self._show_stage(track, view)

@@ -337,3 +337,31 @@ def test_a_message_whose_record_failed_is_edited_not_posted_again(world: World) 
     assert a.reporter.stats.posts == 2, "the proposal and the stage, each once"
     flaky.down = False
     assert a.desk.messages.find(run.run_id, f"stage:{STAGES[0]}") is None
+
+
+def test_a_reporter_folds_the_events_it_was_not_handed_before_its_next_one(
+    world: World,
+) -> None:
+    """Another process wrote events of a run this reporter follows (the command line skipping
+    a stage, a replica that held the run meanwhile): the next event it is handed brings them
+    in from the Store, so no stage is left showing a state it left."""
+    a = world.replica("replica-a")
+    run, root = propose(world, a)
+    run_a = world.execute(a, run.run_id)
+    e = run_a.event
+    run_a.report(e(EventKind.RUN_STARTED), run=running(run, run_a))
+    run_a.report(e(EventKind.STAGE_STARTED, STAGES[0], attempt=1))
+    assert a.reporter.flush(SETTLE)
+    run_a.write(
+        e(EventKind.STAGE_SKIPPED, STAGES[0], message="skipped by UDAVE", by="UDAVE"),
+        e(EventKind.STAGE_STARTED, STAGES[1], attempt=1),
+    )
+    run_a.report(e(EventKind.STAGE_SUCCEEDED, STAGES[1], message="scaled"))
+    assert a.reporter.flush(SETTLE)
+    replies = world.thread(root)
+    [first] = stage_replies(replies, STAGES[0])
+    assert first.text.endswith("check-replication: skipped"), first.text
+    assert "skipped by <@UDAVE>" in visible_text(first.blocks)
+    [second] = stage_replies(replies, STAGES[1])
+    assert second.text.endswith("scale-sql: succeeded")
+    assert len(replies) == 2
