@@ -1,8 +1,10 @@
 """The process's settings: the only reader of environment variables.
 
-Two views of one environment. ``CommandSettings`` is what every ``phoenix`` command shares with
-the bot: where phoenix.yaml and the store are (and whether the terminal wants colour).
-``Settings`` adds what ``phoenix run`` needs to serve Slack. Each field names its variable and
+Three views of one environment. ``CommandSettings`` is what every ``phoenix`` command shares
+with the bot: where phoenix.yaml and the store are (and whether the terminal wants colour).
+``DirectorySettings`` adds where Slack is and the bot's token, which the break-glass commands
+use, when they can, to ask Slack's directory who is in a user group. ``Settings`` adds what
+``phoenix run`` needs to serve Slack. Each field names its variable and
 says what it means; ``phoenix --help`` lists them (``documented_variables``).
 
 Secret references in phoenix.yaml of the form ``env:VAR`` resolve here too (``EnvSecrets``);
@@ -64,10 +66,30 @@ class CommandSettings(BaseSettings):
         return not self.no_color
 
 
-class Settings(CommandSettings):
+class DirectorySettings(CommandSettings):
+    """What the break-glass commands read besides: the bot's token and Slack's address, both
+    optional (without them, or without Slack, only approvers listed by user id count)."""
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field(
+        default=SLACK_API_URL,
+        alias="PHOENIX_SLACK_API_URL",
+        description="the Web API base URL (default Slack's own)",
+    )
+
+    @property
+    def api_url(self) -> str:
+        """With the trailing slash slack_sdk needs."""
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+class Settings(DirectorySettings):
     """Everything ``phoenix run`` reads: the shared settings, Slack, serving, timing, logs."""
 
-    slack_bot_token: SecretStr = Field(alias="SLACK_BOT_TOKEN", description="xoxb-… (required)")
+    slack_bot_token: SecretStr = Field(
+        alias="SLACK_BOT_TOKEN",
+        description="xoxb-… (required; the break-glass commands ask Slack's directory with it)",
+    )
     slack_app_token: SecretStr | None = Field(
         default=None, alias="SLACK_APP_TOKEN", description="xapp-… (Socket Mode)"
     )
@@ -80,11 +102,6 @@ class Settings(CommandSettings):
         default=None,
         alias="PHOENIX_SLACK_MODE",
         description="socket (the default when an app token is set) | http",
-    )
-    slack_api_url: str = Field(
-        default=SLACK_API_URL,
-        alias="PHOENIX_SLACK_API_URL",
-        description="the Web API base URL (default Slack's own)",
     )
     http_host: str = Field(
         default="127.0.0.1",
@@ -169,11 +186,6 @@ class Settings(CommandSettings):
             return self.slack_mode
         return "socket" if self.slack_app_token is not None else "http"
 
-    @property
-    def api_url(self) -> str:
-        """With the trailing slash slack_sdk needs."""
-        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
-
 
 class _GivenOnly(BaseSettings):
     """Read from a given mapping only (tests, and callers with their own source)."""
@@ -191,6 +203,10 @@ class _GivenOnly(BaseSettings):
 
 
 class _GivenCommandSettings(_GivenOnly, CommandSettings):
+    pass
+
+
+class _GivenDirectorySettings(_GivenOnly, DirectorySettings):
     pass
 
 
@@ -219,6 +235,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def load_command_settings(environ: Mapping[str, str] | None = None) -> CommandSettings:
     """Read what every command shares with the bot; the Slack settings are not needed here."""
     return _read(CommandSettings, _GivenCommandSettings, environ)
+
+
+def load_directory_settings(environ: Mapping[str, str] | None = None) -> DirectorySettings:
+    """Read what the break-glass commands need besides: Slack's address and the bot's token,
+    if set."""
+    return _read(DirectorySettings, _GivenDirectorySettings, environ)
 
 
 def documented_variables() -> dict[str, list[tuple[str, str]]]:

@@ -1,12 +1,15 @@
-"""The sweeper: on every replica, resume runs whose executor died (their lease expired), and
-end proposals whose approval time ran out. Taking a run's lease decides which replica
-resumes it, so several sweepers never execute one run twice."""
+"""The sweeper: on every replica, resume runs nobody executes — their executor died (its lease
+expired), or they were started from the command line, which hands a run over — and end
+proposals whose approval time ran out; on the leader, show in Slack what was decided from the
+command line. Taking a run's lease decides which replica resumes it, so several sweepers never
+execute one run twice."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
+from bot.break_glass_feed import BreakGlassFeed
 from engine.errors import RunBusy, RunError, StoreError
 from engine.incidents.desk import IncidentDesk
 from engine.incidents.proposals import Proposal
@@ -20,15 +23,24 @@ log = logging.getLogger(__name__)
 
 class Sweeper:
     def __init__(
-        self, runner: Runner, desk: IncidentDesk, publish: Callable[[Proposal], None]
+        self,
+        runner: Runner,
+        desk: IncidentDesk,
+        publish: Callable[[Proposal], None],
+        break_glass: BreakGlassFeed | None = None,
     ) -> None:
         self.runner = runner
         self.desk = desk
         self._publish = publish
+        self.break_glass = break_glass
         self.resumed: list[str] = []
 
     def sweep(self) -> None:
         try:
+            # The decisions first: the one that handed a run over reads in the thread before
+            # the run's stages do.
+            if self.break_glass is not None:
+                self.break_glass.catch_up()
             self.resume_orphans()
             self.expire_proposals()
         except StoreError as exc:
@@ -47,7 +59,11 @@ class Sweeper:
             except RunError as exc:
                 log.warning("cannot resume run: %s", exc, extra={"run_id": run.run_id})
                 continue
-            log.info("resumed a run whose executor is gone", extra={"run_id": run.run_id})
+            log.info(
+                "resumed a run nobody executed (its executor is gone, or the command line "
+                "handed it over)",
+                extra={"run_id": run.run_id},
+            )
             resumed.append(run.run_id)
         self.resumed += resumed
         return resumed

@@ -78,6 +78,9 @@ class AuditAction(StrEnum):
     INCIDENT_RESOLVE = "incident.resolve"
     SILENCE_ADD = "silence.add"
     SILENCE_REMOVE = "silence.remove"
+    BREAK_GLASS = "break_glass"
+    """A decision taken from the command line, to be shown in Slack once it answers; the
+    detail is its ``BreakGlassNote`` as JSON, the subject ``break-glass``."""
     MESSAGE_POSTED = "message.posted"
     """Where the bot posted a message of the subject; the detail is its ``role``, ``channel``
     and ``ts`` as JSON."""

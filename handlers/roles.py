@@ -17,3 +17,12 @@ SILENCE = "silence"
 def held_back(level: int) -> str:
     """The note, in a silence's thread, of the proposal of ``level`` it held back."""
     return f"held:{level}"
+
+
+BREAK_GLASS = "cli:"
+"""Prefix of the note, in a run's thread, of a decision taken from the command line
+(``cli:<seq>``, the audit event's place in the log)."""
+
+
+def break_glass(seq: int) -> str:
+    return f"{BREAK_GLASS}{seq}"

@@ -8,7 +8,8 @@
     drill_schedules.py  check-config's lines on each drill's next firings and cron warnings
     exits.py       the exit statuses, and ``CommandFailed`` to stop with one
     extensions.py  command groups of other distributions, by entry point (``phoenix sandbox``)
-    config.py health.py plans.py runs.py serve.py   the built-in groups
+    config.py health.py plans.py runs.py serve.py status.py breakglass.py   the built-in groups
+    desk.py        the bot's incident desk on its store, for status and the break-glass commands
 
 A new group is a module with ``register(commands)`` that adds its parsers, each with
 ``func=callable(invocation) -> exit status``, listed in ``main.COMMAND_GROUPS``. Its module

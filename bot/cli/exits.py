@@ -6,6 +6,7 @@ from __future__ import annotations
 OK = 0
 FAILED = 1
 BAD_INPUT = 2
+REFUSED = 3
 INTERRUPTED = 130
 READER_GONE = 141
 
@@ -17,6 +18,7 @@ MEANINGS: tuple[tuple[int, str], ...] = (
         "readiness check not ready",
     ),
     (BAD_INPUT, "bad input: a usage error, an invalid phoenix.yaml or setting, an unknown plan"),
+    (REFUSED, "refused: the rules do not allow that decision (who may, the run's state)"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
     (READER_GONE, "the reader of the output went away (e.g. piped into head), as for SIGPIPE"),
 )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from importlib.metadata import EntryPoint
 from typing import Any, cast
 
+from bot.cli import breakglass as break_glass_commands
 from bot.cli import config as config_commands
 from bot.cli import exits, extensions
 from bot.cli import health as health_commands
@@ -22,6 +23,7 @@ from bot.cli import plans as plan_commands
 from bot.cli import readiness as readiness_commands
 from bot.cli import runs as run_commands
 from bot.cli import serve as serve_commands
+from bot.cli import status as status_commands
 from bot.cli.invocation import Invocation
 from bot.cli.parser import CommandParser, Commands, Register
 
@@ -32,6 +34,8 @@ COMMAND_GROUPS: tuple[Register, ...] = (
     readiness_commands.register,
     run_commands.register,
     serve_commands.register,
+    status_commands.register,
+    break_glass_commands.register,
 )
 
 DISTRIBUTION = "cloudphoenix"

@@ -37,7 +37,7 @@ from engine.runner.projection import RunProjection, StageView
 from engine.runs import EventKind, ProgressEvent, Run
 from handlers import blocks
 from handlers.blocks.kit import Rendered
-from handlers.roles import PROPOSAL, STAGE, SUMMARY
+from handlers.roles import BREAK_GLASS, PROPOSAL, STAGE, SUMMARY
 
 log = logging.getLogger(__name__)
 
@@ -426,5 +426,10 @@ def _status(exc: SlackApiError) -> int:
 def _shared(slot: Slot) -> bool:
     """Whether the Store keeps where ``slot``'s message is, for every replica to edit it: a
     top-level message, a proposal or drill header, and a run's stage and summary messages
-    (a thread note is said once and never edited)."""
-    return slot.parent is None or slot.role in (PROPOSAL, SUMMARY) or slot.role.startswith(STAGE)
+    (a thread note is said once and never edited); and a break-glass note, whose recorded
+    place is what says it was shown."""
+    return (
+        slot.parent is None
+        or slot.role in (PROPOSAL, SUMMARY)
+        or slot.role.startswith((STAGE, BREAK_GLASS))
+    )

@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import build_app
+from bot.break_glass_feed import BreakGlassFeed
 from bot.followups import Followups
 from bot.incident_feed import IncidentFeed
 from bot.leader import Leadership
@@ -162,7 +163,10 @@ def build_phoenix(
         leadership,
         clock,
     )
-    sweeper = Sweeper(runner, desk, reporter.publish)
+    break_glass = BreakGlassFeed(
+        desk, reporter, config.slack.channel, leading=lambda: leadership.is_leader
+    )
+    sweeper = Sweeper(runner, desk, reporter.publish, break_glass)
     warming = build_warming(
         config, clouds, store, plans, clock=clock, owner=runner.owner, leadership=leadership
     )

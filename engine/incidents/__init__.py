@@ -9,6 +9,7 @@ about them are.
 - ``approvals`` — when a proposal has enough approvals, and whether one more counts (pure);
 - ``clicks`` — approve, decline, snooze; retry, skip or abort a paused run;
 - ``requests`` — a plan asked for by hand, a silence, the end of the silences;
+- ``breakglass`` — the decisions taken from the command line when Slack cannot be reached;
 - ``silences`` — no automatic proposal for a while;
 - ``messages`` — where each message of a run or a drill is, shared by every replica;
 - ``audit`` — the audit trail these write and read;

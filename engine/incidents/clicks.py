@@ -100,10 +100,15 @@ class ProposalClicks:
         """Whether ``user`` could approve now (before asking them to type the environment)."""
         return self._approve(run_id, user, Surface.SLACK, record=False)
 
-    def approve(self, run_id: str, user: str, surface: Surface = Surface.SLACK) -> ClickOutcome:
-        return self._approve(run_id, user, surface, record=True)
+    def approve(
+        self, run_id: str, user: str, surface: Surface = Surface.SLACK, *, reason: str = ""
+    ) -> ClickOutcome:
+        """``reason``, when given, is kept in the audit log beside the approval."""
+        return self._approve(run_id, user, surface, record=True, reason=reason)
 
-    def _approve(self, run_id: str, user: str, surface: Surface, *, record: bool) -> ClickOutcome:
+    def _approve(
+        self, run_id: str, user: str, surface: Surface, *, record: bool, reason: str = ""
+    ) -> ClickOutcome:
         refused = AuditAction.APPROVE_REFUSED
         proposal = self.register.proposal(run_id)
         if proposal is None:
@@ -127,7 +132,8 @@ class ProposalClicks:
             explanation = "You approved this already; an approval counts once per person."
             return self._refused(user, surface, refused, run_id, explanation, proposal)
         count = f"{len(verdict.approvers)} of {proposal.record.required}"
-        self._trail.write(user, surface, AuditAction.APPROVAL_GRANT, run_id, count)
+        detail = f"{count}: {reason}" if reason else count
+        self._trail.write(user, surface, AuditAction.APPROVAL_GRANT, run_id, detail)
         started = False
         if verdict.complete:
             try:
@@ -244,10 +250,12 @@ class ProposalClicks:
         surface: Surface = Surface.SLACK,
         *,
         stage: str | None = None,
+        reason: str = "",
     ) -> ClickOutcome:
         """Retry, skip or abort a paused run (abort also ends a proposal still waiting).
         ``stage``, when given, must be the stage that failed: the person says which stage they
-        mean, and a run that moved on meanwhile is not changed under them."""
+        mean, and a run that moved on meanwhile is not changed under them. ``reason``, when
+        given, is kept in the audit log."""
         refused = refused_action(_ACTS[control])
         permission = self.authority.may(_ACTS[control], user)
         if not permission.allowed:
@@ -261,7 +269,10 @@ class ProposalClicks:
             StageControl.SKIP: self.runner.skip,
             StageControl.ABORT: self.runner.abort,
         }
-        extra = {"reason": "aborted by hand"} if control is StageControl.ABORT else {}
+        if control is StageControl.ABORT:
+            extra = {"reason": f"aborted: {reason}" if reason else "aborted by hand"}
+        else:
+            extra = {"reason": reason}
         try:
             calls[control](run_id, actor=user, surface=surface, **extra)
         except RunError as exc:

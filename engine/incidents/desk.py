@@ -6,6 +6,7 @@ Store and clock. Callers reach the job they need by its name:
 - ``register`` — proposals opened (for a level, or by hand) and read back as they stand;
 - ``clicks`` — approve, decline, snooze; retry, skip or abort a paused run;
 - ``requests`` — a plan asked for by hand, a silence, the end of the silences;
+- ``break_glass`` — the decisions taken from the command line when Slack cannot be reached;
 - ``silences`` — no automatic proposal for a while;
 - ``messages`` — where the bot's messages are, for every replica to edit them.
 """
@@ -17,6 +18,7 @@ from datetime import timedelta
 from engine.config import PhoenixConfig
 from engine.incidents.audit import AuditTrail
 from engine.incidents.authority import Authority, GroupDirectory
+from engine.incidents.breakglass import BreakGlass
 from engine.incidents.clicks import ProposalClicks
 from engine.incidents.lifecycle import IncidentLifecycle
 from engine.incidents.messages import MessageLocations
@@ -58,3 +60,4 @@ class IncidentDesk:
         self.requests = PersonRequests(
             self.register, self.silences, authority=self.authority, trail=self.trail
         )
+        self.break_glass = BreakGlass(self.clicks, self.trail)

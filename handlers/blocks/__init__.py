@@ -1,12 +1,14 @@
 """Block Kit builders: the only place that shapes what the bot shows in Slack, one module per
 surface (``proposals``, ``runs``, ``status`` with help and the App Home, ``drills``,
-``readiness``, ``silences``) and a small ``kit`` of what they share. Each builder takes a
-neutral value from the engine and returns a ``Rendered`` (the notification ``text`` fallback
-and the blocks) or a view dict; text people typed is escaped before it is shown as mrkdwn.
+``readiness``, ``silences``, ``breakglass``) and a small ``kit`` of what they share. Each
+builder takes a neutral value from the engine and returns a ``Rendered`` (the notification
+``text`` fallback and the blocks) or a view dict; text people typed is escaped before it is
+shown as mrkdwn.
 """
 
 from __future__ import annotations
 
+from handlers.blocks.breakglass import break_glass_message
 from handlers.blocks.drills import (
     drill_announcement,
     drill_done,
@@ -61,6 +63,7 @@ __all__ = [
     "Json",
     "Rendered",
     "approve_modal",
+    "break_glass_message",
     "breakdown_text",
     "decline_modal",
     "drill_announcement",

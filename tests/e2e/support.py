@@ -4,6 +4,7 @@ fast test plans, a real SQLite store, the real runner, reporter and Bolt app."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,13 +12,14 @@ from pathlib import Path
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.reporter.budget import ReporterSettings
+from bot.scheduler import SchedulerSettings
 from bot.settings import Settings, load_settings
 from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config
 from engine.health.tick import TickOutcome
 from engine.incidents.proposals import Proposal
 from engine.model import Level, Reading, Status, Vantage
-from engine.records import IncidentStatus, ScoreSample
+from engine.records import AuditEvent, IncidentStatus, ScoreSample
 from engine.runner.execution import RunnerSettings
 from engine.runs import Run, RunState
 from sandbox.slack import Emulator, Message
@@ -191,7 +193,10 @@ class Rig:
         assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
 
     def audit(self, run_id: str) -> list[str]:
-        return [e.action for e in self.phoenix.store.list_audit(subject=run_id, limit=1000)]
+        return [e.action for e in self.audit_events(run_id)]
+
+    def audit_events(self, run_id: str) -> list[AuditEvent]:
+        return self.phoenix.store.list_audit(subject=run_id, limit=1000)
 
 
 def build_rig(
@@ -201,7 +206,11 @@ def build_rig(
     config_text: str = CONFIG,
     reporter: ReporterSettings = FAST_REPORTER,
     mode: str = "socket",
+    scheduler: SchedulerSettings | None = None,
+    collect: Callable[[], Sequence[Reading]] | None = None,
 ) -> Rig:
+    """The bot on a SQLite store in ``tmp``; ``scheduler`` and ``collect`` for a test that
+    starts its schedule (what each evaluation reads, instead of probing the config's URLs)."""
     slack.add_user("dave", id="UDAVE", approver=True)
     settings = emulator_settings(slack, f"sqlite:///{tmp / 'phoenix.db'}", PHOENIX_SLACK_MODE=mode)
     phoenix = build_phoenix(
@@ -209,6 +218,8 @@ def build_rig(
         parse_config(config_text),
         runner_settings=FAST_RUNNER,
         reporter_settings=reporter,
+        scheduler_settings=scheduler,
+        collect=collect,
     )
     return Rig(slack, phoenix)
 
