@@ -60,24 +60,37 @@ def bot_message(ctx: CallContext, channel: Channel, args: Json) -> StoredMessage
     return message
 
 
-def post_message(ctx: CallContext, args: Json) -> Json:
-    channel = channel_arg(ctx, args)
-    spend(ctx, "chat.postMessage", channel.id)
-    text, blocks = content(ctx, args, required=True)
-    thread_ts = text_arg(args, "thread_ts") or None
+def post_as_bot(
+    ctx: CallContext,
+    channel: Channel,
+    text: str,
+    blocks: list[Json],
+    thread_ts: str | None,
+    files: list[Json] | None = None,
+) -> StoredMessage:
+    """A message of the bot in ``channel`` (in ``thread_ts``'s thread, when given)."""
     identity = ctx.ws.identity
     try:
-        message = ctx.ws.post_message(
+        return ctx.ws.post_message(
             channel.id,
             user=identity.bot_user_id,
             bot_id=identity.bot_id,
-            text=text or "",
-            blocks=blocks or [],
-            thread_ts=thread_ts,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts or None,
+            files=files,
         )
     except KeyError as exc:
         # Stricter than Slack, which would post a reply to a missing parent as a new message.
         raise ApiError("thread_not_found") from exc
+
+
+def post_message(ctx: CallContext, args: Json) -> Json:
+    channel = channel_arg(ctx, args)
+    spend(ctx, "chat.postMessage", channel.id)
+    text, blocks = content(ctx, args, required=True)
+    identity = ctx.ws.identity
+    message = post_as_bot(ctx, channel, text or "", blocks or [], text_arg(args, "thread_ts"))
     return {"channel": channel.id, "ts": message.ts, "message": message.to_api(identity)}
 
 

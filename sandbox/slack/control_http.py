@@ -54,6 +54,14 @@ def _wait(c: Control, q: Json) -> Any:
     return [m.to_dict() for m in found]
 
 
+def _file(c: Control, q: Json) -> Any:
+    """A file's bytes, for the page to show (an image in a thread)."""
+    found = c.file(q["id"])
+    if found.content is None:
+        raise LookupError(f"file {found.id} was never uploaded")
+    return HttpAnswer(200, found.content, {"Content-Type": found.mimetype})
+
+
 def _budget(c: Control, q: Json) -> Any:
     if q.get("per_second") is None:
         c.set_rate_budget(q["method"], None)
@@ -94,6 +102,8 @@ GETS: dict[str, Route] = {
     "ephemeral": lambda c, q: [e.to_dict() for e in c.ephemeral(q["user"], q.get("channel"))],
     "views": _views,
     "calls": lambda c, q: [x.to_dict() for x in c.calls(q.get("method"))],
+    "files": lambda c, q: [f.to_dict() for f in c.files()],
+    "file": _file,
     "deliveries": lambda c, q: [d.to_dict() for d in c.deliveries()],
     "rate_limits": lambda c, q: {
         "budgets": {m: vars(b) for m, b in c.rate_budgets().items()},
@@ -169,7 +179,8 @@ def handle(control: Control, request: HttpRequest) -> HttpAnswer:
             if not isinstance(parsed, dict):
                 raise ValueError("the body must be a JSON object")
             args.update(parsed)
-        return HttpAnswer(200, route(control, args))
+        answer = route(control, args)
+        return answer if isinstance(answer, HttpAnswer) else HttpAnswer(200, answer)
     except TimeoutError as exc:
         return HttpAnswer(408, {"ok": False, "error": str(exc)})
     except KeyError as exc:

@@ -20,6 +20,7 @@ from sandbox.slack.blockkit import ActionIdScope
 from sandbox.slack.clock import Clock, SystemClock
 from sandbox.slack.control import Control
 from sandbox.slack.directory import Identity, seed
+from sandbox.slack.files_api import MAX_FILE_BYTES, receive_upload
 from sandbox.slack.methods import METHODS
 from sandbox.slack.ratelimit import DEFAULT_BUDGETS, RateBudget, RateLimiter
 from sandbox.slack.responses import Responder
@@ -27,7 +28,7 @@ from sandbox.slack.retries import SLACK_RETRY_DELAYS
 from sandbox.slack.server import HttpAnswer, HttpListener, HttpRequest
 from sandbox.slack.socket_mode import SocketModeServer
 from sandbox.slack.state import Workspace
-from sandbox.slack.webapi import ApiSettings, CallContext, WebApi
+from sandbox.slack.webapi import ApiSettings, CallContext, WebApi, bearer
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class EmulatorConfig:
     response_url_ttl: float = 1800.0
     response_url_max_uses: int = 5
     action_id_scope: ActionIdScope = "message"
+    max_file_bytes: int = MAX_FILE_BYTES
+    """The largest file files.getUploadURLExternal accepts; larger is
+    ``file_upload_size_restricted`` (a workspace that restricts large uploads)."""
     seed: bool = True
     identity: Identity = field(default_factory=Identity)
 
@@ -81,8 +85,17 @@ class Emulator(Control):
             max_uses=cfg.response_url_max_uses,
             action_id_scope=cfg.action_id_scope,
         )
-        settings = ApiSettings(cfg.bot_token, cfg.app_token, cfg.action_id_scope, cfg.trigger_ttl)
-        self._web_api = WebApi(CallContext(ws, limiter, settings, self._socket.issue_url), METHODS)
+        settings = ApiSettings(
+            cfg.bot_token,
+            cfg.app_token,
+            cfg.action_id_scope,
+            cfg.trigger_ttl,
+            cfg.max_file_bytes,
+        )
+        self._calls = CallContext(
+            ws, limiter, settings, self._socket.issue_url, lambda: self.base_url
+        )
+        self._web_api = WebApi(self._calls, METHODS)
         self._responder = responder
         super().__init__(
             ws,
@@ -206,6 +219,16 @@ class Emulator(Control):
                 path.removeprefix("/api/"), request.headers, request.body, request.query
             )
             return HttpAnswer(answer.status, answer.body, answer.headers)
+        if path.startswith("/_slack/upload/") and request.method == "POST":
+            ticket = path.removeprefix("/_slack/upload/")
+            status = receive_upload(self._calls, ticket, request.headers, request.body)
+            self._ws.record_call(
+                "upload_url", {"length": len(request.body)}, status, {"ok": status == 200}
+            )
+            body = f"OK - {len(request.body)}" if status == 200 else "upload failed"
+            return HttpAnswer(status, body.encode(), {"Content-Type": "text/plain"})
+        if path.startswith("/_slack/files/") and request.method == "GET":
+            return self._private_file(path.removeprefix("/_slack/files/"), request.headers)
         if path.startswith("/_slack/response/") and request.method == "POST":
             status, body = self._responder.handle_post(
                 path.removeprefix("/_slack/response/"), request.body
@@ -214,3 +237,12 @@ class Emulator(Control):
         if path.startswith("/_emulator"):
             return control_http.handle(self, request)
         return HttpAnswer(404, {"ok": False, "error": "not_found"})
+
+    def _private_file(self, rest: str, headers: dict[str, str]) -> HttpAnswer:
+        """A file's ``url_private``: like Slack's, it needs the bot token as a bearer."""
+        if bearer(headers) != self.config.bot_token:
+            return HttpAnswer(403, b"", {"Content-Type": "text/plain"})
+        found = self._ws.stored_file(rest.partition("/")[0])
+        if found is None or found.content is None or not found.completed:
+            return HttpAnswer(404, b"", {"Content-Type": "text/plain"})
+        return HttpAnswer(200, found.content, {"Content-Type": found.mimetype})

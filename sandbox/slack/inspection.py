@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sandbox.slack.people import People
 from sandbox.slack.ratelimit import Breach, RateBudget, RateLimiter
-from sandbox.slack.records import ApiCall, Delivery, EphemeralMessage, Message, View
+from sandbox.slack.records import ApiCall, Delivery, EphemeralMessage, File, Message, View
 from sandbox.slack.state import Workspace
 
 T = TypeVar("T")
@@ -57,6 +57,17 @@ class Inspection(People):
     def home_view(self, user: str) -> View | None:
         found = self._ws.home(user)
         return found.snapshot() if found is not None else None
+
+    def files(self) -> list[File]:
+        """Every file announced by files.getUploadURLExternal, oldest first, with its bytes
+        (once posted to its upload URL) and where it was shared."""
+        return self._ws.files()
+
+    def file(self, file_id: str) -> File:
+        found = self._ws.stored_file(file_id)
+        if found is None:
+            raise LookupError(f"no file {file_id}")
+        return found.snapshot()
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         return self._ws.calls(method)

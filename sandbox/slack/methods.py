@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sandbox.slack import chat, directory_api, views_api
+from sandbox.slack import chat, directory_api, files_api, views_api
 from sandbox.slack.webapi import Method, TokenKind
 
 METHODS: Mapping[str, tuple[TokenKind, Method]] = {
@@ -15,6 +15,8 @@ METHODS: Mapping[str, tuple[TokenKind, Method]] = {
     "chat.postEphemeral": ("bot", chat.post_ephemeral),
     "chat.delete": ("bot", chat.delete),
     "conversations.info": ("bot", directory_api.conversations_info),
+    "files.completeUploadExternal": ("bot", files_api.complete_upload),
+    "files.getUploadURLExternal": ("bot", files_api.get_upload_url),
     "usergroups.users.list": ("bot", directory_api.usergroups_users_list),
     "users.info": ("bot", directory_api.users_info),
     "views.open": ("bot", views_api.open_view),

@@ -61,6 +61,8 @@ class Message:
     reply_count: int
     edits: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
+    files: list[Json] = field(default_factory=list)
+    """The file objects it shares, as Slack puts them in a message."""
 
     @property
     def edit_count(self) -> int:
@@ -73,6 +75,29 @@ class Message:
 
     def to_dict(self) -> Json:
         return {**_as_dict(self), "edit_count": self.edit_count, "action_ids": self.action_ids}
+
+
+@dataclass(frozen=True)
+class File:
+    """An uploaded file: what was announced, what was posted to its upload URL, and where it
+    was shared (channel, message ts)."""
+
+    id: str
+    filename: str
+    title: str
+    length: int
+    mimetype: str
+    alt_txt: str
+    content: bytes | None
+    completed: bool
+    shares: list[tuple[str, str]]
+
+    def to_dict(self) -> Json:
+        """Without the bytes: the test API serves them on their own."""
+        found = _as_dict(self)
+        found.pop("content")
+        found["uploaded"] = self.content is not None
+        return found
 
 
 @dataclass(frozen=True)

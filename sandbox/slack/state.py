@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 from sandbox.slack.clock import Clock
 from sandbox.slack.directory import Directory, Identity
-from sandbox.slack.records import ApiCall, Delivery, EphemeralMessage, Message
+from sandbox.slack.records import ApiCall, Delivery, EphemeralMessage, File, Message
 from sandbox.slack.stored import (
     EphemeralSource,
     ResponseTarget,
     StoredEphemeral,
+    StoredFile,
     StoredMessage,
     StoredView,
     Trigger,
@@ -49,6 +50,7 @@ class Workspace:
         self._views: dict[str, StoredView] = {}
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseTarget] = {}
+        self._files: dict[str, StoredFile] = {}
         self._calls: list[ApiCall] = []
         self._deliveries: dict[str, Delivery] = {}
         self._ids = itertools.count(1)
@@ -117,6 +119,7 @@ class Workspace:
         text: str,
         blocks: list[Json],
         thread_ts: str | None = None,
+        files: list[Json] | None = None,
     ) -> StoredMessage:
         """Store a message; ``thread_ts`` must name a message of the channel (KeyError if not)."""
         with self.lock:
@@ -134,6 +137,7 @@ class Workspace:
                 text,
                 blocks,
                 root.ts if root is not None else None,
+                files=list(files or []),
             )
             if root is not None:
                 root.replies.append(message.ts)
@@ -307,6 +311,29 @@ class Workspace:
         with self.lock:
             return self._response_urls.get(token)
 
+    # -- files -------------------------------------------------------------------------------
+
+    def new_file(self, filename: str, length: int, alt_txt: str) -> StoredFile:
+        with self.lock:
+            stored = StoredFile(
+                self.new_id("F"), filename, length, secrets.token_urlsafe(16), alt_txt
+            )
+            self._files[stored.id] = stored
+            self.touch()
+            return stored
+
+    def stored_file(self, file_id: str) -> StoredFile | None:
+        with self.lock:
+            return self._files.get(file_id)
+
+    def file_by_ticket(self, ticket: str) -> StoredFile | None:
+        with self.lock:
+            return next((f for f in self._files.values() if f.ticket == ticket), None)
+
+    def files(self) -> list[File]:
+        with self.lock:
+            return [f.snapshot() for f in self._files.values()]
+
     # -- journals ------------------------------------------------------------------------------
 
     def record_call(self, method: str, args: Json, status: int, response: Json) -> ApiCall:
@@ -351,6 +378,7 @@ class Workspace:
             self._views.clear()
             self._triggers.clear()
             self._response_urls.clear()
+            self._files.clear()
             self._calls.clear()
             self._deliveries.clear()
             self.touch()

@@ -4,12 +4,13 @@ messages, views, trigger ids and response-URL targets. Tests see them only as sn
 from __future__ import annotations
 
 import copy
+import mimetypes
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sandbox.slack.directory import Identity
-from sandbox.slack.records import EphemeralMessage, Message, MessageVersion, View
+from sandbox.slack.records import EphemeralMessage, File, Message, MessageVersion, View
 
 Json = dict[str, Any]
 EphemeralSource = Literal["chat.postEphemeral", "ack", "response_url", "slack"]
@@ -27,6 +28,8 @@ class StoredMessage:
     replies: list[str] = field(default_factory=list)
     edits: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
+    files: list[Json] = field(default_factory=list)
+    """The file objects shared with this message (files.completeUploadExternal)."""
 
     def replace_content(self, text: str, blocks: list[Json], via: str) -> None:
         self.edits.append(MessageVersion(self.text, self.blocks, time.time(), via))
@@ -52,6 +55,9 @@ class StoredMessage:
             body["thread_ts"] = self.ts
         if self.edits:
             body["edited"] = {"user": self.user, "ts": self.edits[-1].replaced_at}
+        if self.files:
+            body["files"] = copy.deepcopy(self.files)
+            body["upload"] = True
         return body
 
     def snapshot(self) -> Message:
@@ -66,6 +72,55 @@ class StoredMessage:
             reply_count=len(self.replies),
             edits=list(self.edits),
             deleted=self.deleted,
+            files=copy.deepcopy(self.files),
+        )
+
+
+@dataclass
+class StoredFile:
+    """A file from ``files.getUploadURLExternal`` on: its announced name and length, the bytes
+    posted to its upload URL, and where ``files.completeUploadExternal`` shared it."""
+
+    id: str
+    filename: str
+    length: int
+    ticket: str
+    """The secret part of its upload URL."""
+    alt_txt: str = ""
+    content: bytes | None = None
+    title: str = ""
+    completed: bool = False
+    shares: list[tuple[str, str]] = field(default_factory=list)
+    """(channel, message ts) of each message that shares it."""
+
+    @property
+    def mimetype(self) -> str:
+        return mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
+
+    def to_api(self, base_url: str) -> Json:
+        """The file object, as a message that shares it carries it."""
+        return {
+            "id": self.id,
+            "name": self.filename,
+            "title": self.title or self.filename,
+            "mimetype": self.mimetype,
+            "filetype": self.filename.rpartition(".")[2].lower() if "." in self.filename else "",
+            "size": self.length,
+            "alt_txt": self.alt_txt,
+            "url_private": f"{base_url}/_slack/files/{self.id}/{self.filename}",
+        }
+
+    def snapshot(self) -> File:
+        return File(
+            id=self.id,
+            filename=self.filename,
+            title=self.title,
+            length=self.length,
+            mimetype=self.mimetype,
+            alt_txt=self.alt_txt,
+            content=self.content,
+            completed=self.completed,
+            shares=list(self.shares),
         )
 
 

@@ -56,6 +56,8 @@ class ApiSettings:
     app_token: str
     action_id_scope: ActionIdScope = "message"
     trigger_ttl: float = 3.0
+    max_file_bytes: int = 1024**3
+    """The largest file files.getUploadURLExternal accepts (Slack: 1 GB)."""
 
 
 @dataclass
@@ -64,6 +66,8 @@ class CallContext:
     limiter: RateLimiter
     settings: ApiSettings
     issue_socket_url: Callable[[], str]
+    base_url: Callable[[], str] = lambda: ""
+    """Where the emulator listens (upload URLs and file URLs point there)."""
 
 
 @dataclass(frozen=True)

@@ -277,9 +277,10 @@ function renderMessage(message, {inThread = false} = {}) {
   if (message.ephemeral) body.appendChild(el("div", "only-you", "👁 Only visible to you"));
   if (message.blocks && message.blocks.length) {
     body.appendChild(renderBlocks(message.blocks, {ts: message.ts}));
-  } else {
+  } else if (message.text) {
     body.appendChild(el("div", "bk-text", mrkdwn(message.text)));
   }
+  for (const file of message.files || []) body.appendChild(renderFile(file));
   if (!inThread && message.reply_count) {
     const link = el("a", "replies", `💬 ${message.reply_count} ${message.reply_count === 1 ? "reply" : "replies"}`);
     link.href = "#";
@@ -289,6 +290,24 @@ function renderMessage(message, {inThread = false} = {}) {
   }
   node.append(avatar, body);
   return node;
+}
+
+// A shared file: an image shows inline at Slack's preview width, anything else as its name.
+function renderFile(file) {
+  const box = el("div", "file");
+  box.dataset.fileId = file.id;
+  box.appendChild(el("div", "file-title", escapeHtml(file.title || file.name)));
+  if ((file.mimetype || "").startsWith("image/")) {
+    const img = el("img", "file-image");
+    img.src = `/_emulator/file?${q({id: file.id})}`;
+    img.alt = file.alt_txt || file.title || file.name;
+    img.dataset.testid = "file-image";
+    img.onclick = () => window.open(img.src, "_blank");
+    box.appendChild(img);
+  } else {
+    box.appendChild(el("div", "small", `${escapeHtml(file.name)} · ${file.size} bytes`));
+  }
+  return box;
 }
 
 function sameList(box, key) {
