@@ -198,6 +198,14 @@ class Outbox:
             if slot.ts is None:
                 slot.ts = ""
 
+    def give_up(self, slot: Slot) -> None:
+        """A call failed in a way that trying again cannot mend (e.g. an upload Slack
+        refused): leave this state as it is."""
+        self.stats.failures += 1
+        slot.landed = slot.desired
+        if slot.ts is None:
+            slot.ts = ""
+
     def _root(self, slot: Slot) -> Slot | None:
         """The top-level message of ``slot``'s thread (Slack threads are one level deep)."""
         seen = 0

@@ -26,6 +26,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.reporter.budget import Monotonic, RateBudget, ReporterSettings, retry_after
 from bot.reporter.outbox import Outbox, ReporterStats, Send, Slot
+from bot.reporter.pictures import (
+    PICTURE,
+    PICTURE_NOTE,
+    Picture,
+    PictureDrawer,
+    upload,
+    wants_picture,
+)
 from engine.config import PhoenixConfig
 from engine.drills.desk import DrillDesk
 from engine.drills.report import DrillReport
@@ -74,6 +82,10 @@ class SlackReporter:
         self.settings = settings or ReporterSettings()
         self._outbox = Outbox(self.settings, RateBudget(self.settings, clock), clock)
         self._tracks: dict[str, _Track] = {}
+        self._drawer = PictureDrawer(desk.store, config)
+        self._pictures: dict[str, Picture] = {}
+        """Pictures drawn and waiting for their upload, by run."""
+        self._drawing = 0
         self._busy = 0
         self._cond = threading.Condition()
         """Guards the outbox and the tracks; the worker waits on it for the next due call."""
@@ -186,7 +198,7 @@ class SlackReporter:
         """Wait until every message shows its latest state; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._outbox.pending or self._busy:
+            while self._outbox.pending or self._busy or self._drawing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -195,6 +207,7 @@ class SlackReporter:
 
     def close(self, timeout: float = 5.0) -> None:
         self.flush(timeout)
+        self._drawer.close()
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -285,6 +298,7 @@ class SlackReporter:
                     parent=(run.run_id, PROPOSAL),
                     known=track.messages.get(SUMMARY),
                 )
+                self._draw(run)
                 return
         records = {r.stage: r for r in self._desk.store.get_stages(run.run_id)}
         summary = track.projection.summary(run, event, self._config.objectives, records)
@@ -295,6 +309,51 @@ class SlackReporter:
             channel=self._channel_of(run.run_id),
             parent=(run.run_id, PROPOSAL),
             known=track.messages.get(SUMMARY),
+        )
+        self._draw(run)
+
+    # ------------------------------------------------------------------ the picture
+
+    def _draw(self, run: Run) -> None:
+        """Have the run's picture drawn, if it gets one; it joins the outbox once drawn."""
+        if wants_picture(run, self._config) and run.state.terminal:
+            self._drawing += 1
+            self._drawer.request(run.run_id, self._drawn)
+
+    def _drawn(self, run_id: str, picture: Picture | None, why: str) -> None:
+        with self._cond:
+            self._drawing -= 1
+            if picture is not None:
+                self._pictures[run_id] = picture
+                rendered = Rendered(picture.comment)
+                role = PICTURE
+            elif why:
+                rendered = blocks.thread_note(f"No timeline picture for this run: {why}.")
+                role = PICTURE_NOTE
+            else:
+                self._cond.notify_all()
+                return
+            self._outbox.put(
+                run_id,
+                role,
+                rendered,
+                channel=self._channel_of(run_id),
+                parent=(run_id, PROPOSAL),
+            )
+            self._cond.notify_all()
+
+    def _picture_failed(self, slot: Slot, why: str) -> None:
+        """The upload was refused or failed for a reason trying again cannot mend: say so
+        in the thread, in words (under the lock)."""
+        log.error("the run's picture was not uploaded: %s", why, extra={"run_id": slot.run_id})
+        self._outbox.give_up(slot)
+        self._pictures.pop(slot.run_id, None)
+        self._outbox.put(
+            slot.run_id,
+            PICTURE_NOTE,
+            blocks.thread_note(f"The timeline picture of this run could not be uploaded: {why}."),
+            channel=slot.channel,
+            parent=(slot.run_id, PROPOSAL),
         )
 
     # ------------------------------------------------------------------ the worker
@@ -322,7 +381,11 @@ class SlackReporter:
         slot, rendered = send.slot, send.rendered
         posted: MessageRef | None = None
         try:
-            if slot.ts is None:
+            if slot.ts is None and slot.role == PICTURE:
+                posted = self._upload(slot, send.thread_ts)
+                if posted is None:
+                    return
+            elif slot.ts is None:
                 extra = {"thread_ts": send.thread_ts} if send.thread_ts else {}
                 response = self._client.chat_postMessage(
                     channel=slot.channel, **rendered.as_kwargs(), **extra
@@ -339,10 +402,13 @@ class SlackReporter:
         except (OSError, SlackClientError) as exc:
             self._unreachable(slot, str(exc))
             return
-        except Exception:
+        except Exception as exc:
             log.exception("Slack call failed", extra={"run_id": slot.run_id, "role": slot.role})
             with self._cond:
-                self._outbox.failed(slot)
+                if slot.role == PICTURE:
+                    self._picture_failed(slot, f"the upload failed ({type(exc).__name__})")
+                else:
+                    self._outbox.failed(slot)
             return
         shown: Rendered | None = rendered
         if posted is not None and _shared(slot):
@@ -355,6 +421,19 @@ class SlackReporter:
             self._outbox.landed(slot, shown, posted)
         if back:
             log.info("Slack answers again: every message catches up to its latest state")
+
+    def _upload(self, slot: Slot, thread_ts: str | None) -> MessageRef | None:
+        """Upload the run's picture into its thread; where it went (a file, never edited)."""
+        with self._cond:
+            picture = self._pictures.get(slot.run_id)
+        if picture is None:
+            with self._cond:
+                self._outbox.give_up(slot)
+            return None
+        channel, file_id = upload(self._client, picture, slot.channel, thread_ts)
+        with self._cond:
+            self._pictures.pop(slot.run_id, None)
+        return MessageRef(channel, f"file:{file_id}")
 
     def _claim(self, slot: Slot, posted: MessageRef) -> MessageRef:
         """Record where ``slot``'s message was posted, unless another replica recorded its
@@ -410,9 +489,13 @@ class SlackReporter:
                 self._outbox.rate_limited(slot, seconds)
                 log.info("rate limited; retrying after %ss", seconds, extra={"call": slot.call})
                 return
+            error = exc.response.get("error")
+            if slot.role == PICTURE:
+                self._picture_failed(slot, f"Slack said {error}")
+                return
             log.error(
                 "Slack refused a message: %s",
-                exc.response.get("error"),
+                error,
                 extra={"run_id": slot.run_id, "role": slot.role},
             )
             self._outbox.failed(slot)

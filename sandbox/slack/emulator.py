@@ -183,6 +183,16 @@ class Emulator(Control):
     def signing_secret(self) -> str:
         return self.config.signing_secret
 
+    def revoke_bot_token(self) -> None:
+        """The bot token stops working, as a rotated or revoked one does on Slack: every call
+        with it is answered ``invalid_auth`` until ``restore_bot_token()``."""
+        self._calls.settings = replace(
+            self._calls.settings, bot_token=f"{self.config.bot_token}-rotated"
+        )
+
+    def restore_bot_token(self) -> None:
+        self._calls.settings = replace(self._calls.settings, bot_token=self.config.bot_token)
+
     def web_client(self, **kwargs: Any) -> WebClient:
         """A real slack_sdk WebClient pointed at this emulator with the bot token."""
         kwargs.setdefault("token", self.bot_token)

@@ -63,7 +63,9 @@ def test_a_double_click_starts_one_run(rig: Rig) -> None:
     starts = [a for a in rig.audit(proposal.run_id) if a == "run.start"]
     assert starts == ["run.start"]
     assert len(rig.phoenix.store.list_approvals(proposal.run_id)) == 1
-    assert len(slack.replies("#incidents", message.ts)) == 4, "one thread, not two"
+    replies = slack.replies("#incidents", message.ts)
+    assert len([r for r in replies if not r.files]) == 4, "one thread, not two"
+    assert len([r for r in replies if r.files]) == 1, "one picture of the one run"
 
 
 def test_level3_requester_cannot_approve_their_own_failover(rig: Rig) -> None:

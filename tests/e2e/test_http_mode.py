@@ -39,7 +39,9 @@ def test_signed_requests_drive_the_whole_flow(rig: Rig) -> None:
     assert click.http_status == 200
     rig.wait_state(proposal.run_id, RunState.SUCCEEDED)
     rig.settle()
-    assert "Run succeeded" in slack.replies("#incidents", message.ts)[-1].text
+    replies = slack.replies("#incidents", message.ts)
+    assert "Run succeeded" in [r for r in replies if not r.files][-1].text
+    assert replies[-1].files, "then the failover's picture"
     status = slack.run_slash_command("/phoenix", "status", user="UCAROL")
     assert status.on_time
     assert "score 8" in slack.ephemeral("UCAROL")[-1].text

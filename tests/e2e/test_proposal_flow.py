@@ -51,8 +51,10 @@ def test_level3_breach_two_approvals_run_and_thread(rig: Rig) -> None:
     assert final.action_ids == [], "no buttons once the run is over"
     assert "<@UALICE>" in visible_text(final.blocks)
     assert "<@UBOB>" in visible_text(final.blocks)
-    replies = slack.replies("#incidents", message.ts)
+    replies = [r for r in slack.replies("#incidents", message.ts) if not r.files]
     assert len(replies) == 4, [r.text for r in replies]
+    [picture] = [r for r in slack.replies("#incidents", message.ts) if r.files]
+    assert picture.text.startswith("Timeline of failover dr-quick: RTO")
     for number, reply in enumerate(replies[:3], start=1):
         assert f"Stage {number}/3" in reply.text
         assert "succeeded" in reply.text
@@ -79,7 +81,9 @@ def test_level2_approve_with_confirm_starts_the_run(rig: Rig) -> None:
     assert slack.click(ActionId.APPROVE, user="UDAVE", message_ts=message.ts).on_time
     rig.wait_state(proposal.run_id, RunState.SUCCEEDED)
     rig.settle()
-    assert len(slack.replies("#incidents", message.ts)) == 4
+    replies = slack.replies("#incidents", message.ts)
+    assert len([r for r in replies if not r.files]) == 4, "three stages and the summary"
+    assert [r.files[0]["mimetype"] for r in replies if r.files] == ["image/png"]
 
 
 def test_edits_are_at_most_one_a_second_per_message(rig: Rig) -> None:

@@ -69,8 +69,10 @@ def test_a_storm_of_429s_still_lands_every_final_state(storm: Rig) -> None:
     assert phoenix.reporter.stats.coalesced > 0
 
     assert "Succeeded" in visible_text(slack.message(message.ts).blocks)
-    replies = slack.replies("#incidents", message.ts)
+    replies = [r for r in slack.replies("#incidents", message.ts) if not r.files]
     assert len(replies) == 6
     for reply in replies[:5]:
         assert "succeeded" in reply.text, reply.text
     assert "Run succeeded" in replies[-1].text
+    [picture] = [r for r in slack.replies("#incidents", message.ts) if r.files]
+    assert picture.text.startswith("Timeline of failover wide"), "a failover's picture follows"

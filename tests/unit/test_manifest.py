@@ -28,6 +28,11 @@ SCOPES: dict[str, str | None] = {
     "usergroups_users_list": "usergroups:read",
     "users_info": "users:read",
     "conversations_info": "channels:read",
+    # Slack's upload flow: files.getUploadURLExternal and files.completeUploadExternal, which
+    # slack_sdk's files_upload_v2 calls, each need files:write.
+    "files_upload_v2": "files:write",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
 }
 
 
@@ -66,7 +71,7 @@ def test_scopes_are_exactly_those_the_code_uses() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             called |= set(
                 re.findall(
-                    r"\.(chat_\w+|views_\w+|usergroups_\w+|users_\w+|conversations_\w+)\(",
+                    r"\.(chat_\w+|views_\w+|usergroups_\w+|users_\w+|conversations_\w+|files_\w+)\(",
                     path.read_text(),
                 )
             )
