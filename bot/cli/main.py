@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from bot.cli import breakglass as break_glass_commands
 from bot.cli import config as config_commands
+from bot.cli import drills as drill_commands
 from bot.cli import exits, extensions
 from bot.cli import health as health_commands
 from bot.cli import plans as plan_commands
@@ -29,6 +30,7 @@ from bot.cli.parser import CommandParser, Commands, Register
 
 COMMAND_GROUPS: tuple[Register, ...] = (
     config_commands.register,
+    drill_commands.register,
     health_commands.register,
     plan_commands.register,
     readiness_commands.register,

@@ -1,4 +1,5 @@
-"""`phoenix runs list` and `phoenix runs show RUN`: what the store remembers of runs.
+"""`phoenix runs list` and `phoenix runs show RUN [--chart FILE.png]`: what the store remembers
+of runs, and the picture of a finished drill or failover (the one the bot posts in its thread).
 
 The store is the bot's own (``--store``, else ``PHOENIX_STORE_URL``, else the default SQLite
 file), opened to read and never created: where nothing was ever recorded there are no runs, and
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from bot.cli import exits
 from bot.cli.invocation import Invocation
 from bot.cli.output import Cell, Output, Style
-from bot.cli.parser import Commands, add_json_option, add_store_option, positive_int
+from bot.cli.parser import (
+    Commands,
+    add_config_option,
+    add_json_option,
+    add_store_option,
+    positive_int,
+)
 from engine.runs import ProgressEvent, Run, RunState, StageRecord, idempotency_key
 
 if TYPE_CHECKING:
@@ -60,13 +67,20 @@ def register(commands: Commands[argparse.ArgumentParser]) -> None:
         "progress events and audit trail.",
     )
     show.add_argument("run_id", metavar="RUN", help="the run's id (as `runs list` shows it)")
+    show.add_argument(
+        "--chart",
+        metavar="FILE.png",
+        help="also write the picture of the finished run (its timeline, RTO and RPO against "
+        "the objectives, the trend of the last drills), as the bot posts it",
+    )
+    add_config_option(show)
     add_json_option(show, "the run, stages, approvals, events and audit")
     for command, func in ((listing, list_runs), (show, show_run)):
         add_store_option(command)
-        command.set_defaults(func=_with_store(func))
+        command.set_defaults(func=with_store(func))
 
 
-def _with_store(command: Callable[[Invocation, Store], int]) -> Callable[[Invocation], int]:
+def with_store(command: Callable[[Invocation, Store], int]) -> Callable[[Invocation], int]:
     def run(invocation: Invocation) -> int:
         from bot.wiring.store import open_store
         from engine.errors import StoreError, StoreNotCreated
@@ -173,9 +187,30 @@ def show_run(invocation: Invocation, store: Store) -> int:
                 "audit": _json(audit, list[AuditEvent]),
             }
         )
-        return exits.OK
-    _tell_story(invocation.out, run, stages, approvals, events, audit)
+    else:
+        _tell_story(invocation.out, run, stages, approvals, events, audit)
+    if invocation.args.chart:
+        _write_chart(invocation, store, run, invocation.args.chart)
     return exits.OK
+
+
+def _write_chart(invocation: Invocation, store: Store, run: Run, path: str) -> None:
+    from engine.drills.timeline import read_timeline
+    from handlers import pictures
+
+    timeline = read_timeline(
+        store, invocation.configuration(defaults_without_file=True), run.run_id
+    )
+    if timeline is None:
+        raise exits.CommandFailed(
+            exits.FAILED, f"run {run.run_id} is {run.state.value}: a picture is drawn once it ends"
+        )
+    try:
+        with open(path, "wb") as file:
+            file.write(pictures.png(timeline))
+    except OSError as exc:
+        raise exits.CommandFailed(exits.BAD_INPUT, f"cannot write {path}: {exc.strerror}") from None
+    invocation.err.line(f"phoenix: the picture of run {run.run_id} is in {path}")
 
 
 def _tell_story(

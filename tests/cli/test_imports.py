@@ -83,6 +83,7 @@ def trace(tmp_path: Path) -> Path:
         ["plan", "show", "dr-azure", "--config", str(EXAMPLE)],
         ["plan", "dry-run", "dr-azure", "--config", str(EXAMPLE)],
         ["runs", "list"],
+        ["drill", "report", "--config", str(EXAMPLE)],
         ["backtest", "TRACE", "--config", str(EXAMPLE)],
     ],
     ids=lambda argv: " ".join(arg.lstrip("-") for arg in argv[:3] if not arg.startswith("/")),
