@@ -126,12 +126,12 @@ class RunTimeline:
 
     @property
     def end(self) -> float:
-        """Seconds from the clock's start to the last thing shown (at least one second)."""
+        """Seconds from the clock's start to the last thing shown (never zero: a scale)."""
         ends = [s.end for s in self.stages if s.end is not None]
         ends += [w.end for w in self.waits]
         if self.rto_seconds is not None:
             ends.append(self.rto_seconds)
-        return max([1.0, *ends])
+        return max([0.001, *ends])
 
 
 @dataclass(frozen=True)

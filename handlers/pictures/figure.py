@@ -2,7 +2,7 @@
 time, the trend of the last drills; and its PNG.
 
 Sized for Slack's thread preview (about 400 px wide): the figure is 4 inches wide and saved at
-200 dpi, so a 9-point label is about 12 px tall once Slack shows it at half size. Drawn on a
+200 dpi, so a 9-point label is about 11 px tall once Slack shows it at 360 px. Drawn on a
 ``Figure`` of its own with the Agg renderer, never through pyplot's global state: the
 reporter's thread and a command draw without a display and without sharing a figure.
 """
@@ -25,7 +25,7 @@ from handlers.pictures.trend import draw_trend
 WIDTH = 4.0
 """Inches."""
 DPI = 200
-BASE_FONT = 10.0
+BASE_FONT = 11.0
 
 _HEADER = 0.68
 _GAUGE = 0.45
