@@ -76,6 +76,7 @@ class Sandbox:
         self.options = options or SandboxOptions()
         self._own_dir = self.options.workdir is None
         self.workdir = self.options.workdir or Path(tempfile.mkdtemp(prefix="phoenix-sandbox-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.clock = SystemClock()
         self.world = SimWorld(self.clock, convergence=min(1.0, self.options.step * 2))
         self.config = sandbox_config(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.adapters.sim import AWS, AZURE
@@ -152,6 +153,19 @@ class Player:
     def thread_texts(self, message: Message) -> list[str]:
         return [r.text for r in self.slack.replies(CHANNEL, message.ts)]
 
+    def keep_picture(self, file_id: str) -> Path | None:
+        """Save an image the bot shared under the sandbox's folder (``pictures/``), to look at
+        after the story (``--workdir`` keeps the folder)."""
+        found = self.slack.file(file_id)
+        if found.content is None:
+            return None
+        folder = self.sandbox.workdir / "pictures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / found.filename
+        path.write_bytes(found.content)
+        self.say(f"the picture is saved: {path}")
+        return path
+
     def transcript(self) -> str:
         parts = [channel_transcript(self.slack, CHANNEL)]
         for user in (ALICE, BOB, CAROL):
@@ -282,6 +296,10 @@ def drill(p: Player) -> None:
     p.expect("traffic never left AWS", p.sandbox.world.serving_side() == AWS)
     body = " ".join([message.text, str(message.blocks), *p.thread_texts(message)])
     p.expect("the drill reports its RTO", "RTO" in body)
+    pictures = [r for r in p.slack.replies(CHANNEL, message.ts) if r.files]
+    p.expect("the drill's picture is in its thread", len(pictures) == 1)
+    for reply in pictures:
+        p.keep_picture(reply.files[0]["id"])
 
 
 def dr_not_ready(p: Player) -> None:

@@ -28,7 +28,11 @@ def render_message(message: Any, indent: str = "") -> list[str]:
     lines = block_lines(message.blocks) if message.blocks else message.text.splitlines()
     edits = f"  (edited {message.edit_count}×)" if getattr(message, "edit_count", 0) else ""
     head = f"{indent}• {lines[0] if lines else ''}{edits}"
-    return [head, *(f"{indent}  {line}" for line in lines[1:])]
+    shared = [
+        f"{indent}  [{f.get('mimetype', 'file')}: {f.get('name', '')}, {f.get('size', 0)} bytes]"
+        for f in getattr(message, "files", [])
+    ]
+    return [head, *(f"{indent}  {line}" for line in lines[1:]), *shared]
 
 
 def channel_transcript(slack: Emulator, channel: str = "#incidents") -> str:

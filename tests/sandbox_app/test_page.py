@@ -116,3 +116,34 @@ def test_the_page_shows_readiness_and_a_readiness_fault_turns_its_check(
     notice = tab.locator("#messages .message", has_text="DR readiness")  # type: ignore[attr-defined]
     notice.first.wait_for()
     assert "stopped being ready" in notice.first.inner_text()
+
+
+def test_a_drills_picture_shows_inline_in_its_thread(
+    page: tuple[object, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from sandbox.scenarios import SCENARIOS, play
+
+    outcome = play(SCENARIOS["drill"], sandbox)
+    assert outcome.passed, outcome.report()
+    tab, url = page
+    tab.goto(url)  # type: ignore[attr-defined]
+    header = tab.locator("#messages .message", has_text="DR DRILL")  # type: ignore[attr-defined]
+    header.last.locator("[data-testid=replies]").click()
+    image = tab.locator("#thread-messages img[data-testid=file-image]")  # type: ignore[attr-defined]
+    image.wait_for()
+    image.scroll_into_view_if_needed()
+    tab.wait_for_function(  # type: ignore[attr-defined]
+        "document.querySelector('#thread-messages img.file-image').naturalWidth > 0"
+    )
+    shown = image.bounding_box()
+    assert shown is not None
+    assert 300 <= shown["width"] <= 400, "as wide as Slack's preview in a thread"
+    assert "Drill weekly-dr passed" in (image.get_attribute("alt") or "")
+    thread = tab.locator("#thread-messages").inner_text()  # type: ignore[attr-defined]
+    assert "Timeline of drill weekly-dr: RTO" in thread
+
+    artifacts = Path(os.environ.get("PHOENIX_ARTIFACTS", tmp_path))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "sandbox-drill-picture.png"
+    tab.screenshot(path=str(shot))  # type: ignore[attr-defined]
+    assert shot.stat().st_size > 10_000
