@@ -20,9 +20,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.error import HTTPError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 
 from bot.reporter.budget import Monotonic, RateBudget, ReporterSettings, retry_after
 from bot.reporter.outbox import Outbox, ReporterStats, Send, Slot
@@ -430,7 +431,20 @@ class SlackReporter:
             with self._cond:
                 self._outbox.give_up(slot)
             return None
-        channel, file_id = upload(self._client, picture, slot.channel, thread_ts)
+        try:
+            channel, file_id = upload(self._client, picture, slot.channel, thread_ts)
+        except HTTPError as exc:
+            if exc.code >= 500:
+                raise  # Slack's upload service is down: wait and try again, as for any call
+            exc.close()
+            with self._cond:
+                self._picture_failed(slot, f"the upload URL answered {exc.code}")
+            return None
+        except SlackRequestError:
+            # files_upload_v2's own word for an upload URL that did not answer 200.
+            with self._cond:
+                self._picture_failed(slot, "the upload URL refused the file")
+            return None
         with self._cond:
             self._pictures.pop(slot.run_id, None)
         return MessageRef(channel, f"file:{file_id}")
