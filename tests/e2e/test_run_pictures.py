@@ -19,9 +19,9 @@ from engine.runs import RunState
 from handlers.blocks.kit import duration_text
 from handlers.ids import ActionId, InputId
 from sandbox.slack import Emulator, Message, RateBudget
+from sandbox.slack.visible import visible_text
 from tests.e2e.scheduler_support import Bot, running_bot
 from tests.e2e.support import CONFIG
-from tests.support.blockkit import visible_text
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
