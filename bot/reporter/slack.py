@@ -88,6 +88,10 @@ class SlackReporter:
         """Pictures drawn and waiting for their upload, by run."""
         self._drawing = 0
         self._busy = 0
+        self._publishing = threading.RLock()
+        """Held from reading a proposal to queuing its message, so that of two threads showing
+        one proposal (a click's handler, a run's finish) the one that queues last read last:
+        the message never ends on a state the Store has already left."""
         self._cond = threading.Condition()
         """Guards the outbox and the tracks; the worker waits on it for the next due call."""
         self._stopping = False
@@ -97,8 +101,19 @@ class SlackReporter:
     # ------------------------------------------------------------------ inputs
 
     def publish(self, proposal: Proposal) -> None:
-        """Show ``proposal`` (post it, or edit the message it already has). The proposal of an
-        escalation goes in the thread of the incident's first proposal."""
+        """Show ``proposal`` (post it, or edit the message it already has) as the Store has it
+        now. The proposal of an escalation goes in the thread of the incident's first
+        proposal."""
+        with self._publishing:
+            self._publish(self._latest(proposal))
+
+    def _latest(self, proposal: Proposal) -> Proposal:
+        try:
+            return self._desk.register.proposal(proposal.run_id) or proposal
+        except StoreError:
+            return proposal
+
+    def _publish(self, proposal: Proposal) -> None:
         rendered = blocks.proposal_message(proposal)
         parent: tuple[str, str] | None = None
         incident = proposal.incident
@@ -110,7 +125,7 @@ class SlackReporter:
             if not has_root:
                 root_proposal = self._desk.register.proposal(root)
                 if root_proposal is not None:
-                    self.publish(root_proposal)
+                    self._publish(root_proposal)
         self.show(
             proposal.run_id, PROPOSAL, rendered, channel=self._config.slack.channel, parent=parent
         )

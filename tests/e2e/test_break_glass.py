@@ -210,8 +210,11 @@ def test_a_dr_failover_approved_from_the_command_line_while_slack_is_down(
         "Stage 3/4 switch-traffic: succeeded",
         "Stage 4/4 verify-services: succeeded",
     ]
-    assert "Run succeeded" in thread[-1].text
-    assert "within the objective" in visible_text(thread[-1].blocks)
+    summary = next(r for r in thread if "Run succeeded" in r.text)
+    assert "within the objective" in visible_text(summary.blocks)
+    assert said.index(summary.text) > max(said.index(s) for s in stages)
+    assert thread[-1].files, "the failover's picture closes the thread"
+    assert thread[-1].text.startswith("Timeline of failover dr-quick: RTO")
 
     story.say(f"[proposal] {visible_text(head.blocks)}")
     for reply in thread:
