@@ -141,6 +141,20 @@ class ObjectChange:
     etag: str = ""
     """The version written, as the notice names it (without quotes); empty if unknown."""
     size: int = 0
+    at: datetime | None = None
+    """When the source says the change happened (its own clock); None if the notice says not."""
+    sequencer: str = ""
+    """Orders the changes of one key (S3's hexadecimal ``sequencer``: the greater value is the
+    later change, once the shorter is right-padded with zeros); empty if unknown."""
+
+    def after(self, other: ObjectChange) -> bool:
+        """Whether this change of a key happened after ``other`` as far as their sequencers
+        tell; False when either has none."""
+        if not (self.sequencer and other.sequencer):
+            return False
+        width = max(len(self.sequencer), len(other.sequencer))
+        ours, theirs = (s.lower().ljust(width, "0") for s in (self.sequencer, other.sequencer))
+        return ours > theirs
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,9 @@ class ChangeNotice:
     changes: tuple[ObjectChange, ...] = ()
     problem: str = ""
     """Why the notice could not be read, if it could not (it names no changes then)."""
+    redelivered: bool = False
+    """Whether the feed handed this notice out before: whoever received it then may have
+    handled its changes already."""
 
 
 class ChangeFeed(Protocol):
@@ -161,10 +178,11 @@ class ChangeFeed(Protocol):
     @property
     def name(self) -> str: ...
 
-    def receive(self, limit: int) -> list[ChangeNotice]:
-        """Up to ``limit`` notices waiting now; fewer (or none) when the feed runs dry. A
-        notice received stays hidden from other receivers for a while; unacknowledged, it is
-        delivered again."""
+    def receive(self, limit: int, *, confirm: bool = True) -> list[ChangeNotice]:
+        """Up to ``limit`` notices waiting now; fewer (or none) when the feed runs dry, which
+        it is known to be only with ``confirm`` (without, the feed may answer early, before it
+        has looked everywhere). A notice received stays hidden from other receivers for a
+        while; unacknowledged, it is delivered again."""
         ...
 
     def acknowledge(self, notices: Sequence[ChangeNotice]) -> int:

@@ -132,6 +132,39 @@ def test_a_missing_queue_is_named(moto: Moto) -> None:
         feed(moto.url, missing).receive(10)
 
 
+def test_a_notice_says_when_its_change_happened_and_whether_it_came_before(moto: Moto) -> None:
+    sqs, url = events_queue(moto.url, "primary")
+    sqs.purge_queue(QueueUrl=url)
+    client = make_bucket(moto.url, "scratch")
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    client.put_object(Bucket="primary", Key="k", Body=b"x")
+    target = AwsTarget(region=REGION, endpoint_url=moto.url)
+    visible_again = S3EventQueue(url, "primary", target, visibility=0)
+    OPENED.append(visible_again)
+
+    first = visible_again.receive(1)
+    second = visible_again.receive(1)
+
+    assert [n.redelivered for n in first + second] == [False, True]
+    at = changes(first)[0].at
+    assert at is not None
+    assert before <= at <= datetime.now(UTC)
+
+
+def test_only_a_confirmed_receive_waits_to_show_the_feed_is_dry(moto: Moto) -> None:
+    import time
+
+    sqs, url = events_queue(moto.url, "primary")
+    sqs.purge_queue(QueueUrl=url)
+    queue = feed(moto.url, url)
+
+    started = time.monotonic()
+    assert queue.receive(10) == []
+    # The long poll's wait (a second) passed: every server was asked.
+    assert time.monotonic() - started >= 0.9
+    assert queue.receive(10, confirm=False) == []
+
+
 def test_s3s_clock_is_read_from_its_date(moto: Moto) -> None:
     make_bucket(moto.url, "primary")
     before = datetime.now(UTC).replace(microsecond=0)

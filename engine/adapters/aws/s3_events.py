@@ -8,15 +8,26 @@ first sends an ``s3:TestEvent`` message with no records. Through an SNS topic wi
 delivery, the same JSON arrives as the ``Message`` string of an SNS envelope. Delivery is at
 least once, usually within seconds, not in order: a notice is a hint to look at a key again.
 
-Receiving long-polls (``WaitTimeSeconds``): SQS's short polling samples only some of its
-servers and may answer empty while messages wait (SQS Developer Guide, "Amazon SQS short
-and long polling"), so only a long poll that comes back empty shows the feed ran dry.
+Each record names when the change happened (``eventTime``, S3's clock) and, for writes and
+deletions, a ``sequencer``: "the event notification with the greater sequencer hexadecimal
+value is the event that occurred later", comparable between events of one key only, the
+shorter value right-padded with zeros first (same guide, "Event message structure").
+
+Receiving drains the queue ten messages at a time with short polls, which answer at once;
+when one comes back empty, a long poll (``WaitTimeSeconds``) confirms it: a short poll
+samples only some of SQS's servers and may answer empty while messages wait, a long poll
+asks them all and comes back empty only once its wait has passed (SQS Developer Guide,
+"Amazon SQS short and long polling"). So only a long poll that comes back empty shows the
+feed ran dry. SQS counts the deliveries of each message (``ApproximateReceiveCount``, "the
+number of times a message has been received across all queues but not deleted"): more than
+one means a receiver before may have handled it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
@@ -59,23 +70,33 @@ class S3EventQueue:
     def name(self) -> str:
         return f"sqs {self._url} (events of s3://{self._bucket})"
 
-    def receive(self, limit: int) -> list[ChangeNotice]:
+    def receive(self, limit: int, *, confirm: bool = True) -> list[ChangeNotice]:
         notices: list[ChangeNotice] = []
+        wait = 0
         while len(notices) < limit:
-            try:
-                answer = self._sqs.receive_message(
-                    QueueUrl=self._url,
-                    MaxNumberOfMessages=min(BATCH, limit - len(notices)),
-                    VisibilityTimeout=self._visibility,
-                    WaitTimeSeconds=self._wait,
-                )
-            except Exception as exc:
-                raise aws_error(exc, resource=self._url, action="sqs:ReceiveMessage") from exc
-            messages = answer.get("Messages", [])
-            if not messages:
+            messages = self._receive(min(BATCH, limit - len(notices)), wait)
+            if messages:
+                notices += (self._notice(m) for m in messages)
+                wait = 0
+            elif wait or not confirm:
                 break
-            notices += (self._notice(m) for m in messages)
+            else:
+                wait = self._wait
         return notices
+
+    def _receive(self, count: int, wait: int) -> list[Any]:
+        try:
+            answer = self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=count,
+                VisibilityTimeout=self._visibility,
+                WaitTimeSeconds=wait,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
+        except Exception as exc:
+            raise aws_error(exc, resource=self._url, action="sqs:ReceiveMessage") from exc
+        messages: list[Any] = answer.get("Messages", [])
+        return messages
 
     def acknowledge(self, notices: Sequence[ChangeNotice]) -> int:
         missed = 0
@@ -96,11 +117,14 @@ class S3EventQueue:
 
     def _notice(self, message: Any) -> ChangeNotice:
         receipt = message["ReceiptHandle"]
+        received = message.get("Attributes", {}).get("ApproximateReceiveCount", "1")
+        redelivered = not received.isdigit() or int(received) > 1
         try:
             changes = tuple(self._changes(json.loads(message.get("Body", ""))))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return ChangeNotice(receipt, problem=f"not an S3 event notification ({exc!r})")
-        return ChangeNotice(receipt, changes)
+            problem = f"not an S3 event notification ({exc!r})"
+            return ChangeNotice(receipt, problem=problem, redelivered=redelivered)
+        return ChangeNotice(receipt, changes, redelivered=redelivered)
 
     def _changes(self, body: Any) -> Iterator[ObjectChange]:
         if body.get("Type") == "Notification" and "Message" in body:
@@ -114,7 +138,21 @@ class S3EventQueue:
             event: str = record["eventName"]
             found = s3["object"]
             key = unquote_plus(found["key"])
+            at = _event_time(record.get("eventTime"))
+            sequencer = str(found.get("sequencer", ""))
             if event.startswith(_CREATED):
-                yield ObjectChange(key, etag=found.get("eTag", ""), size=found.get("size", 0))
+                etag, size = found.get("eTag", ""), found.get("size", 0)
+                yield ObjectChange(key, etag=etag, size=size, at=at, sequencer=sequencer)
             elif event.startswith(_REMOVED):
-                yield ObjectChange(key, removed=True)
+                yield ObjectChange(key, removed=True, at=at, sequencer=sequencer)
+
+
+def _event_time(stamp: Any) -> datetime | None:
+    """``eventTime`` (ISO 8601, e.g. ``1970-01-01T00:00:00.000Z``); None if absent or unreadable."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
