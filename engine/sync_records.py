@@ -100,6 +100,10 @@ class ObjectSyncState:
     """The source's clock: the next ``since`` pass compares every source object modified at
     or after this. Everything modified before it is in the destination (bar ``pending``)
     unless its upload took longer than the margin, which the next full pass finds."""
+    listed_until: datetime | None = None
+    """The source's clock, rounded down to the second: when the last full or since pass that
+    finished had listed the source. A change made a second or more after it names a version
+    no listing has seen, so no pass has copied it unless a change notice named it."""
     covered_until: datetime | None = None
     """The bot's clock: every object the source held when the last finished pass began is in
     the destination, bar ``pending``. None before the first pass finished."""

@@ -5,8 +5,11 @@ costs little when little changed. It is one of three kinds (``SyncPassKind``):
 
 - ``events``, where the bucket's change feed is configured: only the keys S3's notifications
   named are looked at. A notice is a hint, never the truth: a key is copied as it is now, and a
-  removal is applied (under ``mirror``) only if the bucket no longer has the key. Notices are
-  acknowledged once their keys are handled; those of failed keys come back later.
+  removal is applied (under ``mirror``) only if the bucket no longer has the key. A write that
+  no listing can have seen (made after the last full or since pass had listed the bucket:
+  ``listed_until``) is copied without reading the container first (``engine.sync.notices``).
+  Notices are acknowledged once their keys are handled; those of failed keys come back later.
+  The feed is known to be dry only after a wait of its own, which runs beside the copies.
 - ``since``: the bucket is listed, but only objects modified at or after the watermark are
   compared with their copies (by ``head``), and nothing else is read.
 - ``full``: both sides listed and compared, as a failover's own sync does. The first pass is
@@ -35,15 +38,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from engine.cloud_ports import ChangeFeed, ObjectInfo, ObjectStore, StoreClock
+from engine.cloud_ports import ChangeFeed, ChangeNotice, ObjectInfo, ObjectStore, StoreClock
 from engine.errors import LeaseLost, StageError, StoreError
 from engine.ports import Clock
 from engine.records import Lease
 from engine.store import Store
 from engine.sync.incremental import SyncOptions, SyncProgress, SyncReport, attempt_sync
+from engine.sync.notices import notice_work
 from engine.sync.plan import KeyMap, SyncPlan
 from engine.sync_records import (
     ObjectBacklog,
@@ -55,6 +60,10 @@ from engine.sync_records import (
 )
 
 log = logging.getLogger(__name__)
+
+_DATE_RESOLUTION = timedelta(seconds=1)
+"""S3's clock is read to the second, rounded down (``StoreClock``): a reading may be this much
+early."""
 
 Hold = Callable[[], str]
 """Why a pass must not run (or go on) now; empty when it may."""
@@ -89,6 +98,8 @@ class _Outcome:
     watermark: datetime | None = None
     covered: bool = True
     """Whether everything the source held when the pass began was looked at."""
+    listed_until: datetime | None = None
+    """The source's clock once its listing was done, for a pass that listed it."""
 
 
 class ContinuousSync:
@@ -193,7 +204,8 @@ class ContinuousSync:
         if work is None:
             examined = report.listed
         watermark = _earliest(store_now - self.options.margin, report.oldest_failed)
-        return _Outcome(kind, report, examined, watermark)
+        listed = self._source_clock.store_time()
+        return _Outcome(kind, report, examined, watermark, listed_until=listed)
 
     def _modified_since(self, watermark: datetime, guard: _Guard) -> Iterator[ObjectInfo]:
         for seen, item in enumerate(self._source.list(self.options.sync.prefix)):
@@ -205,41 +217,58 @@ class ContinuousSync:
     def _events_pass(
         self, state: ObjectSyncState, guard: _Guard, progress: Callable[[SyncProgress], None]
     ) -> _Outcome:
+        """Handle what the feed has now, while a receive in the background confirms that it
+        has nothing more (a wait of its own, which the copies need not sit out); what that
+        receive brings is handled next, until one comes back empty or ``feed_limit`` is
+        reached."""
+        feed = self._feed
+        assert feed is not None
+        listed = state.listed_until
+        unseen_after = None if listed is None else listed + _DATE_RESOLUTION
+        limit = self.options.feed_limit
+        notices = feed.receive(limit, confirm=False)
+        taken = len(notices)
+        report: SyncReport | None = None
+        examined = 0
+        with ThreadPoolExecutor(1, "change-feed") as background:
+            while True:
+                confirming = (
+                    background.submit(feed.receive, limit - taken) if taken < limit else None
+                )
+                handled, keys = self._handle_notices(notices, unseen_after, guard, progress)
+                report = handled if report is None else report.plus(handled)
+                examined += keys
+                notices = confirming.result() if confirming is not None else []
+                taken += len(notices)
+                if not notices:
+                    break
+        dry = confirming is not None
+        return _Outcome(SyncPassKind.EVENTS, report, examined, state.watermark, covered=dry)
+
+    def _handle_notices(
+        self,
+        notices: list[ChangeNotice],
+        unseen_after: datetime | None,
+        guard: _Guard,
+        progress: Callable[[SyncProgress], None],
+    ) -> tuple[SyncReport, int]:
+        """Bring the keys ``notices`` name up to date and acknowledge the notices whose keys
+        all made it; the report, and how many keys were named."""
         assert self._feed is not None
-        notices = self._feed.receive(self.options.feed_limit)
-        dry = len(notices) < self.options.feed_limit
         for notice in notices:
             if notice.problem:
                 log.warning("change feed notice skipped: %s", notice.problem)
-        prefix = self.options.sync.prefix
-        named: dict[str, set[tuple[str, int]]] = {}
-        removed: set[str] = set()
-        for change in (c for n in notices for c in n.changes if c.key.startswith(prefix)):
-            if change.removed:
-                removed.add(change.key)
-            else:
-                named.setdefault(change.key, set()).add((change.etag, change.size))
-        work = SyncPlan()
-        for key, versions in sorted(named.items()):
-            if key in removed:
-                continue
-            if len(versions) == 1 and next(iter(versions))[0]:
-                # One version named: its copy may be there already (a notice delivered
-                # twice, or written before a full pass copied it).
-                etag, size = next(iter(versions))
-                work.probe.append(ObjectInfo(key, size, etag))
-            else:
-                work.copy.append((ObjectInfo(key, 0, ""), None))
-        for key in sorted(removed):
+        work = notice_work(notices, self.options.sync.prefix, unseen_after)
+        for key in work.look_up:
             guard.check()
             found = self._source.head(key)
             if found is None:
-                work.extra.append(self._keys.target(key))
+                work.plan.extra.append(self._keys.target(key))
             else:
-                work.copy.append((found, None))
+                work.plan.copy.append((found, None))
         # A notice names a key, not a version: what the key holds now is streamed (a
         # server-side copy would need the size before reading).
-        report = self._sync(work, guard, progress, server_side_copy=False)
+        report = self._sync(work.plan, guard, progress, server_side_copy=False)
         failed = {f.key for f in report.failed}
         done = [
             notice
@@ -251,8 +280,7 @@ class ContinuousSync:
         missed = self._feed.acknowledge(done)
         if missed:
             log.warning("%d change feed notices not acknowledged: they come back", missed)
-        examined = len(named.keys() | removed)
-        return _Outcome(SyncPassKind.EVENTS, report, examined, state.watermark, covered=dry)
+        return report, work.keys
 
     def _sync(
         self,
@@ -301,6 +329,8 @@ class ContinuousSync:
             new = replace(new, watermark=outcome.watermark, pending=pending)
             if outcome.covered:
                 new = replace(new, covered_until=started)
+            if outcome.listed_until is not None:
+                new = replace(new, listed_until=outcome.listed_until)
             if outcome.kind is SyncPassKind.FULL:
                 new = replace(new, last_full_at=started)
         done = ObjectSyncPass(

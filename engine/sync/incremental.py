@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
@@ -103,6 +103,20 @@ class SyncReport:
     def oldest_failed(self) -> datetime | None:
         """The earliest modification time among the objects that failed, where known."""
         return min((f.last_modified for f in self.failed if f.last_modified), default=None)
+
+    def plus(self, other: SyncReport) -> SyncReport:
+        """This and ``other`` (a later sync between the same stores) as one."""
+        return replace(
+            self,
+            listed=self.listed + other.listed,
+            copied=self.copied + other.copied,
+            copied_bytes=self.copied_bytes + other.copied_bytes,
+            unchanged=self.unchanged + other.unchanged,
+            deleted=self.deleted + other.deleted,
+            failed=self.failed + other.failed,
+            vanished=self.vanished + other.vanished,
+            seconds=self.seconds + other.seconds,
+        )
 
     def summary(self) -> str:
         text = (

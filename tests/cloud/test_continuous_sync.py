@@ -3,10 +3,11 @@ that copy only what changed, remember where they are in the Store, and never ove
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.cloud_ports import ChangeFeed
 from engine.records import Lease
 from engine.store import Store
 from engine.sync.continuous import ContinuousOptions, ContinuousSync
-from engine.sync.incremental import Deletion, SyncOptions
+from engine.sync.incremental import Deletion, SyncOptions, sync
 from engine.sync_records import (
     ObjectSyncPass,
     ObjectSyncState,
@@ -334,6 +335,97 @@ def test_an_events_pass_reads_only_the_named_keys_and_removes_what_the_bucket_lo
     assert keys[1] not in landed
     assert landed[keys[2]] == b"back again"
     assert feed(moto.url, url).receive(10) == []  # every notice handled was acknowledged
+
+
+def test_an_events_pass_copies_a_new_write_at_once_and_reads_first_what_may_be_there(
+    moto: Moto, azurite_proxy: FaultProxy, warm: Warm
+) -> None:
+    sqs, url = events_queue(moto.url, "primary")
+    objects = _objects(4)
+    client = make_bucket(moto.url, "primary", objects)
+    _ran(warm(moto.url, feed=feed(moto.url, url)))
+    _ran(warm(moto.url, feed=feed(moto.url, url)))  # the fill's notices: nothing to copy
+    time.sleep(1.1)  # S3 dates to the second: the writes below come after the last listing
+    first, second = sorted(objects)[:2]
+    client.put_object(Bucket="primary", Key=first, Body=bytes(reversed(objects[first])))
+    azurite_proxy.reset()
+
+    fresh = _ran(warm(moto.url, feed=feed(moto.url, url), blob_url=azurite_proxy.url))
+
+    assert (fresh.kind, fresh.examined, fresh.copied) == (SyncPassKind.EVENTS, 1, 1)
+    assert azurite_proxy.calls("HEAD", first) == 1  # read back after writing; no look before
+    landed = blobs(warm.azurite.connection_string, warm.container)
+    assert landed[first] == bytes(reversed(objects[first]))
+
+    # A receiver took the next notice, copied the object and died before acknowledging it:
+    # the notice comes back, and its object is read before anything is written again.
+    client.put_object(Bucket="primary", Key=second, Body=b"rewritten")
+    taken = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0, WaitTimeSeconds=1)
+    assert len(taken["Messages"]) == 1
+    sync(
+        s3_store(moto.url, "primary"),
+        blob_store(warm.azurite.connection_string, warm.container, create=False),
+    )
+    azurite_proxy.reset()
+
+    again = _ran(warm(moto.url, feed=feed(moto.url, url), blob_url=azurite_proxy.url))
+
+    assert (again.examined, again.copied) == (1, 0)
+    assert azurite_proxy.calls("HEAD", second) == 1
+    assert azurite_proxy.calls("PUT", second) == 0
+    assert feed(moto.url, url).receive(10) == []
+
+
+def _s3_notice(key: str, sequencer: str, *, etag: str = "", size: int = 0) -> str:
+    """An S3 event notification as S3 sends it (Amazon S3 User Guide, "Event message
+    structure"): a write names the version's eTag and size, and each event a sequencer."""
+    found: dict[str, Any] = {"key": key, "sequencer": sequencer}
+    event = "ObjectRemoved:Delete"
+    if etag:
+        found |= {"eTag": etag, "size": size}
+        event = "ObjectCreated:Put"
+    at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventTime": at,
+        "eventName": event,
+        "s3": {"bucket": {"name": "primary"}, "object": found},
+    }
+    return json.dumps({"Records": [record]})
+
+
+def test_notices_out_of_order_and_twice_leave_the_container_as_the_bucket_is(
+    moto: Moto, aws_proxy: FaultProxy, warm: Warm
+) -> None:
+    sqs, url = events_queue(moto.url, "primary")
+    client = make_bucket(moto.url, "primary", {"data/a": b"first", "data/b": b"second"})
+    _ran(warm(moto.url, deletion="mirror", feed=feed(moto.url, url)))
+    time.sleep(1.1)
+    # "data/a" deleted and written again at the same size, "data/b" deleted.
+    client.delete_object(Bucket="primary", Key="data/a")
+    client.put_object(Bucket="primary", Key="data/a", Body=b"again")
+    client.delete_object(Bucket="primary", Key="data/b")
+    etag = client.head_object(Bucket="primary", Key="data/a")["ETag"].strip('"')
+    sqs.purge_queue(QueueUrl=url)  # the notices S3 sent, replaced by ones with sequencers
+    for message in (
+        _s3_notice("data/a", "0062E99A88DC407460", etag=etag, size=5),
+        _s3_notice("data/a", "0062E99A88DC407450"),
+        _s3_notice("data/a", "0062E99A88DC407460", etag=etag, size=5),
+        _s3_notice("data/b", "0062E99A88DC407470"),
+        _s3_notice("data/b", "0062E99A88DC4074", etag="old", size=6),
+    ):
+        sqs.send_message(QueueUrl=url, MessageBody=message)
+    aws_proxy.reset()
+
+    events = _ran(warm(aws_proxy.url, deletion="mirror", feed=feed(moto.url, url)))
+
+    assert (events.outcome, events.copied, events.deleted) == (SyncPassOutcome.SUCCEEDED, 1, 1)
+    assert blobs(warm.azurite.connection_string, warm.container) == {"data/a": b"again"}
+    # The write of "data/a" is its last change: copied without asking the bucket first.
+    assert aws_proxy.calls("HEAD", "data/a") == 0
+    assert aws_proxy.calls("HEAD", "data/b") == 1  # a removal is the bucket's to confirm
+    assert feed(moto.url, url).receive(10) == []
 
 
 def test_a_pass_never_overlaps_another(moto: Moto, warm: Warm, store: Store) -> None:

@@ -52,6 +52,7 @@ def a_state(minutes: int, pair: str = PAIR) -> ObjectSyncState:
         pair,
         done.finished_at,
         watermark=done.watermark,
+        listed_until=done.watermark,
         covered_until=done.started_at,
         pending=ObjectBacklog(1, 10, T0 - timedelta(hours=1)),
         last_full_at=T0,
