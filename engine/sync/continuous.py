@@ -11,7 +11,8 @@ costs little when little changed. It is one of three kinds (``SyncPassKind``):
   Notices are acknowledged once their keys are handled; those of failed keys come back later.
   The feed is known to be dry only after a wait of its own, which runs beside the copies.
 - ``since``: the bucket is listed, but only objects modified at or after the watermark are
-  compared with their copies (by ``head``), and nothing else is read.
+  compared with their copies (by ``head``), and nothing else is read; one modified after the
+  last listing (``listed_until``) is copied without that ``head``.
 - ``full``: both sides listed and compared, as a failover's own sync does. The first pass is
   one, and so is a pass once ``full_every`` has passed since the last: it catches what the
   others cannot (uploads longer than the margin, deletions without a feed, a container changed
@@ -198,8 +199,15 @@ class ContinuousSync:
         examined = 0
         if kind is SyncPassKind.SINCE:
             assert state.watermark is not None
-            work = SyncPlan(probe=list(self._modified_since(state.watermark, guard)))
-            examined = len(work.probe)
+            work = SyncPlan()
+            unseen_after = _unseen_after(state)
+            for item in self._modified_since(state.watermark, guard):
+                modified = item.last_modified
+                if unseen_after is not None and modified is not None and modified >= unseen_after:
+                    work.copy.append((item, None))  # no listing saw it: no pass copied it
+                else:
+                    work.probe.append(item)
+            examined = work.size
         report = self._sync(work, guard, progress)
         if work is None:
             examined = report.listed
@@ -223,8 +231,7 @@ class ContinuousSync:
         reached."""
         feed = self._feed
         assert feed is not None
-        listed = state.listed_until
-        unseen_after = None if listed is None else listed + _DATE_RESOLUTION
+        unseen_after = _unseen_after(state)
         limit = self.options.feed_limit
         notices = feed.receive(limit, confirm=False)
         taken = len(notices)
@@ -388,6 +395,13 @@ class _Guard:
             reason = self._hold()
             if reason:
                 raise _Stop(reason)
+
+
+def _unseen_after(state: ObjectSyncState) -> datetime | None:
+    """The source's time from which no listing pass has seen a write (so none copied it);
+    None when no listing pass has finished."""
+    listed = state.listed_until
+    return None if listed is None else listed + _DATE_RESOLUTION
 
 
 def _earliest(first: datetime, second: datetime | None) -> datetime:

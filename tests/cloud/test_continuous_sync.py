@@ -165,6 +165,29 @@ def test_the_first_pass_is_full_and_the_next_reads_only_what_changed(
     assert store.list_object_sync_passes(PAIR) == [first, second]
 
 
+def test_a_since_pass_reads_the_container_only_for_what_a_listing_may_have_seen(
+    moto: Moto, azurite_proxy: FaultProxy, warm: Warm, clock: ManualClock
+) -> None:
+    objects = _objects(4)
+    client = _filled(moto, objects)
+    _ran(warm(moto.url, margin=60))
+    time.sleep(1.1)  # S3 dates to the second: the write below comes after the listing
+    keys = sorted(objects)
+    client.put_object(Bucket="primary", Key=keys[0], Body=bytes(reversed(objects[keys[0]])))
+    clock.advance(300)
+
+    since = _ran(warm(moto.url, margin=60, blob_url=azurite_proxy.url))
+
+    # Within the margin, the fill is compared again; the new write is copied at once.
+    assert (since.kind, since.examined, since.copied) == (SyncPassKind.SINCE, 4, 1)
+    assert azurite_proxy.calls("HEAD", keys[0]) == 1  # read back after writing; no look before
+    assert all(azurite_proxy.calls("HEAD", key) == 1 for key in keys[1:])
+    assert azurite_proxy.calls("PUT", "/") == 1
+    assert blobs(warm.azurite.connection_string, warm.container)[keys[0]] == bytes(
+        reversed(objects[keys[0]])
+    )
+
+
 def test_a_pass_after_a_restart_takes_up_from_the_watermark_in_the_store(
     moto: Moto, aws_proxy: FaultProxy, warm: Warm, tmp_path: Path, clock: ManualClock
 ) -> None:
