@@ -15,7 +15,12 @@ rewritten at the same size, half at another), each pass timed:
 Every pass is checked: each changed object is in the container with the new bytes. The tools
 take turns in a rotating order, and after rclone's turn an untimed full sync restores the
 engine's metadata on what rclone wrote. The emulators are CPU-bound on small machines: only
-the ratios mean something. Prints one JSON line.
+the ratios mean something.
+
+At the end the emulators' own costs are measured in the same run, to tell them from ours:
+200 writes and 200 ``head``s through the Blob adapter (16 at a time) into an empty container
+of a fresh Azurite, into an empty container beside the bench's, and into the bench's own; and
+moto listing the bench's bucket against a bucket a tenth its size. Prints one JSON line.
 
     .venv/bin/python bench/object_sync_steady.py [--objects N] [--rounds N] [--margin S]
 
@@ -87,6 +92,8 @@ class _Bench:
         from azure.storage.blob import BlobServiceClient
 
         self.args = args
+        self.azurite = azurite
+        self.target = AwsTarget(region=REGION, endpoint_url=moto.url, max_attempts=3)
         self.random = random.Random(15)
         session = boto3.session.Session()
         self.s3 = session.client("s3", region_name=REGION, endpoint_url=moto.url)
@@ -95,11 +102,10 @@ class _Bench:
         self.container = self.service.get_container_client(CONTAINER)
         self.keys = [f"objects/{i % 100:02d}/{i:06d}.bin" for i in range(args.objects)]
         self.version: dict[str, int] = dict.fromkeys(self.keys, 0)
-        target = AwsTarget(region=REGION, endpoint_url=moto.url, max_attempts=3)
-        self.source = S3Bucket(BUCKET, target)
+        self.source = S3Bucket(BUCKET, self.target)
         self.s3.create_bucket(Bucket=BUCKET)
         self.queue_url: str = self.sqs.create_queue(QueueName="steady-events")["QueueUrl"]
-        self.feed = S3EventQueue(self.queue_url, BUCKET, target)
+        self.feed = S3EventQueue(self.queue_url, BUCKET, self.target)
         self.destination = BlobContainer.from_connection_string(
             azurite.connection_string, CONTAINER, pool_size=args.concurrency
         )
@@ -184,13 +190,21 @@ class _Bench:
             self.feed.acknowledge(notices)
 
     def _watermark_now(self) -> None:
-        """The state a continuous pass that began now would leave: the watermark at S3's now
-        less the margin, a full pass just done."""
+        """The state a full pass that ended now would leave: the watermark at S3's now less
+        the margin, the bucket listed until now."""
         now = SystemClock().now()
         lease = self.store.acquire_lease(object_sync_lease_name(PAIR), "bench", timedelta(1))
         assert lease is not None
-        watermark = self.source.store_time() - timedelta(seconds=self.args.margin)
-        state = ObjectSyncState(PAIR, now, watermark=watermark, covered_until=now, last_full_at=now)
+        listed = self.source.store_time()
+        watermark = listed - timedelta(seconds=self.args.margin)
+        state = ObjectSyncState(
+            PAIR,
+            now,
+            watermark=watermark,
+            listed_until=listed,
+            covered_until=now,
+            last_full_at=now,
+        )
         self.store.record_object_sync(lease, state)
         self.store.release_lease(lease)
 
@@ -246,6 +260,7 @@ class _Bench:
             "events_examined": max(examined["events"]),
         }
         result |= {f"{key}_s": round(seconds, 3) for key, seconds in median.items()}
+        result["emulators"] = self._emulator_costs()
         for phase in PHASES:
             for tool in ("since", "events"):
                 ratio = median[f"full.{phase}"] / median[f"{tool}.{phase}"]
@@ -253,6 +268,81 @@ class _Bench:
                 ratio = median[f"rclone.{phase}"] / median[f"{tool}.{phase}"]
                 result[f"{phase}.rclone_over_{tool}"] = round(ratio, 2)
         return result
+
+    # -- the emulators' own costs
+
+    def _emulator_costs(self) -> dict[str, dict[str, float]]:
+        """What the same Blob operations cost as Azurite holds more blobs, and what a listing
+        costs moto per object as the bucket grows."""
+        count = len(self.keys)
+        writes: dict[str, float] = {}
+        heads: dict[str, float] = {}
+        fresh = Azurite()
+        try:
+            places = (
+                ("empty_emulator", fresh.connection_string, "probe"),
+                (f"empty_container_beside_{count}", self.azurite.connection_string, "probe"),
+                (f"container_of_{count}", self.azurite.connection_string, CONTAINER),
+            )
+            for place, connection, container in places:
+                writes[place], heads[place] = self._blob_operations(connection, container)
+        finally:
+            fresh.stop()
+        return {
+            "azurite_200_writes_s": writes,
+            "azurite_200_heads_s": heads,
+            "moto_list_per_1000_s": self._listing_costs(),
+        }
+
+    def _blob_operations(self, connection: str, container: str) -> tuple[float, float]:
+        from azure.storage.blob import BlobServiceClient
+
+        service = BlobServiceClient.from_connection_string(connection)
+        if not service.get_container_client(container).exists():
+            service.create_container(container)
+        service.close()
+        store = BlobContainer.from_connection_string(
+            connection, container, pool_size=self.args.concurrency
+        )
+        keys = [f"probe/{n:04d}.bin" for n in range(200)]
+        data = bytes(self.args.size)
+
+        def write(key: str) -> None:
+            writer = store.writer(key)
+            writer.write(data)
+            writer.commit({})
+
+        try:
+            with ThreadPoolExecutor(self.args.concurrency) as pool:
+                began = time.perf_counter()
+                list(pool.map(write, keys))
+                wrote = time.perf_counter() - began
+                began = time.perf_counter()
+                list(pool.map(store.head, keys))
+                read = time.perf_counter() - began
+        finally:
+            store.close()
+        return round(wrote, 3), round(read, 3)
+
+    def _listing_costs(self) -> dict[str, float]:
+        small = max(1000, len(self.keys) // 10)
+        self.s3.create_bucket(Bucket="steady-small")
+        data = bytes(self.args.size)
+        with ThreadPoolExecutor(16) as pool:
+            list(
+                pool.map(
+                    lambda n: self.s3.put_object(Bucket="steady-small", Key=f"{n:06d}", Body=data),
+                    range(small),
+                )
+            )
+        costs: dict[str, float] = {}
+        for bucket, count in (("steady-small", small), (BUCKET, len(self.keys))):
+            listed = S3Bucket(bucket, self.target)
+            began = time.perf_counter()
+            found = sum(1 for _ in listed.list())
+            costs[f"bucket_of_{count}"] = round((time.perf_counter() - began) * 1000 / found, 3)
+            listed.close()
+        return costs
 
     def _timed(
         self, tool: str, changed: list[str], examined: dict[str, list[int]]
