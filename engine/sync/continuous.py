@@ -66,6 +66,9 @@ _DATE_RESOLUTION = timedelta(seconds=1)
 """S3's clock is read to the second, rounded down (``StoreClock``): a reading may be this much
 early."""
 
+_NOTICES_AT_ONCE = 100
+"""Change notices an events pass handles together (ten receives of SQS's ten at most)."""
+
 Hold = Callable[[], str]
 """Why a pass must not run (or go on) now; empty when it may."""
 
@@ -225,31 +228,32 @@ class ContinuousSync:
     def _events_pass(
         self, state: ObjectSyncState, guard: _Guard, progress: Callable[[SyncProgress], None]
     ) -> _Outcome:
-        """Handle what the feed has now, while a receive in the background confirms that it
-        has nothing more (a wait of its own, which the copies need not sit out); what that
-        receive brings is handled next, until one comes back empty or ``feed_limit`` is
-        reached."""
+        """Handle the feed's notices a hundred at a time, each hundred while the next is
+        received in the background: the copies need not wait for the queue's answers, nor for
+        the wait that shows it dry (a receive that brings fewer than it asked for has waited
+        and found nothing more). Stops there, or at ``feed_limit``."""
         feed = self._feed
         assert feed is not None
         unseen_after = _unseen_after(state)
         limit = self.options.feed_limit
-        notices = feed.receive(limit, confirm=False)
+        notices = feed.receive(min(_NOTICES_AT_ONCE, limit), confirm=False)
         taken = len(notices)
+        dry = False
         report: SyncReport | None = None
         examined = 0
         with ThreadPoolExecutor(1, "change-feed") as background:
             while True:
-                confirming = (
-                    background.submit(feed.receive, limit - taken) if taken < limit else None
-                )
-                handled, keys = self._handle_notices(notices, unseen_after, guard, progress)
-                report = handled if report is None else report.plus(handled)
-                examined += keys
-                notices = confirming.result() if confirming is not None else []
-                taken += len(notices)
-                if not notices:
+                ask = 0 if dry else min(_NOTICES_AT_ONCE, limit - taken)
+                receiving = background.submit(feed.receive, ask) if ask > 0 else None
+                if notices or report is None:
+                    handled, keys = self._handle_notices(notices, unseen_after, guard, progress)
+                    report = handled if report is None else report.plus(handled)
+                    examined += keys
+                if receiving is None:
                     break
-        dry = confirming is not None
+                notices = receiving.result()
+                taken += len(notices)
+                dry = len(notices) < ask
         return _Outcome(SyncPassKind.EVENTS, report, examined, state.watermark, covered=dry)
 
     def _handle_notices(

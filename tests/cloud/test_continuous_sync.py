@@ -84,6 +84,7 @@ class Warm:
         blob_url: str | None = None,
         owner: str = "replica-a",
         store: Store | None = None,
+        feed_limit: int = 10_000,
     ) -> ContinuousSync:
         connection = self.azurite.connection_string
         if blob_url is not None:
@@ -94,6 +95,7 @@ class Warm:
             margin=timedelta(seconds=margin),
             full_every=DAY,
             look_every=0.0,
+            feed_limit=feed_limit,
         )
         return ContinuousSync(
             PAIR,
@@ -396,6 +398,30 @@ def test_an_events_pass_copies_a_new_write_at_once_and_reads_first_what_may_be_t
     assert (again.examined, again.copied) == (1, 0)
     assert azurite_proxy.calls("HEAD", second) == 1
     assert azurite_proxy.calls("PUT", second) == 0
+    assert feed(moto.url, url).receive(10) == []
+
+
+def test_an_events_pass_takes_notices_up_to_its_limit_and_is_covered_only_once_dry(
+    moto: Moto, warm: Warm, store: Store, clock: ManualClock
+) -> None:
+    sqs, url = events_queue(moto.url, "primary")
+    full = _ran(warm(moto.url, feed=feed(moto.url, url)))
+    sqs.purge_queue(QueueUrl=url)  # S3's test message
+    objects = _objects(130)
+    make_bucket(moto.url, "primary", objects)
+    clock.advance(300)
+
+    limited = _ran(warm(moto.url, feed=feed(moto.url, url), feed_limit=120))
+
+    assert (limited.examined, limited.copied) == (120, 120)
+    assert _state(store).covered_until == full.started_at
+    clock.advance(300)
+
+    rest = _ran(warm(moto.url, feed=feed(moto.url, url)))
+
+    assert limited.copied + rest.copied == len(objects)
+    assert _state(store).covered_until == rest.started_at
+    assert blobs(warm.azurite.connection_string, warm.container) == objects
     assert feed(moto.url, url).receive(10) == []
 
 
