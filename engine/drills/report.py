@@ -13,11 +13,12 @@ persisted as JSON once the run ends (``drill.report`` in the audit log, by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.config import Objectives
+from engine.duration import format_duration
 from engine.recovery import measured_rpo, measured_rto
 from engine.runs import Run, RunMode, RunState, StageRecord
 
@@ -130,17 +131,19 @@ def measure(
             verdict.append(f"RTO not measured: {rto_basis}")
         elif rto > rto_objective:
             passed = False
-            verdict.append(f"RTO {rto:.0f}s is over the objective of {rto_objective:.0f}s")
+            verdict.append(f"RTO {_said(rto)} is over the objective of {_said(rto_objective)}")
         else:
-            verdict.append(f"RTO {rto:.0f}s within the objective of {rto_objective:.0f}s")
+            verdict.append(f"RTO {_said(rto)} within the objective of {_said(rto_objective)}")
         if rpo is None:
             passed = False
             verdict.append(f"RPO not evidenced: {evidence}")
         elif rpo > rpo_objective:
             passed = False
-            verdict.append(f"replication lag {rpo:g}s is over the RPO of {rpo_objective:.0f}s")
+            verdict.append(
+                f"replication lag {_said(rpo)} is over the RPO of {_said(rpo_objective)}"
+            )
         else:
-            verdict.append(f"replication lag {rpo:g}s within the RPO of {rpo_objective:.0f}s")
+            verdict.append(f"replication lag {_said(rpo)} within the RPO of {_said(rpo_objective)}")
     return DrillReport(
         drill=drill,
         run_id=run.run_id,
@@ -160,3 +163,8 @@ def measure(
         verdict=tuple(verdict),
         trend=tuple(r.point() for r in earlier if r.run_id != run.run_id)[-keep:],
     )
+
+
+def _said(seconds: float) -> str:
+    """A figure of the verdict as the report's other lines say it (``499ms``, ``15m``)."""
+    return format_duration(timedelta(seconds=seconds))

@@ -98,8 +98,8 @@ def drill_header(drill: str, run: Run, report: DrillReport | None = None) -> Ren
         f"{_DRILL} · drill `{escape(drill)}` · plan `{escape(run.plan)}` · {run.mode.value}",
     ]
     if report is not None:
-        verdict = ":white_check_mark: *passed*" if report.passed else ":x: *failed*"
-        lines.append(f"*Drill {verdict}* — report in the thread")
+        verdict = ":white_check_mark: *Drill passed*" if report.passed else ":x: *Drill failed*"
+        lines.append(f"{verdict} — report in the thread")
     elif run.state.terminal:
         lines.append(f"*Drill {run.state.value}* — report in the thread")
     else:

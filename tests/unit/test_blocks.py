@@ -10,6 +10,7 @@ import pytest
 
 from engine.config import Drill
 from engine.drills.desk import AgendaItem
+from engine.drills.report import DrillReport
 from engine.drills.schedule import Occurrence
 from engine.incidents.proposals import Proposal, ProposalRecord, SignalLine, Stand
 from engine.model import Level
@@ -202,3 +203,31 @@ def test_drill_list_home_and_status_show_the_next_firing_in_the_drills_zone_and_
         "*When:* *2026-01-06 09:00:00 UTC* — Tue 2026-01-06 10:00 CET (Europe/Berlin)"
         in visible_text(announced.blocks)
     )
+
+
+@pytest.mark.parametrize(("passed", "said"), [(True, "passed"), (False, "failed")])
+def test_a_finished_drills_header_says_its_verdict_in_plain_bold(passed: bool, said: str) -> None:
+    run = Run("run-9", "dr-azure", "v1", ("a",), RunMode.REHEARSAL, RunState.SUCCEEDED, T0, "UA")
+    report = DrillReport(
+        drill="weekly-dr",
+        run_id="run-9",
+        plan="dr-azure",
+        mode=RunMode.REHEARSAL,
+        state=RunState.SUCCEEDED,
+        started_at=T0,
+        finished_at=T0 + timedelta(minutes=4),
+        stages=(),
+        rto_seconds=200.0,
+        rto_basis="drill start to verify",
+        rpo_seconds=4.0,
+        rpo_evidence="replication lag 4s",
+        rto_objective=900.0,
+        rpo_objective=300.0,
+        passed=passed,
+        verdict=(),
+    )
+    rendered = blocks.drill_header("weekly-dr", run, report)
+    assert message_problems(rendered.text, rendered.blocks) == []
+    body = visible_text(rendered.blocks)
+    assert f"*Drill {said}* — report in the thread" in body
+    assert "**" not in body, "no bold inside bold: Slack would show the asterisks"

@@ -77,12 +77,16 @@ def test_a_drill_within_the_objectives_passes_with_rto_and_rpo_measured() -> Non
     assert "check-replication-lag" in report.rpo_evidence
     assert [s.seconds for s in report.stages] == [60, 480, 0, 180]
     assert report.trend_word == "no trend yet"
+    assert report.verdict == (
+        "RTO 12m within the objective of 15m",
+        "replication lag 42s within the RPO of 5m",
+    ), "said in the figures the report's other lines use"
 
 
 def test_over_the_objectives_or_unmeasured_fails() -> None:
     slow = measure("weekly", drill_run(), STAGES, Objectives(rto=timedelta(minutes=10)))
     assert not slow.passed
-    assert any("over the objective" in v for v in slow.verdict)
+    assert "RTO 12m is over the objective of 10m" in slow.verdict
     lagging = measure("weekly", drill_run(), STAGES, Objectives(rpo=timedelta(seconds=30)))
     assert not lagging.passed
     unmeasured = measure("weekly", drill_run(), STAGES[1:], Objectives())
