@@ -53,8 +53,12 @@ class Bot:
         self.phoenix.leadership.keep()
         return self.phoenix.evaluator.tick()
 
-    def settle(self) -> None:
-        assert self.phoenix.reporter.flush(15), "the reporter did not land every message"
+    def settle(self, timeout: float = 15.0) -> None:
+        """Every progress event has reached the reporter, and every message shows its latest
+        state (a flush alone can return before a run's last event reached the reporter)."""
+        assert self.phoenix.followups.drain(timeout), "a click's followup did not finish"
+        assert self.phoenix.runner.hub.drain(timeout), "progress events were not delivered"
+        assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
 
     def top(self, channel: str = "#incidents") -> list[Message]:
         return self.slack.messages(channel)
