@@ -16,7 +16,14 @@ from bot.wiring.phoenix import Phoenix, build_phoenix
 from engine.config import parse_config
 from engine.model import Reading, Status
 from sandbox.slack import Emulator, Message
-from tests.e2e.support import CONFIG, FAST_REPORTER, FAST_RUNNER, emulator_settings, readings
+from tests.e2e.support import (
+    CONFIG,
+    FAST_REPORTER,
+    FAST_RUNNER,
+    emulator_settings,
+    readings,
+    settle,
+)
 from tests.support.clock import ManualClock
 
 HEALTHY = {
@@ -54,11 +61,7 @@ class Bot:
         return self.phoenix.evaluator.tick()
 
     def settle(self, timeout: float = 15.0) -> None:
-        """Every progress event has reached the reporter, and every message shows its latest
-        state (a flush alone can return before a run's last event reached the reporter)."""
-        assert self.phoenix.followups.drain(timeout), "a click's followup did not finish"
-        assert self.phoenix.runner.hub.drain(timeout), "progress events were not delivered"
-        assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
+        settle(self.phoenix, timeout)
 
     def top(self, channel: str = "#incidents") -> list[Message]:
         return self.slack.messages(channel)

@@ -79,6 +79,15 @@ FAST_RUNNER = RunnerSettings(poll_interval=0.01, cancel_grace=2.0)
 FAST_REPORTER = ReporterSettings(posts_per_second=10.0, post_burst=10)
 
 
+def settle(phoenix: Phoenix, timeout: float = 15.0) -> None:
+    """Every click's followup has run, every progress event has reached the reporter, and
+    every message shows its latest state (a flush alone can return before a run's last event
+    reached the reporter)."""
+    assert phoenix.followups.drain(timeout), "a click's followup did not finish"
+    assert phoenix.runner.hub.drain(timeout), "progress events were not delivered"
+    assert phoenix.reporter.flush(timeout), "the reporter did not land every message"
+
+
 def emulator_settings(slack: Emulator, store_url: str, **extra: str) -> Settings:
     return load_settings(
         {
@@ -187,10 +196,7 @@ class Rig:
         raise TimeoutError(f"run {run_id} is {self.run(run_id).state}, not {states}")
 
     def settle(self, timeout: float = 15.0) -> None:
-        """Every click's followup has run and every message shows its latest state."""
-        assert self.phoenix.followups.drain(timeout), "a click's followup did not finish"
-        assert self.phoenix.runner.hub.drain(timeout), "progress events were not delivered"
-        assert self.phoenix.reporter.flush(timeout), "the reporter did not land every message"
+        settle(self.phoenix, timeout)
 
     def audit(self, run_id: str) -> list[str]:
         return [e.action for e in self.audit_events(run_id)]
